@@ -1,0 +1,49 @@
+"""Runs: one execution of a task, with its inputs, parameters and what came out."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field
+
+from .base import Entity, StrictModel
+from .states import State, Transition
+from .task import Action
+
+
+class RunSpec(StrictModel):
+    """What to run and with which arguments."""
+
+    task: str = Field(description="Key of the task")
+    function: str = Field(description="Key of the function")
+    action: Action
+    inputs: dict[str, str] = Field(default_factory=dict, description="Argument name -> entity key")
+    parameters: dict[str, Any] = Field(default_factory=dict, description="Argument name -> plain value")
+    outputs: dict[str, str] = Field(default_factory=dict, description="Output name -> name to log it under")
+    local_execution: bool = False
+
+
+class ErrorInfo(StrictModel):
+    """Why a run failed."""
+
+    type: str
+    message: str
+    traceback: str | None = None
+
+
+class RunStatus(StrictModel):
+    state: State = State.CREATED
+    message: str | None = None
+    transitions: list[Transition] = Field(default_factory=list)
+    results: dict[str, Any] = Field(default_factory=dict, description="Plain values returned by the handler")
+    outputs: dict[str, str] = Field(default_factory=dict, description="Output name -> key of the logged entity")
+    error: ErrorInfo | None = None
+    pid: int | None = Field(None, description="Local process running the run, if any")
+
+
+class Run(Entity):
+    ENTITY_TYPE: ClassVar[str] = "run"
+
+    kind: Literal["python+run"] = "python+run"
+    spec: RunSpec
+    status: RunStatus = Field(default_factory=RunStatus)

@@ -1,0 +1,161 @@
+"""Tasks: how a function runs (job, serve, build) and on what resources."""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from .base import Entity, StrictModel, check_name
+
+# Kubernetes resource quantity, e.g. "500m", "2", "1.5", "512Mi", "1G", "1e3".
+QUANTITY_PATTERN = r"^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(([KMGTPE]i)|[numkMGTPE]|([eE][-+]?[0-9]+))?$"
+_QUANTITY_RE = re.compile(QUANTITY_PATTERN)
+ENV_NAME_PATTERN = r"^[-._a-zA-Z][-._a-zA-Z0-9]*$"
+
+
+class Action(str, Enum):
+    JOB = "job"
+    SERVE = "serve"
+    BUILD = "build"
+
+
+class ServiceType(str, Enum):
+    CLUSTER_IP = "ClusterIP"
+    NODE_PORT = "NodePort"
+    LOAD_BALANCER = "LoadBalancer"
+
+
+def check_quantity(value: object, field: str) -> str:
+    """Validate a Kubernetes quantity such as ``500m`` or ``2Gi``."""
+    text = str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+    if not isinstance(text, str) or not _QUANTITY_RE.match(text):
+        raise ValueError(f"{field} {value!r} is not a Kubernetes quantity: use e.g. '500m', '2', '512Mi', '1Gi'")
+    return text
+
+
+class ResourceAmount(StrictModel):
+    """Requests and limits for one resource; a bare string is taken as the request."""
+
+    requests: str | None = None
+    limits: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: object) -> object:
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            return {"requests": str(value)}
+        return value
+
+    @field_validator("requests", "limits")
+    @classmethod
+    def _quantity(cls, value: str | None, info: Any) -> str | None:
+        return None if value is None else check_quantity(value, info.field_name)
+
+
+class Resources(StrictModel):
+    """CPU, memory and GPU for the task's containers (``gpu`` maps to ``nvidia.com/gpu``)."""
+
+    cpu: ResourceAmount | None = None
+    mem: ResourceAmount | None = None
+    gpu: ResourceAmount | None = None
+
+
+class EnvVar(StrictModel):
+    name: str = Field(pattern=ENV_NAME_PATTERN)
+    value: str
+
+
+class Volume(StrictModel):
+    """A volume mounted into the task's containers."""
+
+    name: str
+    volume_type: Literal["persistent_volume_claim", "empty_dir", "config_map", "secret"]
+    mount_path: str = Field(pattern=r"^/")
+    source: str | None = Field(None, description="Claim, ConfigMap or Secret name (not for empty_dir)")
+    size_limit: str | None = Field(None, description="empty_dir size limit")
+    read_only: bool = False
+
+    @field_validator("name")
+    @classmethod
+    def _dns_name(cls, value: str) -> str:
+        return check_name(value, "volume name")
+
+    @model_validator(mode="after")
+    def _source_needed(self) -> "Volume":
+        if self.volume_type != "empty_dir" and not self.source:
+            raise ValueError(f"volume {self.name!r} of type {self.volume_type} needs 'source' (the object's name)")
+        if self.size_limit is not None:
+            check_quantity(self.size_limit, "size_limit")
+        return self
+
+
+ACTION_ONLY: dict[str, Action] = {
+    "backoff_limit": Action.JOB,
+    "active_deadline_seconds": Action.JOB,
+    "replicas": Action.SERVE,
+    "service_type": Action.SERVE,
+    "service_name": Action.SERVE,
+    "instructions": Action.BUILD,
+}
+
+
+class TaskSpec(StrictModel):
+    """Spec of a task. Fields after ``tolerations`` apply to one action only."""
+
+    function: str = Field(description="Key of the function")
+    action: Action
+    resources: Resources = Field(default_factory=Resources)
+    envs: list[EnvVar] = Field(default_factory=list)
+    secrets: list[str] = Field(default_factory=list)
+    volumes: list[Volume] = Field(default_factory=list)
+    node_selector: dict[str, str] = Field(default_factory=dict)
+    affinity: dict[str, Any] | None = None
+    tolerations: list[dict[str, Any]] = Field(default_factory=list)
+    service_account: str | None = None
+    backoff_limit: int | None = Field(None, ge=0)
+    active_deadline_seconds: int | None = Field(None, gt=0)
+    replicas: int | None = Field(None, ge=0)
+    service_type: ServiceType | None = None
+    service_name: str | None = None
+    instructions: list[str] = Field(default_factory=list)
+
+    @field_validator("envs", mode="before")
+    @classmethod
+    def _env_mapping(cls, value: object) -> object:
+        if isinstance(value, dict):
+            return [{"name": k, "value": str(v)} for k, v in value.items()]
+        return value
+
+    @field_validator("node_selector", mode="before")
+    @classmethod
+    def _selector_list(cls, value: object) -> object:
+        if isinstance(value, list):
+            return {item["key"]: item["value"] for item in value}
+        return value
+
+    @model_validator(mode="after")
+    def _fields_match_action(self) -> "TaskSpec":
+        for field, action in ACTION_ONLY.items():
+            if getattr(self, field) not in (None, []) and self.action != action.value:
+                raise ValueError(f"{field} applies to {action.value} tasks only, not {self.action}: remove it")
+        return self
+
+
+class TaskStatus(StrictModel):
+    state: str = "CREATED"
+
+
+class Task(Entity):
+    ENTITY_TYPE: ClassVar[str] = "task"
+
+    kind: Literal["python+job", "python+serve", "python+build"]
+    spec: TaskSpec
+    status: TaskStatus = Field(default_factory=TaskStatus)
+
+
+def task_kind(action: Action | str) -> str:
+    """``job`` -> ``python+job``."""
+    return f"python+{Action(action).value}"

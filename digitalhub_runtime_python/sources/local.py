@@ -1,0 +1,45 @@
+"""Code given inline, as base64, or as a local file or folder."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from pathlib import Path
+
+from .base import CodeTree, SourceError
+
+INLINE_MODULE = "main.py"
+
+
+def write_inline(code: str, cache_dir: Path) -> CodeTree:
+    """Write inline code once per content to ``<cache>/inline/<sha256>/main.py``."""
+    digest = hashlib.sha256(code.encode()).hexdigest()
+    root = cache_dir / "inline" / digest
+    entry = root / INLINE_MODULE
+    if not entry.exists():
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = root / f".{INLINE_MODULE}.tmp"
+        tmp.write_text(code)
+        tmp.replace(entry)
+    return CodeTree(root=root, entry=entry)
+
+
+def decode_base64(text: str) -> str:
+    """Decode base64-encoded source; the error says which field is wrong."""
+    try:
+        return base64.b64decode(text, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise SourceError(f"base64: not valid base64-encoded UTF-8 source ({exc}); encode the file with base64.b64encode") from None
+
+
+def local_path(code_src: str) -> CodeTree:
+    """A local file (its folder goes on sys.path) or folder."""
+    path = Path(code_src).expanduser()
+    if path.is_file():
+        if path.suffix != ".py":
+            raise SourceError(f"code_src {code_src!r}: a local file must be a .py file (archives come with the remote sources)")
+        return CodeTree(root=path.parent.resolve(), entry=path.resolve())
+    if path.is_dir():
+        return CodeTree(root=path.resolve())
+    raise SourceError(f"code_src {code_src!r}: no such file or folder (relative paths start at {Path.cwd()})")

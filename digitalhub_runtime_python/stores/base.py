@@ -1,0 +1,106 @@
+"""The store interface: one API for the embedded SQLite store and the Kubernetes custom-resource store."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from ..models import ENTITY_TYPES, Entity, InvalidKey, RunStatus, State, Transition, check_transition, now, parse_key
+
+E = TypeVar("E", bound=Entity)
+
+
+class NotFound(LookupError):
+    """No entity with that key."""
+
+
+class AlreadyExists(ValueError):
+    """An entity with that key is already stored."""
+
+
+@dataclass(frozen=True)
+class LogRecord:
+    """One chunk of a run's console output."""
+
+    time: datetime
+    stream: str  # stdout | stderr | system
+    text: str
+
+
+def entity_class(entity_type: str) -> type[Entity]:
+    """The model class for an entity type name."""
+    try:
+        return ENTITY_TYPES[entity_type]
+    except KeyError:
+        raise InvalidKey(f"unknown entity type {entity_type!r}: use one of {', '.join(ENTITY_TYPES)}") from None
+
+
+def apply_transition(status: RunStatus, state: State | str, message: str | None = None) -> RunStatus:
+    """Move a run status to ``state`` (refusing illegal moves) and record the transition."""
+    target = check_transition(status.state, state)
+    status.transitions.append(Transition(time=now(), state=target, message=message))
+    status.state = target
+    status.message = message
+    return status
+
+
+class Store(abc.ABC):
+    """Persistence of entities, run logs and run state changes."""
+
+    @abc.abstractmethod
+    def create(self, entity: E) -> E:
+        """Store a new entity (a new version, for versioned types)."""
+
+    @abc.abstractmethod
+    def get(self, cls: type[E], project: str, name: str, id: str | None = None) -> E:
+        """One entity; ``id=None`` means the latest version."""
+
+    @abc.abstractmethod
+    def list(self, cls: type[E], project: str, *, name: str | None = None, all_versions: bool = False) -> list[E]:
+        """Entities of a type, newest first; latest version of each name unless ``all_versions``."""
+
+    @abc.abstractmethod
+    def update(self, key: str, change: Callable[[Entity], Entity]) -> Entity:
+        """Atomically read, change and write back one entity."""
+
+    @abc.abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove an entity (and a run's logs)."""
+
+    @abc.abstractmethod
+    def append_logs(self, run_key: str, records: list[LogRecord]) -> None:
+        """Add console output to a run."""
+
+    @abc.abstractmethod
+    def read_logs(self, run_key: str) -> list[LogRecord]:
+        """All console output of a run, oldest first."""
+
+    @abc.abstractmethod
+    def wait(self, key: str, until: Callable[[Entity], bool], timeout: float | None = None) -> Entity:
+        """Block until ``until(entity)`` holds; raise TimeoutError after ``timeout`` seconds."""
+
+    def get_key(self, key: str) -> Entity:
+        """An entity by key (``:latest`` or no id resolves the newest version)."""
+        parsed = parse_key(key)
+        cls = entity_class(parsed.entity_type)
+        entity = self.get(cls, parsed.project, parsed.name, parsed.id)
+        if parsed.kind not in (None, entity.kind):
+            raise NotFound(f"{key}: stored entity is of kind {entity.kind!r}")
+        return entity
+
+    def transition(self, run_key: str, state: State | str, message: str | None = None, **status: object) -> Entity:
+        """Move a run to ``state``, also setting other status fields, in one atomic write."""
+
+        def change(run: Entity) -> Entity:
+            for field, value in status.items():
+                setattr(run.status, field, value)
+            apply_transition(run.status, state, message)
+            return run
+
+        return self.update(run_key, change)
+
+    def close(self) -> None:
+        """Release connections."""
