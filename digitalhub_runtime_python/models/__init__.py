@@ -6,7 +6,7 @@ from .errors import SpecError, format_validation_error, validate
 from .function import Function, FunctionSpec, FunctionStatus, PythonVersion
 from .keys import InvalidKey, ParsedKey, build_key, parse_key
 from .project import Project, ProjectSpec
-from .run import ErrorInfo, Run, RunSpec, RunStatus
+from .run import ErrorInfo, KubernetesInfo, Run, RunSpec, RunStatus, ServiceInfo
 from .states import FINAL_STATES, IllegalTransition, State, Transition, check_transition, is_final
 from .task import Action, EnvVar, ResourceAmount, Resources, ServiceType, Task, TaskSpec, Volume, task_kind
 
@@ -16,7 +16,7 @@ ENTITY_TYPES: dict[str, type[Entity]] = {
 
 __all__ = [
     "Action", "Artifact", "ArtifactSpec", "DataStatus", "Dataitem", "DataitemSpec", "ENTITY_TYPES", "Entity",
-    "EnvVar", "ErrorInfo", "FINAL_STATES", "FileInfo", "Function", "FunctionSpec", "FunctionStatus",
+    "EnvVar", "ErrorInfo", "KubernetesInfo", "ServiceInfo", "FINAL_STATES", "FileInfo", "Function", "FunctionSpec", "FunctionStatus",
     "IllegalTransition", "InvalidKey", "Metadata", "Model", "ModelSpec", "ParsedKey", "Project", "ProjectSpec",
     "PythonVersion", "Relationship", "ResourceAmount", "Resources", "Run", "RunSpec", "RunStatus", "ServiceType",
     "SpecError", "State", "StrictModel", "Task", "TaskSpec", "Transition", "Volume", "build_key", "check_name",

@@ -52,6 +52,24 @@ class ErrorInfo(StrictModel):
     traceback: str | None = None
 
 
+class ServiceInfo(StrictModel):
+    """Where a serve run answers, and how many replicas are up."""
+
+    url: str | None = None
+    replicas: int | None = None
+    available_replicas: int | None = None
+
+
+class KubernetesInfo(StrictModel):
+    """The Kubernetes objects behind a remote run, and why they are stuck, if they are."""
+
+    job: str | None = None
+    deployment: str | None = None
+    service: str | None = None
+    pods: list[str] = Field(default_factory=list)
+    reason: str | None = None
+
+
 class RunStatus(StrictModel):
     state: State = State.CREATED
     message: str | None = None
@@ -60,6 +78,8 @@ class RunStatus(StrictModel):
     outputs: dict[str, str] = Field(default_factory=dict, description="Output name -> key of the logged entity")
     error: ErrorInfo | None = None
     pid: int | None = Field(None, description="Local process running the run, if any")
+    service: ServiceInfo | None = None
+    kubernetes: KubernetesInfo | None = None
 
 
 class Run(Entity):
