@@ -99,7 +99,7 @@ def print_documents(documents: list[dict[str, Any]], output: str) -> None:
     if output == "json":
         click.echo(json.dumps(documents if len(documents) != 1 else documents[0], indent=2))
     else:
-        text = yaml.safe_dump_all(documents, sort_keys=False)
+        text = yaml.safe_dump_all(documents, sort_keys=False, width=10_000)
         console.print(Syntax(text, "yaml", background_color="default") if console.is_terminal else text)
 
 
