@@ -8,19 +8,24 @@ from typing import Any
 
 from ..entities import Project
 from ..models import ErrorInfo, IllegalTransition, Relationship, Run, State
-from ..sources import materialize
+from ..sources import SourceError, materialize
 from ..stores import NotFound, apply_transition
-from .arguments import compose_arguments
+from .arguments import ArgumentError, compose_arguments
 from .capture import capture_output
 from .context import Context
 from .environment import environment_warnings
 from .handler import declared_outputs
-from .loader import load_handler
-from .outputs import name_outputs, rename_outputs, store_outputs
+from .loader import HandlerError, load_handler
+from .outputs import OutputError, name_outputs, rename_outputs, store_outputs
 
 
 class InputError(LookupError):
     """An input key names no stored entity."""
+
+
+# Problems the runtime detects in the run's own spec: their message says it all, a traceback would only show
+# the runtime's internals.
+SPEC_PROBLEMS = (ArgumentError, HandlerError, InputError, OutputError, SourceError)
 
 
 def _fetch_inputs(project: Project, inputs: dict[str, str]) -> dict[str, Any]:
@@ -37,7 +42,9 @@ def _fail(project: Project, run_key: str, exc: BaseException, state: State = Sta
     """Put the run in ERROR (or STOPPED) with the message and traceback; a run stopped meanwhile stays so."""
     store = project.client.store
     message = f"{type(exc).__name__}: {exc}"
-    error = ErrorInfo(type=type(exc).__name__, message=str(exc), traceback="".join(traceback.format_exception(exc)))
+    trace = None if isinstance(exc, SPEC_PROBLEMS) else "".join(traceback.format_exception(exc))
+    print(trace or message, file=sys.stderr, end="" if trace else "\n")
+    error = ErrorInfo(type=type(exc).__name__, message=str(exc), traceback=trace)
     try:
         return store.transition(run_key, state, message, error=error if state == State.ERROR else None)
     except IllegalTransition:
@@ -73,7 +80,6 @@ def execute_run(project: Project, run_key: str, log_interval: float = 1.0) -> Ru
             _fail(project, run_key, exc, State.STOPPED)
             raise
         except (Exception, SystemExit) as exc:
-            traceback.print_exception(exc)
             return _fail(project, run_key, exc)
     try:
         return store.transition(run_key, State.COMPLETED, results=results, outputs=outputs)  # type: ignore[return-value]
