@@ -34,8 +34,10 @@ WIDGET_CRD: dict[str, Any] = {
 
 
 def served_crds() -> list[dict[str, Any]]:
-    """The CRDs the emulator serves: the test widget."""
-    return [WIDGET_CRD]
+    """The CRDs the emulator serves: the project's, generated from the models, and the test widget."""
+    from digitalhub_runtime_python.models.crds import build_crds
+
+    return [*build_crds(), WIDGET_CRD]
 
 
 @dataclass
