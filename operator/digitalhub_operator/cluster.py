@@ -34,6 +34,7 @@ class Cluster:
                         "Service": core.delete_namespaced_service}
         self._read = {"Job": batch.read_namespaced_job, "Deployment": apps.read_namespaced_deployment}
         self._custom = client.CustomObjectsApi(api_client)
+        self._core = core
 
     def create(self, manifest: dict[str, Any]) -> bool:
         """Create the object; False when it already exists (its name is deterministic, so it is ours)."""
@@ -70,3 +71,8 @@ class Cluster:
     def patch_run_status(self, namespace: str, name: str, status: dict[str, Any]) -> None:
         """Merge-patch a Run's status directly (for Runs too malformed to load through the store)."""
         self._custom.patch_namespaced_custom_object_status(GROUP, VERSION, namespace, "runs", name, {"status": status})
+
+    def pods(self, namespace: str, selector: str) -> list[dict[str, Any]]:
+        """Pods matching a label selector, as plain dicts."""
+        listed = self._core.list_namespaced_pod(namespace, label_selector=selector)
+        return self._core.api_client.sanitize_for_serialization(listed.items)

@@ -26,11 +26,13 @@ from digitalhub_runtime_python.stores import NotFound, Store, apply_transition
 
 from .cluster import Cluster, Rejected
 from .manifests import (
-    ManifestError, Owner, Workload, deployment_manifest, job_manifest, service_manifest, service_url, workload_name,
+    RUN_LABEL, ManifestError, Owner, Workload, deployment_manifest, job_manifest, service_manifest, service_url, workload_name,
 )
 from .settings import OperatorSettings
-from .status import Observation, merge, observe_deployment, observe_job, pending_expired
+from .status import Observation, job_failed, merge, observe_deployment, observe_job, pending_expired, pod_problem
 
+StoreFor = Callable[[str], Store]
+"""The store of one namespace (the Kubernetes store is namespaced; the operator may watch many)."""
 Recorder = Callable[[Owner, str, str, str, str], None]
 """Posts a Kubernetes event on a run: (owner, namespace, type Normal|Warning, reason, message)."""
 
@@ -66,9 +68,9 @@ class RunRef:
 class Controller:
     """Launches, mirrors, expires and releases run workloads."""
 
-    def __init__(self, settings: OperatorSettings, store: Store, cluster: Cluster, record: Recorder):
+    def __init__(self, settings: OperatorSettings, stores: StoreFor, cluster: Cluster, record: Recorder):
         self.settings = settings
-        self.store = store
+        self.stores = stores
         self.cluster = cluster
         self.record = record
         self._launching: set[str] = set()
@@ -92,7 +94,7 @@ class Controller:
                 return
             self._launching.add(ref.key)
         try:
-            run: Run = self.store.get_key(ref.key)  # type: ignore[assignment]
+            run: Run = self.stores(ref.namespace).get_key(ref.key)  # type: ignore[assignment]
             if is_final(run.status.state) or _launched(run):
                 return
             try:
@@ -109,9 +111,9 @@ class Controller:
             with self._lock:
                 self._launching.discard(ref.key)
 
-    def _get(self, key: str, field: str, cls: type) -> Any:
+    def _get(self, store: Store, key: str, field: str, cls: type) -> Any:
         try:
-            entity = self.store.get_key(key)
+            entity = store.get_key(key)
         except NotFound:
             raise LaunchError(f"{field}: {key} does not exist: create it first or fix the run's {field}") from None
         except ValidationError as exc:
@@ -124,8 +126,9 @@ class Controller:
         if run.spec.action == Action.BUILD:
             raise LaunchError("action 'build' is not supported yet by the operator: build the image elsewhere "
                               "and set the function's 'image'")
-        task: Task = self._get(run.spec.task, "spec.task", Task)
-        function: Function = self._get(run.spec.function, "spec.function", Function)
+        store = self.stores(ref.namespace)
+        task: Task = self._get(store, run.spec.task, "spec.task", Task)
+        function: Function = self._get(store, run.spec.function, "spec.function", Function)
         if task.spec.action != run.spec.action:
             raise LaunchError(f"spec.action {run.spec.action!r} does not match the task's action "
                               f"{task.spec.action!r}: run the task with its own action")
@@ -151,7 +154,7 @@ class Controller:
                 run.status.message = f"job {names['Job']} created, waiting for its pod"
             return run
 
-        self.store.update(ref.key, change)
+        self.stores(ref.namespace).update(ref.key, change)
         what = " and ".join(f"{kind.lower()} {name}" for kind, name in names.items())
         self.record(ref.owner, ref.namespace, "Normal", "Launched", f"created {what}")
         self._post_transitions(ref, entered, None)
@@ -161,7 +164,7 @@ class Controller:
     def fail(self, ref: RunRef, message: str, kind: str = "Error") -> None:
         """End the run in ERROR with ``message`` (a run that ended meanwhile is left as it is)."""
         try:
-            self.store.transition(ref.key, State.ERROR, message, error=ErrorInfo(type=kind, message=message))
+            self.stores(ref.namespace).transition(ref.key, State.ERROR, message, error=ErrorInfo(type=kind, message=message))
         except (IllegalTransition, NotFound):
             return
         self.record(ref.owner, ref.namespace, "Warning", "Failed", message)
@@ -186,7 +189,7 @@ class Controller:
         """Delete a finished run's workload; a stopped serve run forgets it, so a resume creates a new one."""
         name = ref.workload
         try:
-            run: Run = self.store.get_key(ref.key)  # type: ignore[assignment]
+            run: Run = self.stores(ref.namespace).get_key(ref.key)  # type: ignore[assignment]
         except NotFound:
             return
         info = run.status.kubernetes or KubernetesInfo()
@@ -197,7 +200,7 @@ class Controller:
         if not info.job and not info.deployment and self.cluster.delete("Job", ref.namespace, name):
             removed.append(f"job {name}")  # launched, but killed before the launch was recorded
         if run.status.state == State.STOPPED and info.deployment:
-            self.store.update(ref.key, _forget_workload)
+            self.stores(ref.namespace).update(ref.key, _forget_workload)
         if removed:
             self.record(ref.owner, ref.namespace, "Normal", "Released", f"deleted {' and '.join(removed)}")
 
@@ -219,9 +222,12 @@ class Controller:
     def sync(self, ref: RunRef, workload: dict[str, Any], pods: list[dict[str, Any]], deleted: bool = False) -> None:
         """Fold the workload's state into the run's status; writes only when something changed."""
         try:
-            run: Run = self.store.get_key(ref.key)  # type: ignore[assignment]
+            run: Run = self.stores(ref.namespace).get_key(ref.key)  # type: ignore[assignment]
         except NotFound:
             return
+        if not is_final(run.status.state) and job_failed(workload) and not any(map(pod_problem, pods)):
+            # the pods' last events may not have arrived yet: ask for them, the failure reason is in there
+            pods = self.cluster.pods(ref.namespace, f"{RUN_LABEL}={ref.workload}") or pods
         preview = run.status.model_copy(deep=True)
         merge(preview, self.observe(run, workload, pods, deleted), (run.status.kubernetes or KubernetesInfo()).model_copy())
         if preview == run.status:
@@ -237,7 +243,7 @@ class Controller:
             new_reason[0] = observation.reason
             return entity
 
-        updated: Run = self.store.update(ref.key, change)  # type: ignore[assignment]
+        updated: Run = self.stores(ref.namespace).update(ref.key, change)  # type: ignore[assignment]
         reason = new_reason[0]
         if reason and reason != old_reason and not entered:
             self.record(ref.owner, ref.namespace, "Warning", reason, updated.status.message or reason)
@@ -254,7 +260,7 @@ class Controller:
                now: datetime | None = None) -> bool:
         """End a run still waiting to start after the pending deadline, and remove its workload."""
         try:
-            run: Run = self.store.get_key(ref.key)  # type: ignore[assignment]
+            run: Run = self.stores(ref.namespace).get_key(ref.key)  # type: ignore[assignment]
         except NotFound:
             return False
         observation = self.observe(run, workload, pods, deleted=False)

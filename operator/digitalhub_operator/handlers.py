@@ -20,7 +20,7 @@ from typing import Any
 import kopf
 from pydantic import ValidationError
 
-from digitalhub_runtime_python.models import Run, SpecError, format_validation_error
+from digitalhub_runtime_python.models import Action, Run, SpecError, State, format_validation_error
 from digitalhub_runtime_python.models.resources import API_VERSION, GROUP, VERSION, from_resource
 
 from . import health, lifecycle
@@ -35,14 +35,18 @@ logger = logging.getLogger("digitalhub_operator")
 def run_ref(body: kopf.Body) -> RunRef:
     """The in-memory summary of a Run; SpecError when the CR does not hold a valid run."""
     meta = body.get("metadata", {})
+    what = f"Run {meta.get('namespace')}/{meta.get('name')}"
+    action = body.get("spec", {}).get("action")
+    if action not in {a.value for a in Action}:
+        raise SpecError(what, [("spec.action", f"{action!r} is not an action: use job, serve or build")])
     try:
         run: Run = from_resource(Run, dict(body))  # type: ignore[assignment]
     except ValidationError as exc:
-        raise format_validation_error(f"Run {meta.get('namespace')}/{meta.get('name')}", exc) from None
+        raise format_validation_error(what, exc) from None
     info = run.status.kubernetes
     owner = Owner(body.get("apiVersion", API_VERSION), body.get("kind", "Run"), meta["name"], meta["uid"])
-    return RunRef(key=run.key, namespace=meta["namespace"], state=str(run.status.state),
-                  action=str(run.spec.action), launched=bool(info and (info.job or info.deployment)), owner=owner)
+    return RunRef(key=run.key, namespace=meta["namespace"], state=State(run.status.state).value,
+                  action=Action(run.spec.action).value, launched=bool(info and (info.job or info.deployment)), owner=owner)
 
 
 def _first(store: Any) -> Any:

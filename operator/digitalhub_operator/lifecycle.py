@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
+import threading
 from typing import Any
 
 import kopf
-from kubernetes import client, config
+from kubernetes import client
 
-from digitalhub_runtime_python.stores.kubernetes import KubernetesStore
+from digitalhub_runtime_python.stores.kubernetes import KubernetesStore, load_api_client
 
 from . import events
 from .cluster import Cluster
@@ -27,6 +27,7 @@ def configure(settings: kopf.OperatorSettings) -> OperatorSettings:
     settings.posting.level = logging.WARNING  # Normal events come from the controller, not from log lines
     settings.execution.max_workers = 16
     settings.watching.reconnect_backoff = 1.0
+    settings.scanning.disabled = not ours.scanning
     if ours.peering:
         settings.peering.standalone = False
         settings.peering.mandatory = True
@@ -38,22 +39,29 @@ def configure(settings: kopf.OperatorSettings) -> OperatorSettings:
     return ours
 
 
-def api_client(pool_size: int = 32) -> client.ApiClient:
-    """The official client configured in-cluster (service account) or from KUBECONFIG."""
-    configuration = client.Configuration()
-    if os.environ.get("KUBERNETES_SERVICE_HOST"):
-        config.load_incluster_config(client_configuration=configuration)
-    else:
-        config.load_kube_config(client_configuration=configuration)
-    configuration.connection_pool_maxsize = pool_size
-    return client.ApiClient(configuration)
+class Stores:
+    """One KubernetesStore per namespace, sharing the API client (the store is namespaced)."""
+
+    def __init__(self, api: client.ApiClient):
+        self._api = api
+        self._stores: dict[str, KubernetesStore] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, namespace: str) -> KubernetesStore:
+        with self._lock:
+            store = self._stores.get(namespace)
+            if store is None:
+                store = self._stores[namespace] = KubernetesStore(api_client=self._api, namespace=namespace)
+            return store
 
 
 def build_controller(settings: OperatorSettings) -> Controller:
     """Connect to the API server (failing early when it is unreachable) and assemble the controller."""
-    api = api_client()
+    configuration = load_api_client().configuration
+    configuration.connection_pool_maxsize = 32  # one connection per worker thread
+    api = client.ApiClient(configuration)
     client.VersionApi(api).get_code()
-    return Controller(settings, KubernetesStore(api_client=api), Cluster(api), events.post)
+    return Controller(settings, Stores(api), Cluster(api), events.EventRecorder(api))
 
 
 def _snapshot(runs: Any, jobs: Any, deployments: Any, pods: Any) -> list[tuple[RunRef, dict | None, list[dict]]]:

@@ -21,6 +21,17 @@ def _split(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(PREFIX + name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{PREFIX}{name}={raw!r} is not a boolean: use true or false")
+
+
 def _number(env: Mapping[str, str], name: str, default: float, minimum: float = 0) -> float:
     raw = env.get(PREFIX + name)
     if raw is None or raw == "":
@@ -44,6 +55,9 @@ class OperatorSettings:
 
     namespaces: tuple[str, ...] = ()
     """Namespaces to watch; empty means the whole cluster."""
+    scanning: bool = True
+    """Follow namespaces and CRDs as they come and go (needs cluster-wide list/watch on both); off serves exactly
+    ``namespaces`` with no cluster-wide rights."""
     image_template: str = DEFAULT_IMAGE
     """Runtime image for functions without their own image; ``{python}`` becomes e.g. ``3.11``."""
     images: Mapping[str, str] = field(default_factory=dict)
@@ -86,6 +100,7 @@ class OperatorSettings:
         priority = int(_number(env, "PRIORITY", 0)) if env.get(PREFIX + "PRIORITY") else _random_priority()
         return cls(
             namespaces=_split(env.get(PREFIX + "NAMESPACES", "")),
+            scanning=_flag(env, "SCANNING", True),
             image_template=template,
             images=images,
             image_pull_policy=policy,

@@ -104,6 +104,10 @@ def _pods(pods: list[dict[str, Any]]) -> tuple[tuple[str, ...], list[Problem], b
     return names, problems, any(_pod_started(p) for p in pods)
 
 
+def job_failed(job: dict[str, Any]) -> bool:
+    return "Failed" in _true_conditions(job)
+
+
 def observe_job(job: dict[str, Any], pods: list[dict[str, Any]], state: State | str) -> Observation:
     """Job + its pods -> where a job run stands."""
     name = _meta(job).get("name", "?")
@@ -186,8 +190,10 @@ def merge(status: RunStatus, observation: Observation, kubernetes: KubernetesInf
     """Fold an observation into a run status; returns the states entered (empty when the state stays)."""
     entered: list[State] = []
     kubernetes.pods = list(observation.pods) or kubernetes.pods
-    kubernetes.reason = observation.reason
     status.kubernetes = kubernetes
+    if is_final(status.state):
+        return entered  # how a run ended is kept as it was recorded
+    kubernetes.reason = observation.reason
     if observation.service is not None:
         status.service = observation.service
     target = observation.state
@@ -198,6 +204,6 @@ def merge(status: RunStatus, observation: Observation, kubernetes: KubernetesInf
                 entered.append(step)
         except IllegalTransition:
             pass
-    elif observation.message is not None and not is_final(status.state):
+    elif observation.message is not None:
         status.message = observation.message
     return entered

@@ -9,7 +9,7 @@ from typing import Any
 
 from kubernetes.utils import parse_quantity
 
-from digitalhub_runtime_python.models import Function, Resources, Run, Task, Volume
+from digitalhub_runtime_python.models import Action, Function, Resources, Run, Task, Volume
 
 from ..settings import OperatorSettings
 
@@ -60,7 +60,7 @@ class Workload:
 
     def labels(self) -> dict[str, str]:
         return {**MANAGED_BY, LABEL_PREFIX + "project": self.run.project,
-                LABEL_PREFIX + "function": self.function.name, LABEL_PREFIX + "action": str(self.run.spec.action),
+                LABEL_PREFIX + "function": self.function.name, LABEL_PREFIX + "action": Action(self.run.spec.action).value,
                 RUN_LABEL: self.name}
 
     def metadata(self, name: str | None = None) -> dict[str, Any]:

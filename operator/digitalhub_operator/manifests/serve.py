@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from digitalhub_runtime_python.models import ServiceType
+
 from .common import RUN_LABEL, ManifestError, Workload, check_dns_label, container, pod_spec, pod_template
 
 SERVING_ENTRYPOINT = "digitalhub_runtime_python.serving"
@@ -68,7 +70,7 @@ def service_manifest(workload: Workload) -> dict[str, Any]:
         "kind": "Service",
         "metadata": workload.metadata(service_name(workload)),
         "spec": {
-            "type": str(workload.task.spec.service_type or "ClusterIP"),
+            "type": ServiceType(workload.task.spec.service_type or ServiceType.CLUSTER_IP).value,
             "selector": {RUN_LABEL: workload.name},
             "ports": [{"name": "http", "port": workload.settings.service_port, "targetPort": "http", "protocol": "TCP"}],
         },
