@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -10,6 +11,7 @@ from ..settings import Settings
 from ..stores import FileStore, Store, file_store_for
 
 if TYPE_CHECKING:
+    from .function import Function
     from .run import Run
 
 
@@ -31,6 +33,8 @@ class Client:
     settings: Settings
     local: dict[str, Launcher] = field(default_factory=dict)
     remote: dict[str, Launcher] = field(default_factory=dict)
+    # For remote runs: the function version whose code the executors can fetch (e.g. local code uploaded first).
+    publish_code: Callable[["Function"], "Function"] | None = None
 
     def launcher(self, action: str, local_execution: bool) -> Launcher:
         """The launcher for a run's action and place; a clear error when there is none."""
