@@ -162,8 +162,10 @@ class KubernetesStore(Store):
         entities = [entity for _, entity in self._versions(cls, project, name)]
         if all_versions:
             return entities
-        seen: set[str] = set()
-        return [e for e in entities if not (e.name in seen or seen.add(e.name))]  # type: ignore[func-returns-value]
+        latest: dict[str, E] = {}
+        for entity in entities:  # newest first: the first of each name is its latest version
+            latest.setdefault(entity.name, entity)
+        return list(latest.values())
 
     def _raw_by_key(self, key: str) -> tuple[type[Entity], dict[str, Any]]:
         parsed = parse_key(key)
@@ -194,6 +196,7 @@ class KubernetesStore(Store):
                 obj = self._fetch(plural, name)
                 if obj.get("status"):
                     return
+        raise Conflict(f"{plural}/{name}: could not write the initial status after {self.retries} attempts")
 
     def update(self, key: str, change: Callable[[Entity], Entity]) -> Entity:
         """Read, change and write back with resourceVersion preconditions; on conflict re-read and re-apply.
