@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from ..models import Project as ProjectModel
+from ..models import SpecError
 from ..settings import Settings
 from ..stores import FileStore, Store, file_store_for
 
@@ -48,4 +49,9 @@ class Client:
 
     def files(self, project: ProjectModel) -> FileStore:
         """Where the project's artifact files go: its ``artifact_store``, else ``$DIGITALHUB_HOME/files``."""
+        if not project.spec.artifact_store and self.settings.backend == "kubernetes":
+            # A local folder (in a pod, or on a laptop) is not where other pods or users can read the files.
+            raise SpecError("project", [("spec.artifact_store", f"project {project.name!r} stores entities in "
+                                         "Kubernetes, so its files need shared storage: set artifact_store to "
+                                         "s3://<bucket>[/<prefix>]")])
         return file_store_for(project.spec.artifact_store or str(self.settings.home / "files"))

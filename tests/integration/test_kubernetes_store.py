@@ -11,7 +11,7 @@ import pytest
 from kubernetes import client as k8s
 
 from digitalhub_runtime_python import State, get_or_create_project
-from digitalhub_runtime_python.models import Function, Project, Run, Transition, parse_key
+from digitalhub_runtime_python.models import Function, Project, Run, SpecError, Transition, parse_key
 from digitalhub_runtime_python.models.crds import build_crds, json_schema
 from digitalhub_runtime_python.models.resources import GROUP, VERSION, from_resource
 from digitalhub_runtime_python.sources import SourceError
@@ -197,3 +197,9 @@ def test_local_code_needs_an_artifact_store(project, tmp_path):
 def test_project_is_a_resource_in_the_namespace(project, store):
     assert store.get(Project, "demo", "demo").spec == project.spec
     assert get_or_create_project("demo", backend="kubernetes").id == project.id
+
+
+def test_files_need_shared_storage_on_this_backend(project, tmp_path):
+    (tmp_path / "data.csv").write_text("a\n1\n")
+    with pytest.raises(SpecError, match="spec.artifact_store"):
+        project.log_artifact("data", tmp_path / "data.csv")
