@@ -29,7 +29,6 @@ import asyncio
 import contextlib
 import copy
 import itertools
-import json
 import re
 import uuid
 from collections.abc import AsyncIterator, Callable
