@@ -20,7 +20,7 @@ from .function import Function
 from .keys import PREFIX, build_key
 from .project import Project
 from .run import Run
-from .task import Task, task_kind
+from .task import Action, Task, task_kind
 
 GROUP = "digitalhub.io"
 VERSION = "v1alpha1"
@@ -124,10 +124,14 @@ def _latest_key(value: Any, project: str, entity_type: str, kind: str) -> Any:
     return value
 
 
+def _task_kind(spec: dict[str, Any]) -> str:
+    """The task kind for a spec's action (a wrong action is reported by validation, not here)."""
+    action = spec.get("action")
+    return task_kind(action if action in {a.value for a in Action} else Action.JOB)
+
+
 def _default_kind(entity_type: str, spec: dict[str, Any]) -> str | None:
-    if entity_type == "task":
-        return task_kind(spec.get("action", "job"))
-    return None
+    return _task_kind(spec) if entity_type == "task" else None
 
 
 def from_resource(model: type[Entity], obj: dict[str, Any]) -> Entity:
@@ -138,10 +142,10 @@ def from_resource(model: type[Entity], obj: dict[str, Any]) -> Entity:
     spec = dict(obj.get("spec") or {})
     project = labels.get(LABEL_PROJECT) or meta.get("namespace")
     name = labels.get(LABEL_NAME) or meta.get("name")
-    if model.ENTITY_TYPE in ("run", "task"):
-        spec["function"] = _latest_key(spec.get("function"), project, "function", "python")
-    if model.ENTITY_TYPE == "run":
-        spec["task"] = _latest_key(spec.get("task"), project, "task", task_kind(spec.get("action", "job")))
+    if model.ENTITY_TYPE in ("run", "task") and "function" in spec:
+        spec["function"] = _latest_key(spec["function"], project, "function", "python")
+    if model.ENTITY_TYPE == "run" and "task" in spec:
+        spec["task"] = _latest_key(spec["task"], project, "task", _task_kind(spec))
     if ANNOTATION_METADATA in annotations:
         metadata = json.loads(annotations[ANNOTATION_METADATA])
     else:

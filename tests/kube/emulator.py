@@ -17,6 +17,8 @@ JSON. This subclass adds exactly what a real API server does and our code relies
 - ``/apis/``, ``/api/`` and ``/version/`` with a trailing slash.
 - ownerReference garbage collection (background propagation, recursive) when an owner is deleted.
 - pod logs: ``GET .../pods/NAME/log`` answers the text in ``emulator.pod_logs[(namespace, name)]``.
+- the namespaces resource itself (``/api/v1/namespaces[/NAME[/status]]``), which kmock's path parser mistakes for
+  a namespace prefix (kopf lists and watches it).
 
 Everything else is kmock's own behaviour.
 """
@@ -27,7 +29,6 @@ import asyncio
 import contextlib
 import copy
 import itertools
-import json
 import re
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -38,7 +39,7 @@ import aiohttp.web
 import attrs
 import jsonpatch
 import kmock
-from kmock._internal import dicts, enums, rendering
+from kmock._internal import dicts, enums, parsing, rendering
 
 Obj = dict[str, Any]
 Key = tuple[kmock.resource, str | None, str]
@@ -89,6 +90,22 @@ def parse_field_selector(selector: str) -> Callable[[Obj], bool]:
         equal = op != "!="
         checks.append(lambda obj, f=field, v=value, eq=equal: (obj.get("metadata", {}).get(f) == v) == eq)
     return lambda obj: all(check(obj) for check in checks)
+
+
+_parse_path = parsing.parse_path
+
+
+def _parse_namespaces_path(path: str) -> parsing.ParsedPath:
+    """kmock's parser, except that ``/api/v1/namespaces[/NAME[/SUB]]`` addresses Namespace objects."""
+    parts = path.strip("/").split("/")
+    if parts[:3] == ["api", "v1", "namespaces"] and (len(parts) <= 4 or parts[4:] in (["status"], ["finalize"])):
+        name = parts[3] if len(parts) > 3 else None
+        sub = parts[4] if len(parts) > 4 else None
+        return parsing.ParsedPath(group="", version="v1", plural="namespaces", name=name, subresource=sub)
+    return _parse_path(path)
+
+
+parsing.parse_path = _parse_namespaces_path  # rendering.Request._parse looks it up on the module at call time
 
 
 def _now() -> str:

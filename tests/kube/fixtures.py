@@ -72,9 +72,13 @@ def kube_server() -> Iterator[EmulatorServer]:
 
 @pytest.fixture
 def kube(kube_server: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> KubeEnv:
-    """A fresh namespace on the shared emulator; KUBECONFIG and DIGITALHUB_NAMESPACE point at it."""
+    """A fresh Namespace on the shared emulator; KUBECONFIG and DIGITALHUB_NAMESPACE point at it."""
     namespace = f"test-{next(_NAMESPACES)}"
     env = KubeEnv(kube_server, kube_server.kubeconfig(tmp_path / "kubeconfig", namespace), namespace)
+    with env.api_client() as api:
+        from kubernetes import client
+
+        client.CoreV1Api(api).create_namespace({"metadata": {"name": namespace}})
     for name, value in env.env.items():
         monkeypatch.setenv(name, value)
     return env

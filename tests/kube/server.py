@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -70,7 +71,9 @@ class EmulatorServer:
         self._loop = asyncio.get_running_loop()
         self._stopping = asyncio.Event()
         emulator = CompatEmulator()
-        emulator.resources.load_bundled()
+        with warnings.catch_warnings():  # kmock 0.8 reads its bundle with a deprecated importlib call
+            warnings.simplefilter("ignore", DeprecationWarning)
+            emulator.resources.load_bundled()
         declare_crds(emulator, self._crds)
         async with emulator, kmock.Server(emulator, host="127.0.0.1") as server:
             self.emulator, self.port = emulator, server.port

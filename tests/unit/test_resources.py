@@ -72,3 +72,10 @@ def test_invalid_cr_names_the_resource_and_field():
     with pytest.raises(SpecError) as info:
         from_resource(Function, {"metadata": {"name": "f", "namespace": "ns"}, "spec": {"handler": "f"}})
     assert "Function ns/f" in str(info.value) and "give exactly one of code_src, code or base64" in str(info.value)
+
+
+def test_hand_written_run_with_a_wrong_action_names_the_field():
+    with pytest.raises(SpecError) as info:
+        from_resource(Run, {"metadata": {"name": "r", "namespace": "ns"},
+                            "spec": {"function": "f", "task": "t", "action": "jobb"}})
+    assert info.value.fields == ["spec.action"]
