@@ -9,6 +9,7 @@ from typing import Any
 
 from kubernetes.utils import parse_quantity
 
+from digitalhub_runtime_python.execution.kubernetes import POD_HOME, pod_settings, runner_env
 from digitalhub_runtime_python.models import Action, Function, Resources, Run, Task, Volume
 
 from ..settings import OperatorSettings
@@ -17,7 +18,7 @@ LABEL_PREFIX = "digitalhub.io/"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "digitalhub-operator", "app.kubernetes.io/part-of": "digitalhub"}
 RUN_LABEL = LABEL_PREFIX + "run"
 RUN_KEY_ANNOTATION = LABEL_PREFIX + "run-key"
-WORKSPACE = "/workspace"
+WORKSPACE = str(POD_HOME.parent)
 RESERVED_VOLUMES = ("digitalhub-workspace", "digitalhub-tmp")
 RESOURCE_NAMES = {"cpu": "cpu", "mem": "memory", "gpu": "nvidia.com/gpu"}
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -142,15 +143,9 @@ def volumes(task: Task) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
 
 
 def environment(workload: Workload, extra: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    """Run identity and API access for the in-pod runtime, then the task's own variables."""
-    reserved: list[dict[str, Any]] = [
-        {"name": "DIGITALHUB_BACKEND", "value": "kubernetes"},
-        {"name": "DIGITALHUB_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
-        {"name": "DIGITALHUB_RUN_KEY", "value": workload.run.key},
-        {"name": "DIGITALHUB_HOME", "value": f"{WORKSPACE}/.digitalhub"},
-        {"name": "PYTHONUNBUFFERED", "value": "1"},
-        *({"name": name, "value": value} for name, value in (extra or {}).items()),
-    ]
+    """The pod contract's variables (run identity, API access, home), then ``extra``, then the task's own."""
+    reserved = [*runner_env(workload.run, pod_settings()),
+                *({"name": name, "value": value} for name, value in (extra or {}).items())]
     names = {item["name"] for item in reserved}
     for env in workload.task.spec.envs:
         if env.name in names:

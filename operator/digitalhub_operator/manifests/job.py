@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from digitalhub_runtime_python.execution.local import ENTRYPOINT
+from digitalhub_runtime_python.execution.local import runner_command
 
 from .common import Workload, container, pod_spec, pod_template
 
 
 def job_command(run_key: str) -> list[str]:
-    """The in-pod runner's command line."""
-    return ["python", "-m", ENTRYPOINT, "--run", run_key]
+    """The in-pod runner's command line (the image's ``python``)."""
+    return runner_command(run_key, python="python")
 
 
 def job_manifest(workload: Workload) -> dict[str, Any]:

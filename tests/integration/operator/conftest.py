@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from kubernetes import config
+from kubernetes import client, config
 
 from operator_harness import OperatorProcess, World
 
@@ -31,11 +31,12 @@ def kubeconfig(kube_server, namespace) -> Iterator[Path]:
 @pytest.fixture(scope="module")
 def world(kubeconfig, namespace) -> Iterator[World]:
     with config.new_client_from_config(config_file=str(kubeconfig)) as api:
+        client.CoreV1Api(api).create_namespace({"metadata": {"name": namespace}})
         yield World(api, namespace)
 
 
 @pytest.fixture(scope="module")
-def start_operator(kubeconfig, namespace) -> Iterator[Callable[..., OperatorProcess]]:
+def start_operator(world, kubeconfig, namespace) -> Iterator[Callable[..., OperatorProcess]]:
     """Start operators for this module's namespace; all are stopped at the end of the module."""
     started: list[OperatorProcess] = []
     logs = Path(tempfile.mkdtemp(prefix=f"dh-{namespace}-"))  # outside pytest's shared, pruned basetemp

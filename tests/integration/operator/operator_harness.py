@@ -59,9 +59,7 @@ class OperatorProcess:
         self.env = {**os.environ, "KUBECONFIG": str(kubeconfig), "DIGITALHUB_OPERATOR_NAMESPACES": namespace,
                     "DIGITALHUB_OPERATOR_HEALTH_HOST": "127.0.0.1",
                     "DIGITALHUB_OPERATOR_HEALTH_PORT": str(self.health_port),
-                    "DIGITALHUB_OPERATOR_CHECK_INTERVAL": "0.2",
-                    # the emulator cannot list cluster-scoped namespaces (GET /api/v1/namespaces answers 500)
-                    "DIGITALHUB_OPERATOR_SCANNING": "false", **settings}
+                    "DIGITALHUB_OPERATOR_CHECK_INTERVAL": "0.2", **settings}
         self.env.pop("KUBERNETES_SERVICE_HOST", None)
         self.log = log
         self.process: subprocess.Popen | None = None
