@@ -22,6 +22,7 @@ from digitalhub_runtime_python.models import (
     Action, ErrorInfo, Function, IllegalTransition, InvalidKey, KubernetesInfo, Run, RunStatus, ServiceInfo, SpecError,
     State, Task, Transition, format_validation_error, is_final,
 )
+from digitalhub_runtime_python.models.resources import from_resource
 from digitalhub_runtime_python.stores import NotFound, Store, apply_transition
 
 from .cluster import Cluster, Rejected
@@ -33,6 +34,8 @@ from .status import Observation, job_failed, merge, observe_deployment, observe_
 
 StoreFor = Callable[[str], Store]
 """The store of one namespace (the Kubernetes store is namespaced; the operator may watch many)."""
+Cache = Callable[[str, str], "dict[str, Any] | None"]
+"""The watched custom resource of an entity key in a namespace, if the operator has seen it (no API call)."""
 Recorder = Callable[[Owner, str, str, str, str], None]
 """Posts a Kubernetes event on a run: (owner, namespace, type Normal|Warning, reason, message)."""
 
@@ -68,9 +71,11 @@ class RunRef:
 class Controller:
     """Launches, mirrors, expires and releases run workloads."""
 
-    def __init__(self, settings: OperatorSettings, stores: StoreFor, cluster: Cluster, record: Recorder):
+    def __init__(self, settings: OperatorSettings, stores: StoreFor, cluster: Cluster, record: Recorder,
+                 cached: Cache | None = None):
         self.settings = settings
         self.stores = stores
+        self.cached = cached or (lambda namespace, key: None)
         self.cluster = cluster
         self.record = record
         self._launching: set[str] = set()
@@ -78,23 +83,27 @@ class Controller:
 
     # -- launch
 
-    def reconcile(self, ref: RunRef, present: bool) -> None:
+    def reconcile(self, ref: RunRef, present: bool, run: Run | None = None) -> None:
         """Bring the workload in line with the run: launch a new run, release a finished one."""
         if ref.final:
             if present and (ref.state == State.STOPPED or ref.action == Action.SERVE):
                 self.release(ref)
             return
         if not ref.launched:
-            self.launch(ref)
+            self.launch(ref, run)
 
-    def launch(self, ref: RunRef) -> None:
-        """Create the run's workload and record it; bad input ends the run in ERROR."""
+    def launch(self, ref: RunRef, run: Run | None = None) -> None:
+        """Create the run's workload and record it; bad input ends the run in ERROR.
+
+        ``run`` is the run as the watch delivered it (saves a read); the scan passes none and the run is read.
+        """
         with self._lock:
             if ref.key in self._launching:
                 return
             self._launching.add(ref.key)
         try:
-            run: Run = self.stores(ref.namespace).get_key(ref.key)  # type: ignore[assignment]
+            if run is None:
+                run = self.stores(ref.namespace).get_key(ref.key)  # type: ignore[assignment]
             if is_final(run.status.state) or _launched(run):
                 return
             try:
@@ -111,9 +120,16 @@ class Controller:
             with self._lock:
                 self._launching.discard(ref.key)
 
-    def _get(self, store: Store, key: str, field: str, cls: type) -> Any:
+    def _get(self, namespace: str, key: str, field: str, cls: type) -> Any:
+        """A task or function: from the watch cache when seen there (versions are immutable), else from the API."""
+        body = self.cached(namespace, key)
+        if body is not None:
+            try:
+                return from_resource(cls, body)
+            except ValidationError as exc:
+                raise format_validation_error(f"{cls.__name__.lower()} {key}", exc) from None
         try:
-            entity = store.get_key(key)
+            entity = self.stores(namespace).get_key(key)
         except NotFound:
             raise LaunchError(f"{field}: {key} does not exist: create it first or fix the run's {field}") from None
         except ValidationError as exc:
@@ -126,9 +142,8 @@ class Controller:
         if run.spec.action == Action.BUILD:
             raise LaunchError("action 'build' is not supported yet by the operator: build the image elsewhere "
                               "and set the function's 'image'")
-        store = self.stores(ref.namespace)
-        task: Task = self._get(store, run.spec.task, "spec.task", Task)
-        function: Function = self._get(store, run.spec.function, "spec.function", Function)
+        task: Task = self._get(ref.namespace, run.spec.task, "spec.task", Task)
+        function: Function = self._get(ref.namespace, run.spec.function, "spec.function", Function)
         if task.spec.action != run.spec.action:
             raise LaunchError(f"spec.action {run.spec.action!r} does not match the task's action "
                               f"{task.spec.action!r}: run the task with its own action")

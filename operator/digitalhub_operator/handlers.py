@@ -20,7 +20,7 @@ from typing import Any
 import kopf
 from pydantic import ValidationError
 
-from digitalhub_runtime_python.models import Action, Run, SpecError, State, format_validation_error
+from digitalhub_runtime_python.models import Action, Entity, Function, Run, SpecError, State, Task, format_validation_error
 from digitalhub_runtime_python.models.resources import API_VERSION, GROUP, VERSION, from_resource
 
 from . import health, lifecycle
@@ -32,8 +32,8 @@ OWNED = {"app.kubernetes.io/managed-by": MANAGED_BY["app.kubernetes.io/managed-b
 logger = logging.getLogger("digitalhub_operator")
 
 
-def run_ref(body: kopf.Body) -> RunRef:
-    """The in-memory summary of a Run; SpecError when the CR does not hold a valid run."""
+def parse_run(body: kopf.Body) -> tuple[RunRef, Run]:
+    """The run a Run CR holds and its in-memory summary; SpecError when the CR does not hold a valid run."""
     meta = body.get("metadata", {})
     what = f"Run {meta.get('namespace')}/{meta.get('name')}"
     action = body.get("spec", {}).get("action")
@@ -45,8 +45,9 @@ def run_ref(body: kopf.Body) -> RunRef:
         raise format_validation_error(what, exc) from None
     info = run.status.kubernetes
     owner = Owner(body.get("apiVersion", API_VERSION), body.get("kind", "Run"), meta["name"], meta["uid"])
-    return RunRef(key=run.key, namespace=meta["namespace"], state=State(run.status.state).value,
-                  action=Action(run.spec.action).value, launched=bool(info and (info.job or info.deployment)), owner=owner)
+    ref = RunRef(key=run.key, namespace=meta["namespace"], state=State(run.status.state).value,
+                 action=Action(run.spec.action).value, launched=bool(info and (info.job or info.deployment)), owner=owner)
+    return ref, run
 
 
 def _first(store: Any) -> Any:
@@ -63,10 +64,28 @@ def _slim(body: kopf.Body) -> dict[str, Any]:
 @kopf.index(GROUP, VERSION, RUNS)
 def runs(body: kopf.Body, namespace: str, **_: Any) -> dict[tuple[str, str], RunRef] | None:
     try:
-        ref = run_ref(body)
+        ref, _ = parse_run(body)
     except SpecError:
         return None
     return {(namespace, ref.workload): ref}
+
+
+def _entity_index(model: type[Entity], body: kopf.Body, namespace: str) -> dict[tuple[str, str], dict] | None:
+    raw = {"metadata": dict(body.get("metadata", {})), "spec": dict(body.get("spec", {}))}
+    try:
+        return {(namespace, from_resource(model, raw).key): raw}
+    except ValueError:  # invalid: not cached, so reading it through the store reports the problem
+        return None
+
+
+@kopf.index(GROUP, VERSION, "tasks")
+def tasks(body: kopf.Body, namespace: str, **_: Any) -> dict[tuple[str, str], dict] | None:
+    return _entity_index(Task, body, namespace)
+
+
+@kopf.index(GROUP, VERSION, "functions")
+def functions(body: kopf.Body, namespace: str, **_: Any) -> dict[tuple[str, str], dict] | None:
+    return _entity_index(Function, body, namespace)
 
 
 @kopf.index("batch", "v1", "jobs", labels=OWNED)
@@ -90,10 +109,12 @@ def pods(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) -> dict
 
 @kopf.on.startup()
 async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, runs: kopf.Index, jobs: kopf.Index,
-                  deployments: kopf.Index, pods: kopf.Index, **_: Any) -> None:
+                  deployments: kopf.Index, pods: kopf.Index, tasks: kopf.Index, functions: kopf.Index,
+                  **_: Any) -> None:
     """Configure kopf from the operator settings, connect, start the health endpoint and the deadline scan."""
     operator_settings = lifecycle.configure(settings)
-    memo.controller = await asyncio.to_thread(lifecycle.build_controller, operator_settings)
+    cache = lifecycle.IndexCache(tasks, functions)
+    memo.controller = await asyncio.to_thread(lifecycle.build_controller, operator_settings, cache)
     memo.health = await health.start(operator_settings)
     memo.health.ready = True
     memo.scan = asyncio.create_task(lifecycle.scan_forever(memo.controller, memo.health, runs, jobs, deployments, pods))
@@ -119,12 +140,12 @@ def run_event(event: kopf.RawEvent, body: kopf.Body, namespace: str, memo: kopf.
         return  # its workload is garbage-collected through the owner reference
     controller: Controller = memo.controller
     try:
-        ref = run_ref(body)
+        ref, run = parse_run(body)
     except SpecError as exc:
         controller.fail_malformed(namespace, body, str(exc))
         return
     key = (namespace, ref.workload)
-    controller.reconcile(ref, present=key in jobs or key in deployments)
+    controller.reconcile(ref, present=key in jobs or key in deployments, run=run)
 
 
 # -- workloads

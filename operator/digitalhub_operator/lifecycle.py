@@ -55,13 +55,30 @@ class Stores:
             return store
 
 
-def build_controller(settings: OperatorSettings) -> Controller:
+class IndexCache:
+    """Tasks and functions by key, from kopf's watch-fed indices; read from worker threads, so misses are fine."""
+
+    def __init__(self, *indices: Any):
+        self._indices = indices
+
+    def __call__(self, namespace: str, key: str) -> dict | None:
+        for index in self._indices:
+            try:
+                found = next(iter(index.get((namespace, key), ())), None)
+            except RuntimeError:  # changed while we looked: read through the API instead
+                return None
+            if found is not None:
+                return found
+        return None
+
+
+def build_controller(settings: OperatorSettings, cache: IndexCache | None = None) -> Controller:
     """Connect to the API server (failing early when it is unreachable) and assemble the controller."""
     configuration = load_api_client().configuration
     configuration.connection_pool_maxsize = 32  # one connection per worker thread
     api = client.ApiClient(configuration)
     client.VersionApi(api).get_code()
-    return Controller(settings, Stores(api), Cluster(api), events.EventRecorder(api))
+    return Controller(settings, Stores(api), Cluster(api), events.EventRecorder(api), cache)
 
 
 def _snapshot(runs: Any, jobs: Any, deployments: Any, pods: Any) -> list[tuple[RunRef, dict | None, list[dict]]]:
