@@ -212,8 +212,9 @@ class Controller:
         for kind, object_name in (("Job", info.job), ("Deployment", info.deployment), ("Service", info.service)):
             if object_name and self.cluster.delete(kind, ref.namespace, object_name):
                 removed.append(f"{kind.lower()} {object_name}")
-        if not info.job and not info.deployment and self.cluster.delete("Job", ref.namespace, name):
-            removed.append(f"job {name}")  # launched, but killed before the launch was recorded
+        unrecorded = "Job" if ref.action == Action.JOB else "Deployment"
+        if not info.job and not info.deployment and self.cluster.delete(unrecorded, ref.namespace, name):
+            removed.append(f"{unrecorded.lower()} {name}")  # launched, but stopped before the launch was recorded
         if run.status.state == State.STOPPED and info.deployment:
             self.stores(ref.namespace).update(ref.key, _forget_workload)
         if removed:
