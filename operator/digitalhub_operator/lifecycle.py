@@ -33,6 +33,7 @@ def configure(settings: kopf.OperatorSettings) -> OperatorSettings:
         settings.peering.mandatory = True
         settings.peering.name = ours.peering
         settings.peering.priority = ours.priority
+        settings.peering.lifetime = ours.peering_lifetime
         settings.peering.clusterwide = not ours.namespaces
     else:
         settings.peering.standalone = True

@@ -77,6 +77,8 @@ class OperatorSettings:
     cluster_domain: str = "cluster.local"
     peering: str | None = None
     """kopf peering name for running several replicas (HA); None runs standalone."""
+    peering_lifetime: int = 60
+    """Seconds a silent peer counts as alive: a standby replica takes over that long after the active one died."""
     priority: int = field(default_factory=_random_priority)
     """kopf peering priority; replicas need distinct ones, so the default is random."""
     health_host: str = "0.0.0.0"
@@ -112,6 +114,7 @@ class OperatorSettings:
             service_port=int(_number(env, "SERVICE_PORT", cls.service_port, 1)),
             cluster_domain=env.get(PREFIX + "CLUSTER_DOMAIN") or cls.cluster_domain,
             peering=env.get(PREFIX + "PEERING") or None,
+            peering_lifetime=int(_number(env, "PEERING_LIFETIME", cls.peering_lifetime, 1)),
             health_host=env.get(PREFIX + "HEALTH_HOST") or cls.health_host,
             health_port=int(_number(env, "HEALTH_PORT", cls.health_port)),
             priority=priority,
