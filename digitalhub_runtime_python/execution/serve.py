@@ -133,10 +133,17 @@ class LocalServeLauncher:
             pass
 
     def _reap(self, run_key: str, process: subprocess.Popen, log_path: Path) -> None:
-        """If the server dies while serving (crash, kill), the run goes to ERROR; a stopped run stays STOPPED."""
+        """A server that exits while serving: STOPPED after a clean shutdown (SIGTERM from elsewhere), else ERROR."""
         code = process.wait()
         self._processes.pop(run_key, None)
-        if self.client.store.get_key(run_key).status.state == State.RUNNING:
+        if self.client.store.get_key(run_key).status.state != State.RUNNING:
+            return
+        if code == 0:
+            try:
+                self.client.store.transition(run_key, State.STOPPED, "server process shut down", pid=None)
+            except IllegalTransition:
+                pass
+        else:
             self._fail(run_key, f"server process exited with code {code}: {_tail(log_path)}")
 
     def stop(self, run: Run) -> None:

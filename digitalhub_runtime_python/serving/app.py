@@ -162,7 +162,12 @@ def create_app(service: Service, config: ServeConfig, on_init_error: Callable[[B
             raise JobError(404, f"command {command!r} does not exist (commands: {known})")
         values = validate(spec.inputs, args or {}, f"inputs of {command}").model_dump() if spec.inputs else (args or {})
         event = Event("POST", f"/{command}", json_bytes(args), args, b"", headers)
-        return lambda: service.call_command(command, values, event)
+
+        async def work() -> Any:
+            value = await service.call_command(command, values, event)
+            return validate(spec.outputs, value, f"outputs of {command}").model_dump(mode="json") if spec.outputs else value
+
+        return work
 
     @app.post("/jobs", tags=["jobs"], status_code=202, summary="Submit an async request; poll GET /jobs/{id}")
     async def submit(job: JobRequest, request: Request) -> dict[str, Any]:
