@@ -99,8 +99,11 @@ def print_documents(documents: list[dict[str, Any]], output: str) -> None:
     if output == "json":
         click.echo(json.dumps(documents if len(documents) != 1 else documents[0], indent=2))
     else:
-        text = yaml.safe_dump_all(documents, sort_keys=False)
-        console.print(Syntax(text, "yaml", background_color="default") if console.is_terminal else text)
+        text = yaml.safe_dump_all(documents, sort_keys=False, width=10_000)
+        if console.is_terminal:
+            console.print(Syntax(text, "yaml", background_color="default", word_wrap=True))
+        else:
+            click.echo(text, nl=False)
 
 
 def find_run(project: Project, ref: str) -> Run:
