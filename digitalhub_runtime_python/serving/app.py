@@ -11,14 +11,16 @@ from typing import Annotated, Any, AsyncIterator
 from fastapi import Body, FastAPI, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from ..execution import ArgumentError
 from ..models import SpecError, validate
 from .commands import CommandSpec
 from .config import ServeConfig
 from .drain import Gate
-from .errors import HandlerFailure, describe_failure, error_response, install_error_handlers, new_error_id
+from .errors import HandlerFailure, describe_failure, error_response, install_error_handlers, new_error_id, response_for
 from .events import Event
 from .jobs import FINISHED, JobError, JobManager, Work
 from .responses import is_stream, json_bytes, render
@@ -59,6 +61,12 @@ async def _call(call: Callable[[], Any]) -> Any:
         raise HandlerFailure() from exc
 
 
+def _not_ready(service: Service, init_error: list[str]) -> str | None:
+    if service.ready:
+        return None
+    return f"not ready: {init_error[0] if init_error else 'the init function is still running'}"
+
+
 async def _render(value: Any, debug: bool) -> Response:
     return render(value, debug)
 
@@ -89,7 +97,7 @@ def create_app(service: Service, config: ServeConfig, on_init_error: Callable[[B
 
     app = FastAPI(title=f"{service.handler_name} ({service.run.name})", version=service.run.id, lifespan=lifespan,
                   description=f"Serves run {service.run.key}")
-    gate = Gate(app, config.max_concurrency)
+    gate = Gate(HandlerEndpoint(app, service, debug, lambda: _not_ready(service, init_error)), config.max_concurrency)
     install_error_handlers(app, debug)
 
     async def job_error(_request: Request, exc: JobError) -> Response:
@@ -98,8 +106,9 @@ def create_app(service: Service, config: ServeConfig, on_init_error: Callable[[B
     app.add_exception_handler(JobError, job_error)  # type: ignore[arg-type]
 
     def require_ready() -> None:
-        if not service.ready:
-            raise HTTPException(503, f"not ready: {init_error[0] if init_error else 'the init function is still running'}")
+        reason = _not_ready(service, init_error)
+        if reason is not None:
+            raise HTTPException(503, reason)
 
     # Health and description
 
@@ -131,16 +140,8 @@ def create_app(service: Service, config: ServeConfig, on_init_error: Callable[[B
             raise HandlerFailure() from exc
         return {"options": merged}
 
-    # The handler
-
-    async def invoke(request: Request) -> Response:
-        require_ready()
-        event = Event.from_scope(request.scope, await request.body())
-        value = await _call(lambda: service.call_handler(event))
-        return await _call(lambda: _render(value, debug))
-
-    app.add_api_route("/", invoke, methods=HANDLER_METHODS, tags=["handler"], summary=f"Call {service.handler_name}",
-                      response_model=None, openapi_extra={"requestBody": {"content": {"application/json": {"schema": {}}}}})
+    # The handler at /: served by HandlerEndpoint in front of FastAPI (see create_app's end), documented here
+    _document_handler(app, service.handler_name)
 
     # Typed commands
 
@@ -196,6 +197,66 @@ def create_app(service: Service, config: ServeConfig, on_init_error: Callable[[B
         return jobs.cancel(job_id).view()
 
     return gate
+
+
+class HandlerEndpoint:
+    """The handler at ``/`` as a plain ASGI app in front of FastAPI: the hot path pays for no routing or
+    dependency resolution. Errors get the same ``{id, code, details}`` bodies as everywhere else."""
+
+    def __init__(self, app: FastAPI, service: Service, debug: bool, not_ready: Callable[[], str | None]):
+        self.app, self.service, self.debug, self.not_ready = app, service, debug, not_ready
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != "/":
+            await self.app(scope, receive, send)
+            return
+        try:
+            response = await self._respond(scope, receive)
+        except ClientDisconnect:  # the client went away before sending its body: nobody to answer
+            return
+        await response(scope, receive, send)
+
+    async def _respond(self, scope: Scope, receive: Receive) -> Response:
+        if scope["method"] not in HANDLER_METHODS:
+            return error_response(405, f"method {scope['method']} is not allowed on /: use {', '.join(HANDLER_METHODS)}",
+                                  headers={"allow": ", ".join(HANDLER_METHODS)})
+        reason = self.not_ready()
+        if reason is not None:
+            return error_response(503, reason)
+        data = await _read_body(receive)
+        try:
+            return render(await self.service.call_handler(Event.from_scope(scope, data)), self.debug)
+        except Exception as exc:
+            return response_for(exc, self.debug)
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _document_handler(app: FastAPI, handler_name: str) -> None:
+    """Add ``/`` (served outside FastAPI's router) to the OpenAPI document."""
+    operation = {"tags": ["handler"], "summary": f"Call {handler_name}",
+                 "description": "Any JSON (or other) body; the handler gets it as event.body.",
+                 "requestBody": {"content": {"application/json": {"schema": {}}}},
+                 "responses": {"200": {"description": "What the handler returned: JSON, bytes, or an event stream"}}}
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            schema["paths"] = {"/": {m.lower(): {**operation, "operationId": f"handler_{m.lower()}"} for m in HANDLER_METHODS},
+                               **schema["paths"]}
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _command_endpoint(service: Service, spec: CommandSpec, require_ready: Callable[[], None], debug: bool) -> Callable[..., Any]:

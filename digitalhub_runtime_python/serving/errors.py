@@ -13,8 +13,8 @@ from fastapi.exceptions import RequestValidationError, ResponseValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from ..models import SpecError
 from ..execution import ArgumentError
+from ..models import SpecError
 from .events import BodyError
 
 logger = logging.getLogger("digitalhub.serving")
@@ -54,37 +54,31 @@ def _validation_details(exc: RequestValidationError | ResponseValidationError) -
     return "; ".join(problems)
 
 
+def response_for(exc: Exception, debug: bool) -> Response:
+    """The structured response for an exception raised while answering a request."""
+    if isinstance(exc, HandlerFailure):
+        exc = exc.__cause__ if isinstance(exc.__cause__, Exception) else exc
+    if isinstance(exc, HTTPException):
+        return error_response(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+    if isinstance(exc, RequestValidationError):
+        return error_response(422, f"invalid request: {_validation_details(exc)}")
+    if isinstance(exc, (SpecError, BodyError, ArgumentError)):
+        return error_response(400, str(exc))
+    error_id = new_error_id()
+    if isinstance(exc, ResponseValidationError):
+        logger.error("error %s: the command's result does not match its outputs: %s", error_id, _validation_details(exc))
+        details = f"the command's result does not match its declared outputs (error id {error_id})"
+        return error_response(500, details + (f": {_validation_details(exc)}" if debug else ""), error_id)
+    details, extra = describe_failure(exc, error_id, debug)
+    return error_response(500, details, error_id, **extra)
+
+
 def install_error_handlers(app: FastAPI, debug: bool) -> None:
     """Every error the app answers has the ``{id, code, details}`` shape."""
 
-    async def http_error(_request: Request, exc: HTTPException) -> Response:
-        return error_response(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+    async def handle(_request: Request, exc: Exception) -> Response:
+        return response_for(exc, debug)
 
-    async def invalid_request(_request: Request, exc: RequestValidationError) -> Response:
-        return error_response(422, f"invalid request: {_validation_details(exc)}")
-
-    async def invalid_input(_request: Request, exc: Exception) -> Response:
-        return error_response(400, str(exc))
-
-    async def invalid_response(_request: Request, exc: ResponseValidationError) -> Response:
-        error_id = new_error_id()
-        logger.error("error %s: the command's result does not match its outputs: %s", error_id, _validation_details(exc))
-        details = f"the command's result does not match its declared outputs (error id {error_id})"
-        if debug:
-            details += f": {_validation_details(exc)}"
-        return error_response(500, details, error_id)
-
-    async def handler_failed(_request: Request, exc: HandlerFailure) -> Response:
-        error_id = new_error_id()
-        cause = exc.__cause__ or exc
-        if isinstance(cause, HTTPException):
-            return await http_error(_request, cause)
-        details, extra = describe_failure(cause, error_id, debug)
-        return error_response(500, details, error_id, **extra)
-
-    app.add_exception_handler(HTTPException, http_error)  # type: ignore[arg-type]
-    app.add_exception_handler(RequestValidationError, invalid_request)  # type: ignore[arg-type]
-    app.add_exception_handler(ResponseValidationError, invalid_response)  # type: ignore[arg-type]
-    for kind in (SpecError, BodyError, ArgumentError):
-        app.add_exception_handler(kind, invalid_input)
-    app.add_exception_handler(HandlerFailure, handler_failed)  # type: ignore[arg-type]
+    for kind in (HTTPException, RequestValidationError, ResponseValidationError, SpecError, BodyError, ArgumentError,
+                 HandlerFailure):
+        app.add_exception_handler(kind, handle)

@@ -24,7 +24,7 @@ class DrainingServer(uvicorn.Server):
         self.drain_delay, self.notify_fd = drain_delay, notify_fd
         self._exit_at: float | None = None
         self.failed = False
-        self._notifier: asyncio.Task | None = None
+        self._notifier: asyncio.Task | None = None  # held so the task is not garbage-collected while it waits
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         if self.gate.draining or not self.drain_delay:

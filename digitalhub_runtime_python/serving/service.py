@@ -80,7 +80,7 @@ class Service:
 
     def __init__(self, project: Project, run: Run, handler: Callable[..., Any], *,
                  init_function: Callable[..., Any] | None = None, setup: SetupSpec | None = None,
-                 commands: list[CommandSpec] = (), inputs: Mapping[str, Any] | None = None):  # type: ignore[assignment]
+                 commands: list[CommandSpec] | None = None, inputs: Mapping[str, Any] | None = None):
         self.run = run
         self.context = ServeContext(project=project, run_key=run.key, run_id=run.id, parameters=dict(run.spec.parameters))
         self.reserved = {"project": project, "context": self.context, "event": None, "events": None}
@@ -92,8 +92,8 @@ class Service:
         self._event_names = tuple(name for name, value in bound.items() if value is _EVENT)
         self.init = Target(init_function) if init_function is not None else None
         self.options_model = setup.options if setup is not None else None
-        self.commands = {spec.name: spec for spec in commands}
-        self._command_targets = {spec.name: Target(spec.func) for spec in commands}
+        self.commands = {spec.name: spec for spec in commands or []}
+        self._command_targets = {name: Target(spec.func) for name, spec in self.commands.items()}
         self.initialised = asyncio.Event()
         self._init_lock = asyncio.Lock()
 
