@@ -20,9 +20,10 @@ from ..models import SpecError, validate
 from .commands import CommandSpec
 from .config import ServeConfig
 from .drain import Gate
-from .errors import HandlerFailure, describe_failure, error_response, install_error_handlers, new_error_id, response_for
+from .errors import (HandlerFailure, RequestError, describe_failure, error_response, install_error_handlers, new_error_id,
+                     response_for)
 from .events import Event
-from .jobs import FINISHED, JobError, JobManager, Work
+from .jobs import FINISHED, JobManager, Work
 from .responses import is_stream, json_bytes, render
 from .service import Service
 
@@ -100,11 +101,6 @@ def create_app(service: Service, config: ServeConfig, on_init_error: Callable[[B
     gate = Gate(HandlerEndpoint(app, service, debug, lambda: _not_ready(service, init_error)), config.max_concurrency)
     install_error_handlers(app, debug)
 
-    async def job_error(_request: Request, exc: JobError) -> Response:
-        return error_response(exc.code, str(exc))
-
-    app.add_exception_handler(JobError, job_error)  # type: ignore[arg-type]
-
     def require_ready() -> None:
         reason = _not_ready(service, init_error)
         if reason is not None:
@@ -140,7 +136,7 @@ def create_app(service: Service, config: ServeConfig, on_init_error: Callable[[B
             raise HandlerFailure() from exc
         return {"options": merged}
 
-    # The handler at /: served by HandlerEndpoint in front of FastAPI (see create_app's end), documented here
+    # The handler at /: served by HandlerEndpoint (below) in front of FastAPI's router, documented here
     _document_handler(app, service.handler_name)
 
     # Typed commands
@@ -160,7 +156,7 @@ def create_app(service: Service, config: ServeConfig, on_init_error: Callable[[B
         spec = service.commands.get(command)
         if spec is None:
             known = ", ".join(service.commands) or "none"
-            raise JobError(404, f"command {command!r} does not exist (commands: {known})")
+            raise RequestError(404, f"command {command!r} does not exist (commands: {known})")
         values = validate(spec.inputs, args or {}, f"inputs of {command}").model_dump() if spec.inputs else (args or {})
         event = Event("POST", f"/{command}", json_bytes(args), args, b"", headers)
 

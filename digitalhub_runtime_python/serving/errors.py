@@ -24,6 +24,14 @@ class HandlerFailure(Exception):
     """User code raised while answering a request; ``__cause__`` is the original exception."""
 
 
+class RequestError(Exception):
+    """A request the server refuses; ``code`` is the HTTP status to answer."""
+
+    def __init__(self, code: int, details: str):
+        super().__init__(details)
+        self.code = code
+
+
 def new_error_id() -> str:
     return uuid.uuid4().hex
 
@@ -60,6 +68,8 @@ def response_for(exc: Exception, debug: bool) -> Response:
         exc = exc.__cause__ if isinstance(exc.__cause__, Exception) else exc
     if isinstance(exc, HTTPException):
         return error_response(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+    if isinstance(exc, RequestError):
+        return error_response(exc.code, str(exc))
     if isinstance(exc, RequestValidationError):
         return error_response(422, f"invalid request: {_validation_details(exc)}")
     if isinstance(exc, (SpecError, BodyError, ArgumentError)):
@@ -79,6 +89,6 @@ def install_error_handlers(app: FastAPI, debug: bool) -> None:
     async def handle(_request: Request, exc: Exception) -> Response:
         return response_for(exc, debug)
 
-    for kind in (HTTPException, RequestValidationError, ResponseValidationError, SpecError, BodyError, ArgumentError,
-                 HandlerFailure):
+    for kind in (HTTPException, RequestError, RequestValidationError, ResponseValidationError, SpecError, BodyError,
+                 ArgumentError, HandlerFailure):
         app.add_exception_handler(kind, handle)

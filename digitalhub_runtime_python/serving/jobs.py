@@ -15,7 +15,7 @@ from typing import Any
 
 from starlette.concurrency import iterate_in_threadpool
 
-from .errors import describe_failure, error_body, new_error_id
+from .errors import RequestError, describe_failure, error_body, new_error_id
 from .responses import is_stream, json_bytes
 
 Work = Callable[[], Awaitable[Any]]
@@ -30,14 +30,6 @@ class JobStatus(str, Enum):
 
 
 FINISHED = frozenset({JobStatus.SUCCESS, JobStatus.FAILURE, JobStatus.CANCELLED})
-
-
-class JobError(Exception):
-    """A job request the manager refuses; ``code`` is the HTTP status to answer."""
-
-    def __init__(self, code: int, details: str):
-        super().__init__(details)
-        self.code = code
 
 
 @dataclass(eq=False)
@@ -85,13 +77,13 @@ class JobManager:
         ids = [job_id for job_id, _ in work if job_id is not None]
         repeated = sorted({job_id for job_id in ids if ids.count(job_id) > 1})
         if repeated:
-            raise JobError(400, f"request_id {', '.join(repeated)} repeated in one batch: give each request its own id")
+            raise RequestError(400, f"request_id {', '.join(repeated)} repeated in one batch: give each request its own id")
         self._evict()
         taken = sorted(job_id for job_id in ids if job_id in self._jobs)
         if taken:
-            raise JobError(409, f"request_id {', '.join(taken)} already in use: choose new ids")
+            raise RequestError(409, f"request_id {', '.join(taken)} already in use: choose new ids")
         if len(self._jobs) + len(work) > self.max_jobs:
-            raise JobError(429, f"too many jobs kept ({len(self._jobs)} of {self.max_jobs}): fetch or cancel some, or retry later")
+            raise RequestError(429, f"too many jobs kept ({len(self._jobs)} of {self.max_jobs}): fetch or cancel some, or retry later")
         jobs = []
         for job_id, run in work:
             job = Job(id=job_id or new_error_id())
@@ -122,7 +114,7 @@ class JobManager:
         try:
             return self._jobs[job_id]
         except KeyError:
-            raise JobError(404, f"no job {job_id!r}: it never existed, or it finished more than {self.ttl:g} s ago") from None
+            raise RequestError(404, f"no job {job_id!r}: it never existed, or it finished more than {self.ttl:g} s ago") from None
 
     async def wait(self, job_id: str, timeout: float) -> Job:
         """The job once finished, or as it is after ``timeout`` seconds (long polling)."""
@@ -138,7 +130,7 @@ class JobManager:
         """Cancel a queued or running job. Code already running in a worker thread finishes, its result dropped."""
         job = self.get(job_id)
         if job.status in FINISHED:
-            raise JobError(409, f"job {job_id!r} already finished ({job.status.value}): nothing to cancel")
+            raise RequestError(409, f"job {job_id!r} already finished ({job.status.value}): nothing to cancel")
         job.status = JobStatus.CANCELLED
         assert job.task is not None
         job.task.cancel()

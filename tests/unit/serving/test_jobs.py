@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 
-from digitalhub_runtime_python.serving.jobs import JobError, JobManager, JobStatus
+from digitalhub_runtime_python.serving.errors import RequestError
+from digitalhub_runtime_python.serving.jobs import JobManager, JobStatus
 
 
 def run(coroutine):
@@ -43,16 +44,16 @@ def test_ids_are_checked_before_anything_runs() -> None:
         async def work() -> int:
             return 1
 
-        with pytest.raises(JobError, match="repeated") as repeated:
+        with pytest.raises(RequestError, match="repeated") as repeated:
             manager.submit([("x", work), ("x", work)])
         assert repeated.value.code == 400
         manager.submit([("x", work)])
-        with pytest.raises(JobError, match="already in use"):
+        with pytest.raises(RequestError, match="already in use"):
             manager.submit([("x", work)])
-        with pytest.raises(JobError) as full:
+        with pytest.raises(RequestError) as full:
             manager.submit([("y", work), ("z", work)])
         assert full.value.code == 429
-        with pytest.raises(JobError) as missing:
+        with pytest.raises(RequestError) as missing:
             manager.get("nope")
         assert missing.value.code == 404
         await manager.close()
@@ -76,11 +77,11 @@ def test_failures_cancel_and_expiry() -> None:
         manager.cancel("e")
         await manager.wait("e", 5)
         assert endless.status == JobStatus.CANCELLED and endless.finished is not None
-        with pytest.raises(JobError, match="already finished"):
+        with pytest.raises(RequestError, match="already finished"):
             manager.cancel("e")
         failed.finished -= 61  # finished longer ago than the ttl: the next submit forgets it
         manager.submit([("new", broken)])
-        with pytest.raises(JobError):
+        with pytest.raises(RequestError):
             manager.get("f")
         await manager.close()
 
