@@ -24,7 +24,7 @@ from .errors import (HandlerFailure, RequestError, describe_failure, error_respo
                      response_for)
 from .events import Event
 from .jobs import FINISHED, JobManager, Work
-from .responses import is_stream, json_bytes, render
+from .responses import Renderer, is_stream, json_bytes
 from .service import Service
 
 HANDLER_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -52,29 +52,16 @@ class BatchRequest(_Strict):
     requests: list[BatchItem] = Field(min_length=1)
 
 
-async def _call(call: Callable[[], Any]) -> Any:
-    """Await user code; its failures become HandlerFailure (a structured 500), HTTPExceptions pass."""
-    try:
-        return await call()
-    except HTTPException:
-        raise
-    except Exception as exc:
-        raise HandlerFailure() from exc
-
-
 def _not_ready(service: Service, init_error: list[str]) -> str | None:
     if service.ready:
         return None
     return f"not ready: {init_error[0] if init_error else 'the init function is still running'}"
 
 
-async def _render(value: Any, debug: bool) -> Response:
-    return render(value, debug)
-
-
 def create_app(service: Service, config: ServeConfig, on_init_error: Callable[[BaseException], None] | None = None) -> Gate:
     """The served app behind its gate (concurrency limit, drain). Init runs in the background after start."""
     debug = config.debug
+    render = Renderer(debug, stream_grace=config.drain_timeout)
     jobs = JobManager(config.job_workers, config.job_ttl, config.max_jobs, debug)
     init_error: list[str] = []
 
@@ -98,7 +85,7 @@ def create_app(service: Service, config: ServeConfig, on_init_error: Callable[[B
 
     app = FastAPI(title=f"{service.handler_name} ({service.run.name})", version=service.run.id, lifespan=lifespan,
                   description=f"Serves run {service.run.key}")
-    gate = Gate(HandlerEndpoint(app, service, debug, lambda: _not_ready(service, init_error)), config.max_concurrency)
+    gate = Gate(HandlerEndpoint(app, service, render, lambda: _not_ready(service, init_error)), config.max_concurrency)
     install_error_handlers(app, debug)
 
     def require_ready() -> None:
@@ -142,7 +129,7 @@ def create_app(service: Service, config: ServeConfig, on_init_error: Callable[[B
     # Typed commands
 
     for spec in service.commands.values():
-        app.add_api_route(f"/{spec.name}", _command_endpoint(service, spec, require_ready, debug), methods=["POST"],
+        app.add_api_route(f"/{spec.name}", _command_endpoint(service, spec, require_ready, render), methods=["POST"],
                           tags=["commands"], summary=spec.description or f"Command {spec.name}",
                           response_model=spec.outputs, name=f"command_{spec.name}")
 
@@ -199,8 +186,8 @@ class HandlerEndpoint:
     """The handler at ``/`` as a plain ASGI app in front of FastAPI: the hot path pays for no routing or
     dependency resolution. Errors get the same ``{id, code, details}`` bodies as everywhere else."""
 
-    def __init__(self, app: FastAPI, service: Service, debug: bool, not_ready: Callable[[], str | None]):
-        self.app, self.service, self.debug, self.not_ready = app, service, debug, not_ready
+    def __init__(self, app: FastAPI, service: Service, render: Renderer, not_ready: Callable[[], str | None]):
+        self.app, self.service, self.render, self.not_ready = app, service, render, not_ready
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != "/":
@@ -221,9 +208,9 @@ class HandlerEndpoint:
             return error_response(503, reason)
         data = await _read_body(receive)
         try:
-            return render(await self.service.call_handler(Event.from_scope(scope, data)), self.debug)
+            return self.render(await self.service.call_handler(Event.from_scope(scope, data)))
         except Exception as exc:
-            return response_for(exc, self.debug)
+            return response_for(exc, self.render.debug)
 
 
 async def _read_body(receive: Receive) -> bytes:
@@ -255,17 +242,22 @@ def _document_handler(app: FastAPI, handler_name: str) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def _command_endpoint(service: Service, spec: CommandSpec, require_ready: Callable[[], None], debug: bool) -> Callable[..., Any]:
+def _command_endpoint(service: Service, spec: CommandSpec, require_ready: Callable[[], None], render: Renderer) -> Callable[..., Any]:
     """An endpoint taking the command's inputs model as its JSON body (so OpenAPI shows it)."""
 
     async def endpoint(request: Request, inputs: Any = None) -> Any:
         require_ready()
         values = inputs.model_dump() if isinstance(inputs, BaseModel) else (inputs or {})
         event = Event.from_scope(request.scope, await request.body())
-        value = await _call(lambda: service.call_command(spec.name, values, event))
-        if spec.outputs is None or isinstance(value, Response) or is_stream(value):
-            return await _call(lambda: _render(value, debug))
-        return value
+        try:
+            value = await service.call_command(spec.name, values, event)
+            if spec.outputs is None or isinstance(value, Response) or is_stream(value):
+                return render(value)
+        except HTTPException:
+            raise
+        except Exception as exc:  # user code failed: a structured 500 (FastAPI would re-raise it)
+            raise HandlerFailure() from exc
+        return value  # FastAPI checks it against the declared outputs
 
     body = spec.inputs if spec.inputs is not None else Annotated[dict[str, Any] | None, Body()]
     endpoint.__signature__ = inspect.Signature([  # type: ignore[attr-defined]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi.encoders import jsonable_encoder
@@ -37,12 +38,19 @@ def is_stream(value: Any) -> bool:
     return inspect.isgenerator(value) or inspect.isasyncgen(value)
 
 
-def render(value: Any, debug: bool) -> Response:
-    """The response for a handler's return value."""
-    if isinstance(value, Response):
-        return value
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return Response(bytes(value), media_type="application/octet-stream")
-    if is_stream(value):
-        return event_stream(value, debug)
-    return Response(json_bytes(value), media_type=JSON)
+@dataclass(frozen=True)
+class Renderer:
+    """Makes the response for a handler's return value. ``stream_grace``: seconds a stream may go on once the
+    server shuts down; ``debug``: failures in streams carry their message and traceback."""
+
+    debug: bool = False
+    stream_grace: float = 0.0
+
+    def __call__(self, value: Any) -> Response:
+        if isinstance(value, Response):
+            return value
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            return Response(bytes(value), media_type="application/octet-stream")
+        if is_stream(value):
+            return event_stream(value, self.debug, self.stream_grace)
+        return Response(json_bytes(value), media_type=JSON)

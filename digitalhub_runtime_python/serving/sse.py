@@ -31,6 +31,7 @@ async def _events(items: Iterator[Any] | AsyncIterator[Any], debug: bool) -> Asy
         yield ServerSentEvent(event="error", data=json.dumps(error_body(500, details, error_id, **extra)))
 
 
-def event_stream(items: Iterator[Any] | AsyncIterator[Any], debug: bool) -> EventSourceResponse:
-    """A ``text/event-stream`` response over a generator's items; sync generators run in a worker thread."""
-    return EventSourceResponse(_events(items, debug), ping=15)
+def event_stream(items: Iterator[Any] | AsyncIterator[Any], debug: bool, grace: float) -> EventSourceResponse:
+    """A ``text/event-stream`` response over a generator's items; sync generators run in a worker thread.
+    When the server shuts down, the stream gets ``grace`` seconds to finish before it is cut."""
+    return EventSourceResponse(_events(items, debug), ping=15, shutdown_grace_period=grace)

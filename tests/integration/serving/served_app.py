@@ -66,6 +66,16 @@ async def hold(context):
     return {"held": True}
 
 
+@command("hold-stream")
+async def hold_stream():
+    """Stream one item, wait for the release file, stream another."""
+    yield {"i": 0}
+    release_file = Path(os.environ["SERVED_RELEASE_FILE"])
+    while not release_file.exists():
+        await asyncio.sleep(0.02)
+    yield {"i": 1}
+
+
 @command("release")
 async def release():
     GATE.set()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -57,19 +58,26 @@ def test_sigterm_drains_in_flight_requests_and_refuses_new_ones(server, tmp_path
         httpx.get(f"{url}/healthz", timeout=5)
 
 
+def _stream(url: str) -> Iterator[str]:
+    with httpx.stream("POST", url, timeout=20) as response:
+        yield from (line for line in response.iter_lines() if line.startswith("data:"))
+
+
 def test_sigterm_without_delay_closes_the_listener_at_once(server, tmp_path: Path) -> None:
     release = tmp_path / "release"
     run = server.start(envs={"SERVED_RELEASE_FILE": str(release)})
     url = run.endpoint
     with ThreadPoolExecutor(1) as pool:
         held = pool.submit(httpx.post, f"{url}/hold", timeout=20)
-        wait_until(lambda: _in_flight(url, 1), what="a request in flight")
+        stream = _stream(f"{url}/hold-stream")
+        assert next(stream) == 'data: {"i":0}'  # a stream in flight too
+        wait_until(lambda: _in_flight(url, 2), what="two requests in flight")
         os.kill(run.status.pid, signal.SIGTERM)
 
         def refused() -> bool:
             try:
                 httpx.get(f"{url}/healthz", timeout=5)
-            except (httpx.ConnectError, httpx.RemoteProtocolError):  # refused, or closed while shutting down
+            except httpx.TransportError:  # refused, or accepted and closed while shutting down
                 return True
             return False
 
@@ -77,4 +85,5 @@ def test_sigterm_without_delay_closes_the_listener_at_once(server, tmp_path: Pat
         assert not held.done()
         release.touch()
         assert held.result().status_code == 200
+        assert list(stream) == ['data: {"i":1}']  # the stream finished too
     assert run.client.store.wait(run.key, lambda entity: entity.status.state != "RUNNING", timeout=20).status.state == "STOPPED"
