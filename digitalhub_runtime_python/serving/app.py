@@ -144,7 +144,10 @@ def create_app(service: Service, config: ServeConfig, on_init_error: Callable[[B
         if spec is None:
             known = ", ".join(service.commands) or "none"
             raise RequestError(404, f"command {command!r} does not exist (commands: {known})")
-        values = validate(spec.inputs, args or {}, f"inputs of {command}").model_dump() if spec.inputs else (args or {})
+        try:
+            values = validate(spec.inputs, args or {}, f"inputs of {command}").model_dump() if spec.inputs else (args or {})
+        except SpecError as exc:  # the same status as the command's own route
+            raise RequestError(422, str(exc)) from None
         event = Event("POST", f"/{command}", json_bytes(args), args, b"", headers)
 
         async def work() -> Any:
