@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import time
 from pathlib import Path
 
 from fastapi import HTTPException
@@ -11,10 +12,12 @@ from digitalhub_runtime_python import command, setup
 GATE = asyncio.Event()  # /hold requests wait for it; /release sets it
 
 
-@setup(options={"scale": (float, 1.0), "fail": (bool, False)})
-def init(context, scale, fail):
+@setup(options={"scale": (float, 1.0), "fail": (bool, False), "wait_for": (str, "")})
+def init(context, scale, fail, wait_for):
     if fail:
         raise RuntimeError("init asked to fail")
+    while wait_for and not Path(wait_for).exists():  # a slow start, until the test creates the file
+        time.sleep(0.02)
     context.logger.info("initialised with scale %s", scale)
     return {"scale": scale, "generation": (context.state or {}).get("generation", 0) + 1}
 

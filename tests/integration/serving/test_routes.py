@@ -21,6 +21,15 @@ def test_health_and_readiness(http: httpx.Client) -> None:
     assert http.get("/readyz").json() == {"status": "ready"}
 
 
+def test_handler_takes_any_method_and_raw_bodies(http: httpx.Client) -> None:
+    assert http.put("/", json={"x": 1}).json()["method"] == "PUT"
+    assert http.get("/", params={"x": "1"}).status_code == 500  # the handler needs a JSON body: its own error
+    raw = http.post("/", content=b"\x00", headers={"content-type": "application/octet-stream"})
+    assert raw.status_code == 500 and set(raw.json()) == {"id", "code", "details"}
+    options = http.options("/")
+    assert options.status_code == 405 and "POST" in options.headers["allow"]
+
+
 def test_typed_command_validates_inputs_and_outputs(http: httpx.Client) -> None:
     assert http.post("/add", json={"a": 2, "b": 5}).json() == {"sum": 7}
     assert http.post("/add", json={"a": 2}).json() == {"sum": 2}  # b has a default
@@ -34,7 +43,7 @@ def test_typed_command_validates_inputs_and_outputs(http: httpx.Client) -> None:
 
 def test_meta_lists_options_and_commands(http: httpx.Client) -> None:
     meta = http.get("/meta").json()
-    assert meta["options"]["values"] == {"scale": 2.0, "fail": False}
+    assert meta["options"]["values"] == {"scale": 2.0, "fail": False, "wait_for": ""}
     assert meta["options"]["schema"]["properties"]["scale"]["default"] == 1.0
     commands = {c["name"]: c for c in meta["commands"]}
     assert {"add", "count", "ticks", "hold", "release"} <= set(commands)
@@ -55,7 +64,7 @@ def test_openapi_and_docs_show_commands(http: httpx.Client) -> None:
 def test_setup_reruns_init_with_new_options(server, http: httpx.Client) -> None:
     run = server.start(init_parameters={"scale": 2})
     with httpx.Client(base_url=run.endpoint, timeout=10) as client:
-        assert client.post("/setup", json={"scale": 10}).json() == {"options": {"scale": 10.0, "fail": False}}
+        assert client.post("/setup", json={"scale": 10}).json() == {"options": {"scale": 10.0, "fail": False, "wait_for": ""}}
         assert client.post("/", json={"x": 1}).json()["y"] == 10.0
         assert client.post("/", json={"x": 1}).json()["generation"] == 2
         refused = client.post("/setup", json={"scale": "big"})
