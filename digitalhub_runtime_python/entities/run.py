@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..models import Action, State, is_final
 from ..models import Run as RunModel
 from .base import EntityObject
 from .data import OBJECT_CLASSES, DataObject
+
+if TYPE_CHECKING:
+    import httpx
 
 
 class Run(EntityObject[RunModel]):
@@ -31,7 +34,7 @@ class Run(EntityObject[RunModel]):
         return service.url if service is not None else None
 
     def invoke(self, path: str = "/", *, method: str = "POST", timeout: float | None = 60.0, verify: Any = True,
-               **request: Any) -> Any:
+               **request: Any) -> "httpx.Response":
         """Call a serve run over HTTP and return the ``httpx.Response``, e.g. ``run.invoke(json={...}).json()``.
 
         ``request`` goes to ``httpx.Client.request``: json, data, content, params, headers. For TLS, ``verify``
@@ -40,11 +43,11 @@ class Run(EntityObject[RunModel]):
         """
         import httpx  # the serve extra; entities do not depend on it otherwise
 
-        run = self.wait(timeout) if self.status.state in (State.CREATED, State.READY) else self.refresh()
-        if run.status.state != State.RUNNING or not run.endpoint:
-            raise RuntimeError(f"run {self.id} is not serving (state {run.status.state}): {run.status.message or 'no message'}")
+        status = (self.wait(timeout) if self.refresh().status.state in (State.CREATED, State.READY) else self).status
+        if status.state != State.RUNNING or status.service is None or not status.service.url:
+            raise RuntimeError(f"run {self.id} is not serving (state {status.state}): {status.message or 'no message'}")
         with httpx.Client(verify=verify, timeout=timeout) as client:
-            return client.request(method, run.endpoint.rstrip("/") + "/" + path.lstrip("/"), **request)
+            return client.request(method, status.service.url.rstrip("/") + "/" + path.lstrip("/"), **request)
 
     def resume(self) -> "Run":
         """Bring a stopped serve run back; returns once it serves again (or failed)."""

@@ -23,7 +23,8 @@ def compose_arguments(
 
     Rules: a reserved name (project, context, event, events) gets the runtime's object (event/events: the request,
     for served functions; None in jobs); a name mapped in ``inputs`` gets the entity; any other name comes from
-    ``parameters``, else its default; a required argument with no value is an error. Extra parameters go to ``**kwargs`` if the handler has one, else they are an error.
+    ``parameters``, else its default; a required argument with no value is an error. Extra parameters go to
+    ``**kwargs`` if the handler has one, else they are an error.
     """
     clash = sorted(set(parameters) & set(RESERVED))
     if clash:
