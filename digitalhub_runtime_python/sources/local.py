@@ -1,4 +1,4 @@
-"""Code given inline, as base64, or as a local file or folder."""
+"""Code given inline, as base64, or as a local file, folder or archive."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import binascii
 import hashlib
 from pathlib import Path
 
+from .archives import ARCHIVE_SUFFIXES, is_archive_name
 from .base import CodeTree, SourceError
+from .downloads import Target, build
 
 INLINE_MODULE = "main.py"
 
@@ -33,12 +35,14 @@ def decode_base64(text: str) -> str:
         raise SourceError(f"base64: not valid base64-encoded UTF-8 source ({exc}); encode the file with base64.b64encode") from None
 
 
-def local_path(code_src: str) -> CodeTree:
-    """A local file (its folder goes on sys.path) or folder."""
+def local_path(code_src: str, cache_dir: Path) -> CodeTree:
+    """A local file (its folder goes on sys.path), folder, or archive (extracted into the cache)."""
     path = Path(code_src).expanduser()
     if path.is_file():
+        if is_archive_name(path.name):
+            return build(cache_dir, Target(code_src, path.name, archive=True), path)
         if path.suffix != ".py":
-            raise SourceError(f"code_src {code_src!r}: a local file must be a .py file (archives come with the remote sources)")
+            raise SourceError(f"code_src {code_src!r}: a local file must be a .py file or an archive ({', '.join(ARCHIVE_SUFFIXES)})")
         return CodeTree(root=path.parent.resolve(), entry=path.resolve())
     if path.is_dir():
         return CodeTree(root=path.resolve())
