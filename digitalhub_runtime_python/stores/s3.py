@@ -113,7 +113,7 @@ class S3Files:
         name = PurePosixPath(key.rstrip("/")).name
         try:
             folder = key.rstrip("/") + "/"
-            objects = [(key, Path(name))] if _exists(client, bucket, key) else [
+            objects = [(key, Path(name))] if object_exists(client, bucket, key) else [
                 (item["Key"], Path(name, *PurePosixPath(item["Key"][len(folder) :]).parts))
                 for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=folder)
                 for item in page.get("Contents", [])
@@ -132,7 +132,8 @@ class S3Files:
         return Path(dest) / name
 
 
-def _exists(client: Any, bucket: str, key: str) -> bool:
+def object_exists(client: Any, bucket: str, key: str) -> bool:
+    """True if the object exists; errors other than "not found" propagate."""
     from botocore.exceptions import ClientError
 
     try:
