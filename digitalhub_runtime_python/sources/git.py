@@ -52,16 +52,20 @@ class Git:
         env["GIT_CONFIG_COUNT"] = str(start + len(config))
         return env
 
-    def run(self, *args: str, cwd: Path | None = None) -> str:
-        """Run one git command; a failure becomes a SourceError with the cause and the fix."""
+    def attempt(self, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+        """Run one git command and return how it went."""
         try:
-            done = subprocess.run(
+            return subprocess.run(
                 ["git", *args], cwd=cwd, env=self.env, capture_output=True, text=True, timeout=TIMEOUT, check=False
             )
         except FileNotFoundError:
             raise source_error(self.code_src, "git is not installed: install git to use git+https:// sources") from None
         except subprocess.TimeoutExpired:
             raise source_error(self.code_src, f"git {args[0]} took longer than {TIMEOUT:.0f} s: check the server") from None
+
+    def run(self, *args: str, cwd: Path | None = None) -> str:
+        """Run one git command; a failure becomes a SourceError with the cause and the fix."""
+        done = self.attempt(*args, cwd=cwd)
         if done.returncode != 0:
             raise self.explain(args[0], done.stderr)
         return done.stdout
@@ -117,15 +121,12 @@ def checkout(git: Git, commit: str, dest: Path, cache_dir: Path) -> None:
     with staging(cache_dir) as scratch:
         repo = scratch / "repo.git"
         git.run("init", "--quiet", "--bare", str(repo))
-        try:
-            git.run("fetch", "--quiet", "--depth=1", "--no-tags", "--", git.url, commit, cwd=repo)
-        except SourceError:
-            # Servers speaking protocol v0/v1 may refuse a sha that is no branch tip: fetch all branches and tags.
-            git.run("fetch", "--quiet", "--tags", "--", git.url, "+refs/heads/*:refs/heads/*", cwd=repo)
-        try:
-            git.run(f"--work-tree={dest}", "read-tree", "-u", "--reset", f"{commit}^{{tree}}", cwd=repo)
-        except SourceError:
-            raise source_error(git.code_src, f"commit {commit} is not in {git.url}: use an existing commit, branch or tag") from None
+        fetched = git.attempt("fetch", "--quiet", "--depth=1", "--no-tags", "--", git.url, commit, cwd=repo)
+        if fetched.returncode != 0:
+            if re.search(r"not our ref|unadvertised object|couldn't find remote ref", fetched.stderr):
+                raise source_error(git.code_src, f"commit {commit} is not in {git.url}: use an existing commit, branch or tag")
+            raise git.explain("fetch", fetched.stderr)
+        git.run(f"--work-tree={dest}", "read-tree", "-u", "--reset", f"{commit}^{{tree}}", cwd=repo)
 
 
 register_fetcher("git+https", fetch_git)
