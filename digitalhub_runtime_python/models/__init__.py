@@ -1,12 +1,12 @@
 """Pydantic models of every entity, their keys and run states. Imports nothing else of the package."""
 
-from .base import Entity, Metadata, Relationship, StrictModel, check_name, new_id, now
+from .base import Entity, EntityStatus, Metadata, Relationship, StrictModel, check_name, new_id, now
 from .data import Artifact, ArtifactSpec, DataStatus, Dataitem, DataitemSpec, FileInfo, Model, ModelSpec
 from .errors import SpecError, format_validation_error, validate
-from .function import Function, FunctionSpec, FunctionStatus, PythonVersion
+from .function import Function, FunctionSpec, PythonVersion
 from .keys import InvalidKey, ParsedKey, build_key, parse_key
 from .project import Project, ProjectSpec
-from .run import ErrorInfo, Run, RunSpec, RunStatus
+from .run import ErrorInfo, KubernetesInfo, Run, RunSpec, RunStatus, ServiceInfo
 from .states import FINAL_STATES, IllegalTransition, State, Transition, check_transition, is_final
 from .task import Action, EnvVar, ResourceAmount, Resources, ServiceType, Task, TaskSpec, Volume, task_kind
 
@@ -15,8 +15,8 @@ ENTITY_TYPES: dict[str, type[Entity]] = {
 }
 
 __all__ = [
-    "Action", "Artifact", "ArtifactSpec", "DataStatus", "Dataitem", "DataitemSpec", "ENTITY_TYPES", "Entity",
-    "EnvVar", "ErrorInfo", "FINAL_STATES", "FileInfo", "Function", "FunctionSpec", "FunctionStatus",
+    "Action", "Artifact", "ArtifactSpec", "DataStatus", "Dataitem", "DataitemSpec", "ENTITY_TYPES", "Entity", "EntityStatus",
+    "EnvVar", "ErrorInfo", "KubernetesInfo", "ServiceInfo", "FINAL_STATES", "FileInfo", "Function", "FunctionSpec",
     "IllegalTransition", "InvalidKey", "Metadata", "Model", "ModelSpec", "ParsedKey", "Project", "ProjectSpec",
     "PythonVersion", "Relationship", "ResourceAmount", "Resources", "Run", "RunSpec", "RunStatus", "ServiceType",
     "SpecError", "State", "StrictModel", "Task", "TaskSpec", "Transition", "Volume", "build_key", "check_name",

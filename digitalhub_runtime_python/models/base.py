@@ -59,6 +59,12 @@ class Metadata(StrictModel):
     relationships: list[Relationship] = Field(default_factory=list)
 
 
+class EntityStatus(StrictModel):
+    """Status of entities that have no lifecycle of their own beyond being stored."""
+
+    state: str = "CREATED"
+
+
 class Entity(StrictModel):
     """Base of every stored entity. Subclasses set ``ENTITY_TYPE`` and narrow ``kind``/``spec``/``status``."""
 

@@ -6,7 +6,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from .base import Entity, StrictModel
+from .base import Entity, EntityStatus, StrictModel
 
 
 class FileInfo(StrictModel):
@@ -15,8 +15,7 @@ class FileInfo(StrictModel):
     sha256: str | None = None
 
 
-class DataStatus(StrictModel):
-    state: str = "CREATED"
+class DataStatus(EntityStatus):
     files: list[FileInfo] = Field(default_factory=list)
 
 

@@ -9,7 +9,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import Entity, StrictModel
+from .base import Entity, EntityStatus, StrictModel
 
 HANDLER_PATTERN = r"^([A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:)?[A-Za-z_][A-Za-z0-9_]*$"
 _HANDLER_RE = re.compile(HANDLER_PATTERN)
@@ -70,15 +70,11 @@ class FunctionSpec(StrictModel):
         return self
 
 
-class FunctionStatus(StrictModel):
-    state: str = "CREATED"
-
-
 class Function(Entity):
     ENTITY_TYPE: ClassVar[str] = "function"
     VERSIONED: ClassVar[bool] = True
 
     kind: Literal["python"] = "python"
     spec: FunctionSpec
-    status: FunctionStatus = Field(default_factory=FunctionStatus)
+    status: EntityStatus = Field(default_factory=EntityStatus)
 

@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from .base import Entity, StrictModel
+from .base import Entity, EntityStatus, StrictModel
 
 
 class ProjectSpec(StrictModel):
@@ -16,17 +16,13 @@ class ProjectSpec(StrictModel):
     )
 
 
-class ProjectStatus(StrictModel):
-    state: str = "CREATED"
-
-
 class Project(Entity):
     ENTITY_TYPE: ClassVar[str] = "project"
 
     kind: Literal["project"] = "project"
     project: str = ""
     spec: ProjectSpec = Field(default_factory=ProjectSpec)
-    status: ProjectStatus = Field(default_factory=ProjectStatus)
+    status: EntityStatus = Field(default_factory=EntityStatus)
 
     @model_validator(mode="before")
     @classmethod

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from .base import Entity, StrictModel
+from .base import Entity, StrictModel, check_name
+from .keys import parse_key
 from .states import State, Transition
 from .task import Action
 
@@ -21,6 +22,26 @@ class RunSpec(StrictModel):
     parameters: dict[str, Any] = Field(default_factory=dict, description="Argument name -> plain value")
     outputs: dict[str, str] = Field(default_factory=dict, description="Output name -> name to log it under")
     local_execution: bool = False
+    isolation: Literal["inprocess", "subprocess"] = Field(
+        "inprocess", description="Local execution only: in the calling process, or in a child process"
+    )
+
+    @field_validator("inputs")
+    @classmethod
+    def _input_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        for argument, key in value.items():
+            try:
+                parse_key(key)
+            except ValueError as exc:
+                raise ValueError(f"input {argument!r}: {exc}") from None
+        return value
+
+    @field_validator("outputs")
+    @classmethod
+    def _output_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for output, name in value.items():
+            check_name(name, f"name for output {output!r}")
+        return value
 
 
 class ErrorInfo(StrictModel):
@@ -31,6 +52,24 @@ class ErrorInfo(StrictModel):
     traceback: str | None = None
 
 
+class ServiceInfo(StrictModel):
+    """Where a serve run answers, and how many replicas are up."""
+
+    url: str | None = None
+    replicas: int | None = None
+    available_replicas: int | None = None
+
+
+class KubernetesInfo(StrictModel):
+    """The Kubernetes objects behind a remote run, and why they are stuck, if they are."""
+
+    job: str | None = None
+    deployment: str | None = None
+    service: str | None = None
+    pods: list[str] = Field(default_factory=list)
+    reason: str | None = None
+
+
 class RunStatus(StrictModel):
     state: State = State.CREATED
     message: str | None = None
@@ -39,6 +78,8 @@ class RunStatus(StrictModel):
     outputs: dict[str, str] = Field(default_factory=dict, description="Output name -> key of the logged entity")
     error: ErrorInfo | None = None
     pid: int | None = Field(None, description="Local process running the run, if any")
+    service: ServiceInfo | None = None
+    kubernetes: KubernetesInfo | None = None
 
 
 class Run(Entity):
@@ -46,4 +87,4 @@ class Run(Entity):
 
     kind: Literal["python+run"] = "python+run"
     spec: RunSpec
-    status: RunStatus = Field(default_factory=RunStatus)
+    status: RunStatus = Field(default_factory=lambda: RunStatus(transitions=[Transition(state=State.CREATED)]))

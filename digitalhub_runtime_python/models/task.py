@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import Entity, StrictModel, check_name
+from .base import Entity, EntityStatus, StrictModel, check_name
 
 # Kubernetes resource quantity, e.g. "500m", "2", "1.5", "512Mi", "1G", "1e3".
 QUANTITY_PATTERN = r"^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(([KMGTPE]i)|[numkMGTPE]|([eE][-+]?[0-9]+))?$"
@@ -144,16 +144,12 @@ class TaskSpec(StrictModel):
         return self
 
 
-class TaskStatus(StrictModel):
-    state: str = "CREATED"
-
-
 class Task(Entity):
     ENTITY_TYPE: ClassVar[str] = "task"
 
     kind: Literal["python+job", "python+serve", "python+build"]
     spec: TaskSpec
-    status: TaskStatus = Field(default_factory=TaskStatus)
+    status: EntityStatus = Field(default_factory=EntityStatus)
 
 
 def task_kind(action: Action | str) -> str:

@@ -1,0 +1,53 @@
+"""Dataitems, artifacts and models as objects: read them back, download them."""
+
+from __future__ import annotations
+
+import pickle
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ..models import Artifact as ArtifactModel
+from ..models import Dataitem as DataitemModel
+from ..models import Model as ModelModel
+from ..stores import file_store_for
+from .base import EntityObject, M
+
+
+class DataObject(EntityObject[M]):
+    """An entity whose spec.path points at stored files."""
+
+    def download(self, destination: str | Path | None = None) -> Path:
+        """Copy the stored file or folder into ``destination`` (a new temporary folder by default)."""
+        dest = Path(destination) if destination is not None else Path(tempfile.mkdtemp(prefix=f"{self.name}-"))
+        return file_store_for(self.spec.path).download(self.spec.path, dest)
+
+
+class Dataitem(DataObject[DataitemModel]):
+    """A table or other data set."""
+
+    def as_df(self, **read_options: Any) -> Any:
+        """Read the data as a pandas DataFrame (parquet or csv)."""
+        import pandas as pd
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = self.download(tmp)
+            if path.suffix == ".csv":
+                return pd.read_csv(path, **read_options)
+            return pd.read_parquet(path, **read_options)
+
+
+class Artifact(DataObject[ArtifactModel]):
+    """A file or folder."""
+
+    def as_object(self) -> Any:
+        """Unpickle an artifact logged from a returned Python object. Only for artifacts you trust."""
+        with tempfile.TemporaryDirectory() as tmp:
+            return pickle.loads(self.download(tmp).read_bytes())
+
+
+class Model(DataObject[ModelModel]):
+    """A trained model with its framework, parameters and metrics."""
+
+
+OBJECT_CLASSES: dict[str, type[DataObject]] = {"dataitem": Dataitem, "artifact": Artifact, "model": Model}

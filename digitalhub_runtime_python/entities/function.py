@@ -1,0 +1,56 @@
+"""A function as an object: run it as a job, a service or an image build."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..models import Action, Function as FunctionModel, Run as RunModel, RunSpec, Task, TaskSpec, new_id, task_kind, validate
+from .base import EntityObject
+from .run import Run
+
+
+class Function(EntityObject[FunctionModel]):
+    """A versioned python function."""
+
+    def run(
+        self,
+        action: str = "job",
+        *,
+        inputs: dict[str, str] | None = None,
+        parameters: dict[str, Any] | None = None,
+        outputs: dict[str, str] | None = None,
+        local_execution: bool | None = None,
+        isolation: str = "inprocess",
+        **task_fields: Any,
+    ) -> Run:
+        """Create a task and a run for ``action`` and launch it.
+
+        ``task_fields`` are the task's knobs (resources, envs, secrets, volumes, replicas, ...).
+        On the embedded backend every run executes locally. In-process job runs are finished on return.
+        """
+        client = self._client
+        local = bool(local_execution) or client.settings.backend == "local"
+        task_spec = validate(TaskSpec, {"function": self.key, "action": action, **task_fields}, "task spec")
+        run_spec = validate(
+            RunSpec,
+            {
+                "task": "",
+                "function": self.key,
+                "action": task_spec.action,
+                "inputs": inputs or {},
+                "parameters": parameters or {},
+                "outputs": outputs or {},
+                "local_execution": local,
+                "isolation": isolation,
+            },
+            "run spec",
+        )
+        launcher = client.launcher(Action(task_spec.action).value, local)
+        task = client.store.create(
+            Task(project=self.project, name=f"{self.name}-{task_spec.action}", kind=task_kind(task_spec.action), spec=task_spec)
+        )
+        run_spec.task = task.key
+        run_id = new_id()
+        run = Run(client.store.create(RunModel(project=self.project, name=run_id, id=run_id, spec=run_spec)), client)
+        launcher.launch(run)
+        return run.refresh()

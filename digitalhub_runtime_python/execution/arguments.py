@@ -1,0 +1,60 @@
+"""Compose a handler's keyword arguments from reserved objects, input entities and parameters."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from typing import Any
+
+RESERVED = ("project", "context", "events")
+
+
+class ArgumentError(ValueError):
+    """The run's inputs and parameters do not fit the handler's signature."""
+
+
+def compose_arguments(
+    func: Callable[..., Any],
+    parameters: Mapping[str, Any],
+    inputs: Mapping[str, Any],
+    reserved: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Keyword arguments for ``func``.
+
+    Rules: a reserved name (project, context, events) gets the runtime's object; a name mapped in ``inputs``
+    gets the entity; any other name comes from ``parameters``, else its default; a required argument with no
+    value is an error. Extra parameters go to ``**kwargs`` if the handler has one, else they are an error.
+    """
+    clash = sorted(set(parameters) & set(RESERVED))
+    if clash:
+        raise ArgumentError(f"parameters {clash} are reserved names: rename the handler's argument and the parameter")
+    both = sorted(set(parameters) & set(inputs))
+    if both:
+        raise ArgumentError(f"{both} given both as input and as parameter: keep one")
+    signature = inspect.signature(func)
+    kwargs: dict[str, Any] = {}
+    accepts_extra = False
+    missing = []
+    for name, param in signature.parameters.items():
+        if param.kind is param.VAR_KEYWORD:
+            accepts_extra = True
+        elif param.kind is param.VAR_POSITIONAL:
+            continue
+        elif param.kind is param.POSITIONAL_ONLY:
+            raise ArgumentError(f"argument {name!r} is positional-only: the runtime passes arguments by name")
+        elif name in RESERVED:
+            kwargs[name] = reserved.get(name)
+        elif name in inputs:
+            kwargs[name] = inputs[name]
+        elif name in parameters:
+            kwargs[name] = parameters[name]
+        elif param.default is param.empty:
+            missing.append(name)
+    if missing:
+        raise ArgumentError(f"missing required argument(s) {', '.join(map(repr, missing))}: pass them in parameters or inputs")
+    extra = [name for name in (*inputs, *parameters) if name not in kwargs]
+    if extra and not accepts_extra:
+        raise ArgumentError(f"handler has no argument(s) {', '.join(map(repr, extra))}: remove them or add them to its signature")
+    for name in extra:
+        kwargs[name] = inputs[name] if name in inputs else parameters[name]
+    return kwargs

@@ -1,0 +1,48 @@
+"""The ``context`` argument handed to handlers: the run, its project and a logger."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..entities import Project
+
+
+class _CurrentStderr(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at the time, so captured output includes log lines."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
+def _handler_logger() -> logging.Logger:
+    """The one logger handlers write to, printing ``time level [run] message`` to the captured stderr."""
+    logger = logging.getLogger("digitalhub.run")
+    if not logger.handlers:
+        handler = _CurrentStderr()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(run)s] %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+    return logger
+
+
+@dataclass
+class Context:
+    """What a handler may ask about the run it executes in."""
+
+    project: Project
+    run_key: str
+    run_id: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+    logger: logging.LoggerAdapter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.logger = logging.LoggerAdapter(_handler_logger(), {"run": self.run_id})

@@ -1,0 +1,33 @@
+"""Warnings about differences between a function's declared environment and the running one."""
+
+from __future__ import annotations
+
+import sys
+from importlib import metadata
+
+from packaging.requirements import InvalidRequirement, Requirement
+
+from ..models import FunctionSpec, PythonVersion
+
+
+def environment_warnings(spec: FunctionSpec) -> list[str]:
+    """What the local interpreter lacks: another Python version, missing or mismatched requirements."""
+    warnings = []
+    current = f"{sys.version_info.major}.{sys.version_info.minor}"
+    wanted = PythonVersion(spec.python_version).dotted
+    if wanted != current:
+        warnings.append(f"function asks for Python {wanted}; running locally on Python {current}")
+    for line in spec.requirements:
+        try:
+            requirement = Requirement(line)
+        except InvalidRequirement:
+            warnings.append(f"requirement {line!r} is not a valid requirement specifier")
+            continue
+        try:
+            installed = metadata.version(requirement.name)
+        except metadata.PackageNotFoundError:
+            warnings.append(f"requirement {line!r} is not installed here")
+            continue
+        if requirement.specifier and not requirement.specifier.contains(installed, prereleases=True):
+            warnings.append(f"requirement {line!r}: version {installed} is installed here")
+    return warnings

@@ -1,0 +1,60 @@
+"""Argument composition: reserved names, inputs by key, parameters, defaults, and every refusal."""
+
+from __future__ import annotations
+
+import pytest
+
+from digitalhub_runtime_python.execution import ArgumentError, compose_arguments
+
+RESERVED = {"project": "PROJECT", "context": "CONTEXT", "events": None}
+
+
+def test_reserved_inputs_parameters_and_defaults() -> None:
+    def handler(project, context, events, di, a, b=2):  # noqa: ANN001
+        return None
+
+    kwargs = compose_arguments(handler, {"a": 1}, {"di": "DATAITEM"}, RESERVED)
+    assert kwargs == {"project": "PROJECT", "context": "CONTEXT", "events": None, "di": "DATAITEM", "a": 1}
+
+
+def test_parameter_overrides_default() -> None:
+    assert compose_arguments(lambda a, b=2: None, {"a": 1, "b": 3}, {}, RESERVED) == {"a": 1, "b": 3}
+
+
+def test_missing_required_argument_is_named() -> None:
+    with pytest.raises(ArgumentError, match="missing required argument\\(s\\) 'b'"):
+        compose_arguments(lambda a, b: None, {"a": 1}, {}, RESERVED)
+
+
+def test_reserved_name_as_parameter_is_refused() -> None:
+    with pytest.raises(ArgumentError, match="\\['project'\\] are reserved"):
+        compose_arguments(lambda project: None, {"project": "x"}, {}, RESERVED)
+
+
+def test_name_given_as_input_and_parameter_is_refused() -> None:
+    with pytest.raises(ArgumentError, match="given both as input and as parameter"):
+        compose_arguments(lambda di: None, {"di": 1}, {"di": "X"}, RESERVED)
+
+
+def test_unknown_parameter_is_refused_without_kwargs() -> None:
+    with pytest.raises(ArgumentError, match="handler has no argument\\(s\\) 'c'"):
+        compose_arguments(lambda a: None, {"a": 1, "c": 3}, {}, RESERVED)
+
+
+def test_extra_parameters_go_to_kwargs() -> None:
+    def handler(a, **rest):  # noqa: ANN001, ANN003
+        return None
+
+    assert compose_arguments(handler, {"a": 1, "c": 3}, {"d": "D"}, RESERVED) == {"a": 1, "c": 3, "d": "D"}
+
+
+def test_positional_only_is_refused() -> None:
+    def handler(a, /):  # noqa: ANN001
+        return None
+
+    with pytest.raises(ArgumentError, match="positional-only"):
+        compose_arguments(handler, {"a": 1}, {}, RESERVED)
+
+
+def test_reserved_args_not_requested_are_not_passed() -> None:
+    assert compose_arguments(lambda: None, {}, {}, RESERVED) == {}
