@@ -1,46 +1,21 @@
-"""materialize() then import and call the handler, for every remote form of code_src."""
+"""materialize() then load the handler as a run does and call it, for every remote form of code_src."""
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import shutil
-import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from digitalhub_runtime_python.execution.loader import load_handler
 from digitalhub_runtime_python.models import FunctionSpec
-from digitalhub_runtime_python.sources import CodeTree, materialize
+from digitalhub_runtime_python.sources import materialize
 from digitalhub_runtime_python.sources.upload import pack_to_s3
 from digitalhub_runtime_python.stores.s3 import s3_client
 from tests.servers.git_http import GitServer, Repo
 from tests.servers.static_http import StaticServer
 
 pytestmark = pytest.mark.integration
-
-
-def load_handler(tree: CodeTree, handler: str) -> Callable[..., Any]:
-    """What an executor does: put root on sys.path, import the module (or the entry file), get the function."""
-    module_name, _, function = handler.rpartition(":")
-    sys.path.insert(0, str(tree.root))
-    try:
-        if module_name:
-            module = importlib.import_module(module_name)
-        else:
-            assert tree.entry is not None, "a bare handler needs an entry file"
-            spec = importlib.util.spec_from_file_location(tree.entry.stem, tree.entry)
-            assert spec and spec.loader
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-        return getattr(module, function)
-    finally:
-        sys.path.remove(str(tree.root))
-        for name, loaded in list(sys.modules.items()):
-            if str(getattr(loaded, "__file__", None) or "").startswith(str(tree.root)):
-                del sys.modules[name]
 
 
 PACKAGE = {"shop/__init__.py": "", "shop/prices.py": "def total(a, b):\n    return a + b\n"}
