@@ -6,6 +6,7 @@ request, so tests can prove a cache hit sent no GetObject.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -16,6 +17,7 @@ from werkzeug.serving import make_server
 
 class S3Server:
     def __init__(self) -> None:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
         app = DomainDispatcherApplication(create_backend_app)
         self.requests: list[str] = []
         self._server = make_server("127.0.0.1", 0, self._recording(app), threaded=True)
