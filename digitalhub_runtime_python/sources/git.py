@@ -6,6 +6,7 @@ commit, so a pinned commit that is cached needs no network. The cached tree has 
 
 Credentials come from ``GIT_TOKEN`` (and ``GIT_USER``, default ``oauth2``). They reach git through
 ``GIT_CONFIG_*`` variables of the git process only - never its command line, a config file or a message.
+Without ``GIT_TOKEN``, git's own configuration (e.g. a credential helper on a laptop) applies.
 ``DIGITALHUB_GIT_CA`` (else ``GIT_SSL_CAINFO``) names a CA bundle for servers with a private CA.
 """
 
@@ -24,7 +25,12 @@ from .cache import cached_tree, digest, staging, store_tree
 OPTIONS = ("ref", "path")
 TIMEOUT = 300.0
 DEFAULT_USER = "oauth2"
-_COMMIT = re.compile(r"^([0-9a-f]{40}|[0-9a-f]{64})$")
+_COMMIT = re.compile(r"^([0-9a-f]{40}|[0-9a-f]{64})$", re.IGNORECASE)
+# Variables that would point git at another repository than the throwaway one.
+REPOSITORY_VARIABLES = frozenset({
+    "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_COMMON_DIR", "GIT_NAMESPACE",
+})
 
 
 class Git:
@@ -39,12 +45,15 @@ class Git:
         self.env = self._env()
 
     def _env(self) -> dict[str, str]:
-        env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "", "SSH_ASKPASS": "", "GCM_INTERACTIVE": "never"}
+        """The git process's environment: no prompts, no inherited repository, the token as a scoped header."""
+        env = {key: value for key, value in os.environ.items() if key not in REPOSITORY_VARIABLES}
+        env.update({"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "", "SSH_ASKPASS": "", "GCM_INTERACTIVE": "never"})
         if os.environ.get("DIGITALHUB_GIT_CA"):
             env["GIT_SSL_CAINFO"] = os.environ["DIGITALHUB_GIT_CA"]
         parsed = urlparse(self.url)
-        config = {"credential.helper": "", "core.symlinks": "false"}
-        if self.token:
+        config = {"core.symlinks": "false"}
+        if self.token:  # the token is the only credential: no credential helper may add or store another
+            config["credential.helper"] = ""
             config[f"http.{parsed.scheme}://{parsed.netloc}/.extraHeader"] = f"Authorization: Basic {self.basic}"
         start = int(env.get("GIT_CONFIG_COUNT", "0") or 0)
         for i, (key, value) in enumerate(config.items(), start):
@@ -94,7 +103,7 @@ def fetch_git(code_src: str, cache_dir: Path) -> CodeTree:
     if urlparse(url).scheme != "https" or not urlparse(url).netloc:
         raise source_error(code_src, "use git+https://<host>/<org>/<repo>[.git][#ref=<ref>&path=<subdir>]")
     ref = options.get("ref") or None
-    commit = ref if ref and _COMMIT.match(ref) else None
+    commit = ref.lower() if ref and _COMMIT.match(ref) else None
     if commit and (tree := cached_tree(cache_dir, digest("git", url, commit))):
         return select(tree, options.get("path"), code_src, revision=commit)
     git = Git(code_src, url)

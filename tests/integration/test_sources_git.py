@@ -30,6 +30,16 @@ def test_branch_tag_and_default_head(git_server: GitServer, repo: Repo, fragment
 
 
 @pytest.mark.usefixtures("git_env")
+def test_inherited_repository_variables_are_ignored(git_server: GitServer, repo: Repo, monkeypatch: pytest.MonkeyPatch,
+                                                     tmp_path: Path) -> None:
+    monkeypatch.setenv("GIT_DIR", str(repo.work / ".git"))
+    monkeypatch.setenv("GIT_WORK_TREE", str(repo.work))
+    tree = fetch_git(src(git_server, repo, f"#ref={head(repo).upper()}"), tmp_path / "cache")
+    assert tree.revision == head(repo) and (tree.root / "handler.py").is_file()
+    assert git("status", "--porcelain", cwd=repo.work) == ""
+
+
+@pytest.mark.usefixtures("git_env")
 def test_commit_that_is_no_branch_tip(git_server: GitServer, repo: Repo, tmp_path: Path) -> None:
     old = head(repo)
     repo.commit({"handler.py": "def add(a, b):\n    return a + b + 1\n"})
