@@ -81,10 +81,10 @@ def extract(archive: Path, dest: Path, code_src: str, limits: Limits | None = No
 def check_members(members: list[Member], code_src: str, limits: Limits) -> None:
     """Refuse an archive if any member could land outside the extraction folder or it is too big."""
     if len(members) > limits.max_files:
-        raise _unsafe(code_src, f"{len(members)} members, more than the limit of {limits.max_files} (DIGITALHUB_MAX_ARCHIVE_FILES)")
+        raise _unsafe(code_src, f"more than {limits.max_files} members, the limit set by DIGITALHUB_MAX_ARCHIVE_FILES")
     total = sum(m.size for m in members)
     if total > limits.max_bytes:
-        raise _unsafe(code_src, f"{total} bytes uncompressed, more than the limit of {limits.max_bytes} (DIGITALHUB_MAX_ARCHIVE_BYTES)")
+        raise _unsafe(code_src, f"{total} bytes uncompressed, more than {limits.max_bytes}, the limit set by DIGITALHUB_MAX_ARCHIVE_BYTES")
     symlinks = {_clean(m.name, code_src) for m in members if m.kind == "symlink"}
     for m in members:
         path = _clean(m.name, code_src)
@@ -178,7 +178,9 @@ def _copy(zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path) -> None:
         shutil.copyfileobj(src, out, CHUNK)
 
 
-def _tar_members(tf: tarfile.TarFile) -> list[Member]:
+def _tar_members(tf: tarfile.TarFile, limits: Limits) -> list[Member]:
+    """Members in order, reading headers only up to one past the file limit (a tar lists them as it goes)."""
+
     def kind(info: tarfile.TarInfo) -> str:
         if info.isdir():
             return "dir"
@@ -188,12 +190,17 @@ def _tar_members(tf: tarfile.TarFile) -> list[Member]:
             return "hardlink"
         return "file" if info.isreg() else "special"
 
-    return [Member(i.name, kind(i), i.size if i.isreg() else 0, i.linkname) for i in tf.getmembers()]
+    members = []
+    for info in tf:
+        members.append(Member(info.name, kind(info), info.size if info.isreg() else 0, info.linkname))
+        if len(members) > limits.max_files:
+            break
+    return members
 
 
 def _extract_tar(archive: Path, dest: Path, code_src: str, limits: Limits) -> None:
     with tarfile.open(archive) as tf:
-        check_members(_tar_members(tf), code_src, limits)
+        check_members(_tar_members(tf, limits), code_src, limits)
         try:
             tf.extractall(dest, filter="data")
         except tarfile.FilterError as exc:
