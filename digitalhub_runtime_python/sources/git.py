@@ -25,7 +25,10 @@ from .cache import cached_tree, digest, staging, store_tree
 OPTIONS = ("ref", "path")
 TIMEOUT = 300.0
 DEFAULT_USER = "oauth2"
-_COMMIT = re.compile(r"^([0-9a-f]{40}|[0-9a-f]{64})$", re.IGNORECASE)
+COMMIT_SHA = re.compile(r"^([0-9a-f]{40}|[0-9a-f]{64})$", re.IGNORECASE)
+AUTH_FAILED = re.compile(r"Authentication failed|could not read (Username|Password)|HTTP (401|403)|returned error: 40[13]")
+TLS_FAILED = re.compile(r"SSL certificate problem|server certificate verification failed|certificate verify failed")
+NO_SUCH_COMMIT = re.compile(r"not our ref|unadvertised object|couldn't find remote ref")
 # Variables that would point git at another repository than the throwaway one.
 REPOSITORY_VARIABLES = frozenset({
     "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES",
@@ -88,11 +91,16 @@ class Git:
     def explain(self, command: str, stderr: str) -> SourceError:
         detail = self.redact(stderr).strip().splitlines()
         last = detail[-1] if detail else f"git {command} failed"
-        if re.search(r"Authentication failed|could not read (Username|Password)|HTTP (401|403)|returned error: 40[13]", stderr):
+        if AUTH_FAILED.search(stderr):
             given = "GIT_TOKEN was refused" if self.token else "GIT_TOKEN is not set"
-            return source_error(self.code_src, f"authentication failed for {self.url} ({given}): set GIT_TOKEN (and GIT_USER) to credentials with read access")
-        if re.search(r"SSL certificate problem|server certificate verification failed|certificate verify failed", stderr):
-            return source_error(self.code_src, f"TLS verification of {self.url} failed ({last}): set DIGITALHUB_GIT_CA to the server's CA bundle")
+            return source_error(
+                self.code_src,
+                f"authentication failed for {self.url} ({given}): set GIT_TOKEN (and GIT_USER) to credentials with read access",
+            )
+        if TLS_FAILED.search(stderr):
+            return source_error(
+                self.code_src, f"TLS verification of {self.url} failed ({last}): set DIGITALHUB_GIT_CA to the server's CA bundle"
+            )
         return source_error(self.code_src, f"git {command} failed: {last}")
 
 
@@ -103,7 +111,7 @@ def fetch_git(code_src: str, cache_dir: Path) -> CodeTree:
     if urlparse(url).scheme != "https" or not urlparse(url).netloc:
         raise source_error(code_src, "use git+https://<host>/<org>/<repo>[.git][#ref=<ref>&path=<subdir>]")
     ref = options.get("ref") or None
-    commit = ref.lower() if ref and _COMMIT.match(ref) else None
+    commit = ref.lower() if ref and COMMIT_SHA.match(ref) else None
     if commit and (tree := cached_tree(cache_dir, digest("git", url, commit))):
         return select(tree, options.get("path"), code_src, revision=commit)
     git = Git(code_src, url)
@@ -122,7 +130,9 @@ def resolve(git: Git, ref: str | None) -> str:
         if name in refs:
             return refs[name]
     hint = " (a commit must be given as its full 40-character sha)" if ref and re.fullmatch(r"[0-9a-f]{4,39}", ref) else ""
-    raise source_error(git.code_src, f"ref {ref or 'HEAD'!r} is not a branch or tag of {git.url}{hint}: use an existing branch, tag or commit")
+    raise source_error(
+        git.code_src, f"ref {ref or 'HEAD'!r} is not a branch or tag of {git.url}{hint}: use an existing branch, tag or commit"
+    )
 
 
 def checkout(git: Git, commit: str, dest: Path, cache_dir: Path) -> None:
@@ -132,7 +142,7 @@ def checkout(git: Git, commit: str, dest: Path, cache_dir: Path) -> None:
         git.run("init", "--quiet", "--bare", str(repo))
         fetched = git.attempt("fetch", "--quiet", "--depth=1", "--no-tags", "--", git.url, commit, cwd=repo)
         if fetched.returncode != 0:
-            if re.search(r"not our ref|unadvertised object|couldn't find remote ref", fetched.stderr):
+            if NO_SUCH_COMMIT.search(fetched.stderr):
                 raise source_error(git.code_src, f"commit {commit} is not in {git.url}: use an existing commit, branch or tag")
             raise git.explain("fetch", fetched.stderr)
         git.run(f"--work-tree={dest}", "read-tree", "-u", "--reset", f"{commit}^{{tree}}", cwd=repo)

@@ -28,7 +28,10 @@ def s3_client() -> Any:
     """A boto3 S3 client for the current environment (one per distinct configuration, per process)."""
     env = os.environ
     region = env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION") or DEFAULT_REGION
-    return _client(env.get("S3_ENDPOINT_URL") or None, region, env.get("AWS_ACCESS_KEY_ID"), env.get("AWS_SECRET_ACCESS_KEY"), env.get("AWS_SESSION_TOKEN"))
+    return _client(
+        env.get("S3_ENDPOINT_URL") or None, region,
+        env.get("AWS_ACCESS_KEY_ID"), env.get("AWS_SECRET_ACCESS_KEY"), env.get("AWS_SESSION_TOKEN"),
+    )
 
 
 @functools.lru_cache(maxsize=8)

@@ -47,6 +47,12 @@ def test_s3_single_file(bucket: str, tmp_path: Path) -> None:
     assert tree.entry == tree.root / "calc.py" and tree.entry.read_text().startswith("def add")
 
 
+def test_s3_key_not_ending_in_py_is_an_archive(bucket: str, tmp_path: Path) -> None:
+    put(bucket, "releases/app-1.0", zip_bytes(CODE))
+    tree = fetch_s3(f"s3://{bucket}/releases/app-1.0#path=pkg", tmp_path / "cache")
+    assert tree.root.name == "pkg" and (tree.root / "mod.py").is_file()
+
+
 def test_missing_key(bucket: str, tmp_path: Path) -> None:
     with pytest.raises(SourceError, match=f"code_src 's3://{bucket}/nope.py': no object s3://{bucket}/nope.py: check the key"):
         fetch_s3(f"s3://{bucket}/nope.py", tmp_path / "cache")
