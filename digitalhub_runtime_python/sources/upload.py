@@ -35,7 +35,8 @@ def pack_zip(local_path: Path, archive: Path) -> None:
     with zipfile.ZipFile(archive, "w") as zf:
         for path, name in sorted(files, key=lambda item: item[1]):
             info = zipfile.ZipInfo(name, FIXED_TIME)
-            info.external_attr = (0o100755 if os.access(path, os.X_OK) else 0o100644) << 16
+            info.create_system = 3  # unix, whatever the packing OS, so the bytes (and the key) do not depend on it
+            info.external_attr = (0o100755 if path.stat().st_mode & 0o100 else 0o100644) << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             zf.writestr(info, path.read_bytes(), compresslevel=6)
 
