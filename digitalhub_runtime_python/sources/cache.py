@@ -12,11 +12,13 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 STAGING = ".staging"
+STALE_SECONDS = 24 * 3600
 
 
 def digest(*parts: str) -> str:
@@ -41,11 +43,23 @@ def staging(cache_dir: Path) -> Iterator[Path]:
     """A private scratch folder on the cache's filesystem, removed on exit."""
     root = cache_dir / STAGING
     root.mkdir(parents=True, exist_ok=True)
+    _sweep(root)
     scratch = Path(tempfile.mkdtemp(dir=root))
     try:
         yield scratch
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _sweep(root: Path) -> None:
+    """Remove scratch folders left behind by processes that died mid-fetch (untouched for a day)."""
+    cutoff = time.time() - STALE_SECONDS
+    for entry in root.iterdir():
+        try:
+            if entry.stat().st_mtime < cutoff:
+                shutil.rmtree(entry, ignore_errors=True)
+        except OSError:  # removed meanwhile by another process
+            pass
 
 
 def store_tree(cache_dir: Path, name: str, build: Callable[[Path], None]) -> Path:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
 import tarfile
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -96,6 +98,16 @@ def test_failed_build_leaves_no_tree(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError):
         store_tree(tmp_path, "broken", build)
     assert not (tmp_path / "trees" / "broken").exists() and not any((tmp_path / ".staging").iterdir())
+
+
+def test_scratch_left_by_a_dead_fetch_is_swept(tmp_path: Path) -> None:
+    old, recent = tmp_path / ".staging" / "tmp-old", tmp_path / ".staging" / "tmp-recent"
+    for folder in (old, recent):
+        (folder / "tree").mkdir(parents=True)
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(old, (two_days_ago, two_days_ago))
+    store_tree(tmp_path, "fresh", lambda folder: (folder / "a.py").write_text(""))
+    assert not old.exists() and recent.exists()
 
 
 def test_concurrent_processes_fetch_one_archive(tmp_path: Path) -> None:
