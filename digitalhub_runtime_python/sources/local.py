@@ -4,27 +4,20 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 from pathlib import Path
 
 from .archives import ARCHIVE_SUFFIXES, is_archive_name
 from .base import CodeTree, SourceError
+from .cache import digest, store_tree
 from .downloads import Target, build
 
 INLINE_MODULE = "main.py"
 
 
 def write_inline(code: str, cache_dir: Path) -> CodeTree:
-    """Write inline code once per content to ``<cache>/inline/<sha256>/main.py``."""
-    digest = hashlib.sha256(code.encode()).hexdigest()
-    root = cache_dir / "inline" / digest
-    entry = root / INLINE_MODULE
-    if not entry.exists():
-        root.mkdir(parents=True, exist_ok=True)
-        tmp = root / f".{INLINE_MODULE}.tmp"
-        tmp.write_text(code)
-        tmp.replace(entry)
-    return CodeTree(root=root, entry=entry)
+    """Write inline code once per content, atomically, as ``main.py`` of a cached tree."""
+    tree = store_tree(cache_dir, digest("inline", code), lambda folder: (folder / INLINE_MODULE).write_text(code))
+    return CodeTree(root=tree, entry=tree / INLINE_MODULE)
 
 
 def decode_base64(text: str) -> str:
