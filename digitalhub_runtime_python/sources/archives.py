@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 import shutil
 import stat
-import tarfile
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, NamedTuple
 
 from .base import SourceError, source_error
+
+if TYPE_CHECKING:
+    import tarfile
 
 ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar")
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
@@ -25,8 +27,7 @@ CHUNK = 1024 * 1024
 MAX_LINK = 4096
 
 
-@dataclass(frozen=True)
-class Limits:
+class Limits(NamedTuple):
     """Upper bounds for one archive: total uncompressed bytes and number of members."""
 
     max_bytes: int
@@ -54,8 +55,7 @@ def is_archive_name(name: str) -> bool:
     return name.lower().endswith(ARCHIVE_SUFFIXES)
 
 
-@dataclass(frozen=True)
-class Member:
+class Member(NamedTuple):
     """What the checks need to know about one archive member."""
 
     name: str
@@ -66,6 +66,8 @@ class Member:
 
 def extract(archive: Path, dest: Path, code_src: str, limits: Limits | None = None) -> None:
     """Extract a zip or tar(.gz) archive into the empty folder ``dest`` after checking every member."""
+    import tarfile  # imported on first use: keeps importing the sources package cheap
+
     limits = limits or Limits.from_env()
     try:
         if zipfile.is_zipfile(archive):
@@ -199,6 +201,8 @@ def _tar_members(tf: tarfile.TarFile, limits: Limits) -> list[Member]:
 
 
 def _extract_tar(archive: Path, dest: Path, code_src: str, limits: Limits) -> None:
+    import tarfile
+
     with tarfile.open(archive) as tf:
         check_members(_tar_members(tf, limits), code_src, limits)
         try:

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import re
 import shutil
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 from urllib.parse import unquote, urlparse
 
 from .archives import CHUNK, Limits, extract
@@ -22,8 +21,7 @@ OPTIONS = ("path", "sha256")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """What to make of a remote file: keep it as one module, or extract it and maybe pick a ``path=``."""
 
     code_src: str
