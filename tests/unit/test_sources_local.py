@@ -138,3 +138,9 @@ def test_pack_zip_is_deterministic_and_skips_caches(tmp_path: Path) -> None:
     with zipfile.ZipFile(tmp_path / "one.zip") as zf:
         assert zf.namelist() == ["a/c.py", "b.py"]
         assert {i.date_time for i in zf.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+def test_importing_sources_loads_no_heavy_library() -> None:
+    code = ("import sys, digitalhub_runtime_python.sources; "
+            "print(sorted(m for m in ('boto3', 'botocore', 'tarfile', 'urllib.request') if m in sys.modules))")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
