@@ -2,28 +2,30 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
 import pytest
 
 from digitalhub_runtime_python.serving import SyncEndpoint
 from digitalhub_runtime_python.serving.clients import tls_context
-
-from .certs import Certs, make_certs
+from tests.servers.tls import Cert, make_cert
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
-    return make_certs(tmp_path_factory.mktemp("certs"))
+def client_cert(tmp_path_factory: pytest.TempPathFactory) -> Cert:
+    """A second self-signed certificate: the client's, and the only CA the mTLS server trusts."""
+    return make_cert(tmp_path_factory.mktemp("client-cert"))
 
 
-def test_https_with_certificate_files(server, certs: Certs) -> None:
-    run = server.start(envs={"DIGITALHUB_SERVE_TLS_CERT": str(certs.server_cert), "DIGITALHUB_SERVE_TLS_KEY": str(certs.server_key)})
+def _tls_envs(cert: Cert) -> dict[str, str]:
+    return {"DIGITALHUB_SERVE_TLS_CERT": str(cert.cert), "DIGITALHUB_SERVE_TLS_KEY": str(cert.key)}
+
+
+def test_https_with_certificate_files(server, cert: Cert) -> None:
+    run = server.start(envs=_tls_envs(cert))
     assert run.endpoint.startswith("https://127.0.0.1:")
-    assert run.invoke(json={"x": 1}, verify=tls_context(certs.ca)).json()["y"] == 1.0
+    assert run.invoke(json={"x": 1}, verify=tls_context(str(cert.cert))).json()["y"] == 1.0
     with pytest.raises(httpx.ConnectError):  # a client that does not trust the CA
         httpx.get(f"{run.endpoint}/healthz")
     plain = run.endpoint.replace("https://", "http://")
@@ -32,20 +34,21 @@ def test_https_with_certificate_files(server, certs: Certs) -> None:
     run.stop()
 
 
-def test_mutual_tls_rejects_a_client_without_certificate(server, certs: Certs) -> None:
-    run = server.start(envs={"DIGITALHUB_SERVE_TLS_CERT": str(certs.server_cert), "DIGITALHUB_SERVE_TLS_KEY": str(certs.server_key),
-                             "DIGITALHUB_SERVE_TLS_CLIENT_CA": str(certs.ca)})
+def test_mutual_tls_rejects_a_client_without_certificate(server, cert: Cert, client_cert: Cert) -> None:
+    run = server.start(envs={**_tls_envs(cert), "DIGITALHUB_SERVE_TLS_CLIENT_CA": str(client_cert.cert)})
     assert run.status.state == "RUNNING", run.status.message
+    server_ca = str(cert.cert)
     with pytest.raises(httpx.TransportError):
-        httpx.get(f"{run.endpoint}/healthz", verify=tls_context(certs.ca))
-    with pytest.raises(httpx.TransportError):  # a certificate not meant for clients (server auth only)
-        httpx.get(f"{run.endpoint}/healthz", verify=tls_context(certs.ca, certs.server_cert, certs.server_key))
-    with SyncEndpoint(run.endpoint, command="add", verify=tls_context(certs.ca, certs.client_cert, certs.client_key)) as endpoint:
+        httpx.get(f"{run.endpoint}/healthz", verify=tls_context(server_ca))
+    with pytest.raises(httpx.TransportError):  # a certificate the client CA did not sign
+        httpx.get(f"{run.endpoint}/healthz", verify=tls_context(server_ca, str(cert.cert), str(cert.key)))
+    with SyncEndpoint(run.endpoint, command="add",
+                      verify=tls_context(server_ca, str(client_cert.cert), str(client_cert.key))) as endpoint:
         assert endpoint.predict({"a": 2, "b": 3}).result == {"sum": 5}
     run.stop()
 
 
-def test_incomplete_tls_settings_fail_the_run_with_the_variable_named(server, certs: Certs) -> None:
-    run = server.start(envs={"DIGITALHUB_SERVE_TLS_CERT": str(certs.server_cert)})
+def test_incomplete_tls_settings_fail_the_run_with_the_variable_named(server, cert: Cert) -> None:
+    run = server.start(envs={"DIGITALHUB_SERVE_TLS_CERT": str(cert.cert)})
     assert run.status.state == "ERROR"
     assert "DIGITALHUB_SERVE_TLS_KEY" in run.status.message
