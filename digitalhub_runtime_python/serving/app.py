@@ -85,7 +85,8 @@ def create_app(service: Service, config: ServeConfig, on_init_error: Callable[[B
 
     app = FastAPI(title=f"{service.handler_name} ({service.run.name})", version=service.run.id, lifespan=lifespan,
                   description=f"Serves run {service.run.key}")
-    gate = Gate(HandlerEndpoint(app, service, render, lambda: _not_ready(service, init_error)), config.max_concurrency)
+    gate = Gate(HandlerEndpoint(app, service, render, lambda: _not_ready(service, init_error)),
+                config.max_concurrency, config.max_body_size)
     install_error_handlers(app, debug)
 
     def require_ready() -> None:
@@ -209,9 +210,11 @@ class HandlerEndpoint:
         reason = self.not_ready()
         if reason is not None:
             return error_response(503, reason)
-        data = await _read_body(receive)
         try:
+            data = await _read_body(receive)
             return self.render(await self.service.call_handler(Event.from_scope(scope, data)))
+        except ClientDisconnect:
+            raise
         except Exception as exc:
             return response_for(exc, self.render.debug)
 

@@ -25,6 +25,7 @@ class ServeConfig(BaseSettings):
     options: dict[str, Any] = Field(default_factory=dict, description="Init options as a JSON object")
     debug: bool = Field(False, description="Put exception messages and tracebacks in error bodies")
     max_concurrency: int = Field(100, ge=0, description="Requests handled at once before answering 429; 0: no limit")
+    max_body_size: int = Field(16 * 1024 * 1024, ge=0, description="Largest request body in bytes (413 beyond); 0: no limit")
     drain_delay: float = Field(0.0, ge=0, description="Seconds /readyz reports draining before the listener closes")
     drain_timeout: float = Field(30.0, ge=0, description="Seconds in-flight requests get to finish on SIGTERM")
     tls_cert: Path | None = Field(None, description="PEM certificate chain: serve HTTPS")

@@ -1,10 +1,13 @@
-"""The gate in front of the app: counts requests in flight, refuses new ones while draining or over the limit."""
+"""The gate in front of the app: counts requests in flight, refuses new ones while draining, over the
+concurrency limit, or with a body over the size limit."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+
+from starlette.exceptions import HTTPException
 
 from .errors import error_body
 
@@ -15,12 +18,41 @@ ASGIApp = Callable[[Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitab
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz"})
 
 
-class Gate:
-    """Pure ASGI middleware. 429 once ``limit`` requests are in flight (0: no limit); 503 once draining."""
+class BodyTooLarge(HTTPException):
+    """A request body grew past the limit while being read (bodies sent without a Content-Length)."""
 
-    def __init__(self, app: ASGIApp, limit: int):
+    def __init__(self, limit: int):
+        super().__init__(413, f"request body over {limit} bytes: send less, or raise DIGITALHUB_SERVE_MAX_BODY_SIZE")
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return int(value)  # uvicorn has refused malformed values already
+    return None
+
+
+def _capped(receive: Callable[[], Awaitable[Any]], limit: int) -> Callable[[], Awaitable[Any]]:
+    received = 0
+
+    async def capped() -> Any:
+        nonlocal received
+        message = await receive()
+        received += len(message.get("body", b""))
+        if received > limit:
+            raise BodyTooLarge(limit)
+        return message
+
+    return capped
+
+
+class Gate:
+    """Pure ASGI middleware. 429 once ``limit`` requests are in flight (0: no limit); 503 once draining;
+    413 for bodies over ``max_body`` bytes (0: no limit)."""
+
+    def __init__(self, app: ASGIApp, limit: int, max_body: int = 0):
         self.app = app
-        self.limit = limit
+        self.limit, self.max_body = limit, max_body
         self.in_flight = 0
         self.draining = False
 
@@ -34,6 +66,13 @@ class Gate:
         if self.limit and self.in_flight >= self.limit:
             await _refuse(send, 429, f"too many requests in flight (limit {self.limit}): retry shortly", [(b"retry-after", b"1")])
             return
+        if self.max_body:
+            length = _content_length(scope)
+            if length is None:
+                receive = _capped(receive, self.max_body)
+            elif length > self.max_body:
+                await _refuse(send, 413, BodyTooLarge(self.max_body).detail, [(b"connection", b"close")])
+                return
         self.in_flight += 1
         try:
             await self.app(scope, receive, send)
