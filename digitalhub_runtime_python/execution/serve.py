@@ -103,18 +103,25 @@ class LocalServeLauncher:
         env = {**os.environ, **envs, **self.client.settings.environ(), "DIGITALHUB_SERVE_HOST": LOCAL_HOST,
                "DIGITALHUB_SERVE_PORT": port, "DIGITALHUB_SERVE_NOTIFY_FD": str(write_fd)}
         try:
-            with open(log_path, "ab") as log:
-                process = subprocess.Popen(serve_command(run.key), env=env, stdout=log, stderr=subprocess.STDOUT,
-                                           start_new_session=True, pass_fds=(write_fd,))
-            os.close(write_fd)
+            try:
+                with open(log_path, "ab") as log:
+                    process = subprocess.Popen(serve_command(run.key), env=env, stdout=log, stderr=subprocess.STDOUT,
+                                               start_new_session=True, pass_fds=(write_fd,))
+            finally:
+                os.close(write_fd)  # only the child holds it now: end of file on the pipe means the child is gone
             self._processes[run.key] = process
-            store.transition(run.key, State.READY, f"server process {process.pid} starting", pid=process.pid)
-            line = read_line(read_fd, self.start_timeout)
+            try:
+                store.transition(run.key, State.READY, f"server process {process.pid} starting", pid=process.pid)
+                line = read_line(read_fd, self.start_timeout)
+            except BaseException:
+                terminate(process.pid, process, 5.0)
+                raise
         finally:
             os.close(read_fd)
         if line is None or not line.startswith("ready "):
+            exited = process.poll() is not None
             terminate(process.pid, process, 5.0)
-            why = "exited" if process.poll() is not None else f"was not ready within {self.start_timeout:g} s"
+            why = "exited" if exited else f"was not ready within {self.start_timeout:g} s"
             self._fail(run.key, f"server process {why} (code {process.returncode}): {_tail(log_path)}")
             return
         url = f"{scheme}://{LOCAL_HOST}:{line.split()[1]}"

@@ -62,4 +62,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Sync user code still running in a worker thread (an init stuck at shutdown, a request past the drain
+    # timeout) cannot be stopped, and Python would wait for it: leave without waiting.
+    os._exit(code)

@@ -127,7 +127,7 @@ class JobManager:
         return job
 
     def cancel(self, job_id: str) -> Job:
-        """Cancel a queued or running job. Code already running in a worker thread finishes, its result dropped."""
+        """Cancel a queued or running job. Sync code already running in a worker thread runs on, its result dropped."""
         job = self.get(job_id)
         if job.status in FINISHED:
             raise RequestError(409, f"job {job_id!r} already finished ({job.status.value}): nothing to cancel")

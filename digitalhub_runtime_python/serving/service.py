@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
+import anyio.to_thread
 
 from ..entities import Project
 from ..execution import Context, HandlerError, compose_arguments, fetch_inputs, load_handler
@@ -32,7 +33,10 @@ class ServeContext(Context):
 
 
 class Target:
-    """A user function and how the event loop calls it: awaited, in a worker thread, or as a stream."""
+    """A user function and how the event loop calls it: awaited, in a worker thread, or as a stream.
+
+    A cancelled call to a sync function returns at once; its thread cannot be stopped and runs on, unawaited.
+    """
 
     __slots__ = ("func", "mode")
 
@@ -50,7 +54,7 @@ class Target:
             return await self.func(**kwargs)
         if self.mode == "stream":
             return self.func(**kwargs)
-        return await run_in_threadpool(self.func, **kwargs)
+        return await anyio.to_thread.run_sync(functools.partial(self.func, **kwargs), abandon_on_cancel=True)
 
 
 def _namespace(func: Callable[..., Any]) -> list[Any]:

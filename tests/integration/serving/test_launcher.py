@@ -78,3 +78,13 @@ def test_run_inputs_reach_the_served_handler(server, tmp_path) -> None:
     run = function.run("serve", inputs={"weights": artifact.key})
     server.runs.append(run)
     assert run.invoke().json() == artifact.key
+
+
+def test_a_server_not_ready_in_time_is_killed_and_the_run_fails(server, tmp_path, monkeypatch) -> None:
+    from digitalhub_runtime_python.execution import LocalServeLauncher
+
+    client = server.project.client
+    monkeypatch.setitem(client.local, "serve", LocalServeLauncher(client, start_timeout=1.0))
+    run = server.start(init_parameters={"wait_for": str(tmp_path / "never")})
+    assert run.status.state == "ERROR" and "was not ready within 1 s" in run.status.message
+    assert run.status.pid is None
