@@ -8,7 +8,7 @@ import ssl
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 import httpx
 from httpx_sse import connect_sse
@@ -89,7 +89,7 @@ class _Endpoint:
     def close(self) -> None:
         self._client.close()
 
-    def __enter__(self) -> "_Endpoint":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_exc: object) -> None:

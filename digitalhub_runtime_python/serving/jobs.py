@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import Enum
@@ -15,6 +16,7 @@ from typing import Any
 
 from starlette.concurrency import iterate_in_threadpool
 
+from ..models import new_id
 from .errors import RequestError, describe_failure, error_body, new_error_id
 from .responses import is_stream, json_bytes
 
@@ -75,7 +77,7 @@ class JobManager:
     def submit(self, work: list[tuple[str | None, Work]]) -> list[Job]:
         """Queue one or more jobs; ids are the caller's (unique, not in use) or new. All are checked before any runs."""
         ids = [job_id for job_id, _ in work if job_id is not None]
-        repeated = sorted({job_id for job_id in ids if ids.count(job_id) > 1})
+        repeated = sorted(job_id for job_id, count in Counter(ids).items() if count > 1)
         if repeated:
             raise RequestError(400, f"request_id {', '.join(repeated)} repeated in one batch: give each request its own id")
         self._evict()
@@ -86,7 +88,7 @@ class JobManager:
             raise RequestError(429, f"too many jobs kept ({len(self._jobs)} of {self.max_jobs}): fetch or cancel some, or retry later")
         jobs = []
         for job_id, run in work:
-            job = Job(id=job_id or new_error_id())
+            job = Job(id=job_id or new_id())
             self._jobs[job.id] = job
             job.task = asyncio.get_running_loop().create_task(self._execute(job, run), name=f"job-{job.id}")
             jobs.append(job)
