@@ -124,17 +124,20 @@ class KubernetesStore(Store):
         plural = resource_type(cls.ENTITY_TYPE).plural
         selector = f"{LABEL_PROJECT}={project}" + (f",{LABEL_NAME}={name}" if name else "")
         objects = self._list_raw(plural, label_selector=selector)
-        if project == self.namespace:  # hand-written CRs without labels belong to the namespace's project
-            unlabeled = {"label_selector": f"!{LABEL_PROJECT}"}
-            if name:
-                unlabeled["field_selector"] = f"metadata.name={name}"
-            objects += self._list_raw(plural, **unlabeled)
+        # Hand-written CRs carry no name label: their name is the CR's, their project the label or the namespace.
+        hand_written = {"label_selector": f"!{LABEL_NAME}"}
+        if name:
+            hand_written["field_selector"] = f"metadata.name={name}"
+        objects += self._list_raw(plural, **hand_written)
         pairs = []
         for obj in objects:
             try:
-                pairs.append((obj, from_resource(cls, obj)))
+                entity = from_resource(cls, obj)
             except SpecError as exc:
                 logger.warning("skipping %s %s: %s", plural, obj["metadata"].get("name"), exc)
+                continue
+            if entity.project == project and name in (None, entity.name):
+                pairs.append((obj, entity))
         pairs.sort(key=lambda pair: _created(*pair), reverse=True)
         return pairs
 

@@ -203,3 +203,12 @@ def test_files_need_shared_storage_on_this_backend(project, tmp_path):
     (tmp_path / "data.csv").write_text("a\n1\n")
     with pytest.raises(SpecError, match="spec.artifact_store"):
         project.log_artifact("data", tmp_path / "data.csv")
+
+
+def test_hand_written_function_with_a_project_label_is_its_latest_version(store, api, kube):
+    body = {"apiVersion": f"{GROUP}/{VERSION}", "kind": "Function",
+            "metadata": {"name": "train", "labels": {"digitalhub.io/project": "demo"}},
+            "spec": {"code": CODE, "handler": "double"}}
+    k8s.CustomObjectsApi(api).create_namespaced_custom_object(GROUP, VERSION, kube.namespace, "functions", body)
+    assert store.get(Function, "demo", "train").key == "store://demo/function/python/train:train"
+    assert store.list(Function, kube.namespace) == []
