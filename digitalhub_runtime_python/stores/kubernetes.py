@@ -77,6 +77,13 @@ def _created(obj: dict[str, Any], entity: Entity) -> tuple[datetime, str]:
     return entity.metadata.created.astimezone(timezone.utc), obj["metadata"].get("creationTimestamp") or ""
 
 
+def _merged_metadata(current: dict[str, Any], ours: dict[str, Any]) -> dict[str, Any]:
+    """The object's metadata (finalizers, owners, resourceVersion, others' labels) with our labels and annotations."""
+    return {**current,
+            "labels": {**(current.get("labels") or {}), **ours["labels"]},
+            "annotations": {**(current.get("annotations") or {}), **ours["annotations"]}}
+
+
 class KubernetesStore(Store):
     """Entities as custom resources in ``namespace`` (DIGITALHUB_NAMESPACE, else the default described above)."""
 
@@ -219,7 +226,7 @@ class KubernetesStore(Store):
                     changed.metadata.updated = now()
                     body = to_resource(changed, self.namespace)
                     body.pop("status")
-                    body["metadata"]["resourceVersion"] = obj["metadata"]["resourceVersion"]
+                    body["metadata"] = _merged_metadata(obj["metadata"], body["metadata"])
                     obj = self._request(f"{plural}/{name}", self._custom.replace_namespaced_custom_object,
                                         GROUP, VERSION, self.namespace, plural, name, body)
                 main_written = True
