@@ -31,6 +31,7 @@ LABEL_PROJECT = f"{GROUP}/project"
 LABEL_NAME = f"{GROUP}/name"
 LABEL_ID = f"{GROUP}/id"
 LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
+LABEL_RUN = f"{GROUP}/run"  # on a run's Job/Deployment pods (value: the workload's name), to find their logs
 ANNOTATION_KIND = f"{GROUP}/kind"
 ANNOTATION_METADATA = f"{GROUP}/metadata"
 

@@ -21,14 +21,13 @@ from typing import Any
 
 from ..models import Entity, Run, SpecError, now, parse_key
 from ..models.resources import (
-    GROUP, LABEL_NAME, LABEL_PROJECT, VERSION, cr_name, from_resource, resource_type, to_resource,
+    GROUP, LABEL_NAME, LABEL_PROJECT, LABEL_RUN, VERSION, cr_name, from_resource, resource_type, to_resource,
 )
 from .base import AlreadyExists, E, LogRecord, NotFound, Store, entity_class
 
 logger = logging.getLogger(__name__)
 
 SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
-RUN_LABEL = f"{GROUP}/run"  # set by the operator on a run's Job/Deployment pods, value: the workload's name
 
 
 class StoreError(RuntimeError):
@@ -259,7 +258,7 @@ class KubernetesStore(Store):
         pods = {}
         workloads = [w for w in (info.job, info.deployment) if w]
         if workloads:
-            selector = f"{RUN_LABEL} in ({', '.join(workloads)})"
+            selector = f"{LABEL_RUN} in ({', '.join(workloads)})"
             for pod in self._request("pods", self._core.list_namespaced_pod, self.namespace, label_selector=selector).items:
                 pods[pod.metadata.name] = pod
         for name in set(info.pods) - set(pods):
