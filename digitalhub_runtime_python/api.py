@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from .entities import Client, Project
-from .execution import LocalJobLauncher, LocalServeLauncher
+from .execution import KubernetesLauncher, LocalJobLauncher, LocalServeLauncher, publish_code
 from .models import Project as ProjectModel
 from .models import validate
 from .settings import Settings
-from .stores import AlreadyExists, LocalStore, NotFound, Store
+from .stores import AlreadyExists, KubernetesStore, LocalStore, NotFound, Store
 
 _CLIENTS: dict[Settings, Client] = {}
 _LOCK = threading.Lock()
@@ -20,7 +20,7 @@ _LOCK = threading.Lock()
 def _open_store(settings: Settings) -> Store:
     if settings.backend == "local":
         return LocalStore(settings.home)
-    raise NotImplementedError(f"backend {settings.backend!r} is not available in this build")
+    return KubernetesStore(namespace=settings.namespace)
 
 
 def get_client(backend: str | None = None, home: str | Path | None = None) -> Client:
@@ -32,6 +32,9 @@ def get_client(backend: str | None = None, home: str | Path | None = None) -> Cl
             client = Client(store=_open_store(settings), settings=settings)
             client.local["job"] = LocalJobLauncher(client)
             client.local["serve"] = LocalServeLauncher(client)
+            if settings.backend == "kubernetes":
+                client.remote.update({action: KubernetesLauncher(client) for action in ("job", "serve", "build")})
+                client.publish_code = publish_code
             _CLIENTS[settings] = client
     return client
 

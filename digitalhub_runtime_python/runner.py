@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 
-from .api import get_project
+from .api import get_or_create_project
 from .execution import execute_run
 from .models import State, parse_key
 
@@ -21,7 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.run:
         parser.error("--run KEY (or DIGITALHUB_RUN_KEY) is required")
-    project = get_project(parse_key(args.run).project)
+    # A run applied with kubectl may belong to a project (its namespace) that no SDK call has created yet.
+    project = get_or_create_project(parse_key(args.run).project)
     run = execute_run(project, args.run)
     return 0 if run.status.state == State.COMPLETED else 1
 

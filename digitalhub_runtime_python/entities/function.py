@@ -50,6 +50,8 @@ class Function(EntityObject[FunctionModel]):
             "run spec",
         )
         launcher = client.launcher(Action(task_spec.action).value, local)
+        if not local and client.publish_code is not None:
+            task_spec.function = run_spec.function = client.publish_code(self).key
         task = client.store.create(
             Task(project=self.project, name=f"{self.name}-{task_spec.action}", kind=task_kind(task_spec.action), spec=task_spec)
         )

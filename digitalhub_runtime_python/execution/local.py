@@ -18,9 +18,9 @@ from .job import execute_run
 ENTRYPOINT = "digitalhub_runtime_python.runner"
 
 
-def runner_command(run_key: str) -> list[str]:
-    """The command a pod or a child process runs to execute ``run_key``."""
-    return [sys.executable, "-m", ENTRYPOINT, "--run", run_key]
+def runner_command(run_key: str, python: str = sys.executable) -> list[str]:
+    """The command a pod (``python="python"``) or a child process runs to execute ``run_key``."""
+    return [python, "-m", ENTRYPOINT, "--run", run_key]
 
 
 @contextmanager

@@ -1,0 +1,167 @@
+"""Entities as Kubernetes custom resources: API group, kinds, CR names, labels, and the conversion both ways.
+
+A CR carries the entity's ``spec`` and ``status`` as they are; its identity goes into labels (project, name, id,
+selectable) and its kind and bookkeeping (:class:`Metadata`) into annotations. A CR written by hand (``kubectl
+apply``) needs only ``metadata.name`` and ``spec``: the name doubles as entity name and id, the namespace is the
+project, and functions and tasks referenced by plain name mean their latest version.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .base import Entity
+from .data import Artifact, Dataitem, Model
+from .errors import SpecError, validate
+from .function import Function
+from .keys import PREFIX, build_key
+from .project import Project
+from .run import Run
+from .task import Action, Task, task_kind
+
+GROUP = "digitalhub.io"
+VERSION = "v1alpha1"
+API_VERSION = f"{GROUP}/{VERSION}"
+CATEGORY = "digitalhub"
+
+LABEL_PROJECT = f"{GROUP}/project"
+LABEL_NAME = f"{GROUP}/name"
+LABEL_ID = f"{GROUP}/id"
+LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
+LABEL_RUN = f"{GROUP}/run"  # on a run's Job/Deployment pods (value: the workload's name), to find their logs
+ANNOTATION_KIND = f"{GROUP}/kind"
+ANNOTATION_METADATA = f"{GROUP}/metadata"
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    """How one entity type is served: kind, plural and short name of its custom resource."""
+
+    model: type[Entity]
+    kind: str
+    plural: str
+    short_name: str
+
+    @property
+    def singular(self) -> str:
+        return self.kind.lower()
+
+    @property
+    def crd_name(self) -> str:
+        return f"{self.plural}.{GROUP}"
+
+
+RESOURCE_TYPES: dict[str, ResourceType] = {
+    rt.model.ENTITY_TYPE: rt
+    for rt in (
+        ResourceType(Project, "Project", "projects", "dhproject"),
+        ResourceType(Function, "Function", "functions", "dhfn"),
+        ResourceType(Task, "Task", "tasks", "dhtask"),
+        ResourceType(Run, "Run", "runs", "dhrun"),
+        ResourceType(Dataitem, "Dataitem", "dataitems", "dhdata"),
+        ResourceType(Artifact, "Artifact", "artifacts", "dhartifact"),
+        ResourceType(Model, "Model", "models", "dhmodel"),
+    )
+}
+
+_NOT_DNS = re.compile(r"[^a-z0-9.-]")
+_LOOSE_DOT = re.compile(r"[-.]*\.[-.]*")
+_ID = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+def resource_type(entity_type: str) -> ResourceType:
+    """The resource type serving an entity type."""
+    try:
+        return RESOURCE_TYPES[entity_type]
+    except KeyError:
+        raise ValueError(f"entity type {entity_type!r} has no custom resource: use one of {', '.join(RESOURCE_TYPES)}") from None
+
+
+def dns_name(name: str) -> str:
+    """An entity name as a DNS-1123 subdomain: '_' becomes '-', dots survive only between letters/digits."""
+    cleaned = _NOT_DNS.sub("-", name.lower())
+    return _LOOSE_DOT.sub(lambda m: "." if m.group() == "." else "-", cleaned)
+
+
+def cr_name(entity_type: str, name: str, id: str | None) -> str:
+    """The CR name of an entity version: the project name; the id when name == id (runs); else ``<name>-<id>``."""
+    if entity_type == "project":
+        return dns_name(name)
+    if not id or not _ID.match(id):
+        raise ValueError(f"id {id!r} cannot name a custom resource: use 1-63 lowercase letters, digits or '-'")
+    return id if name == id else f"{dns_name(name)}-{id}"
+
+
+def identity_labels(project: str, name: str, id: str) -> dict[str, str]:
+    """Labels that select an entity's CRs by project, name and version id."""
+    return {LABEL_PROJECT: project, LABEL_NAME: name, LABEL_ID: id, LABEL_MANAGED_BY: "digitalhub"}
+
+
+def to_resource(entity: Entity, namespace: str) -> dict[str, Any]:
+    """The custom resource of an entity, in ``namespace``."""
+    rt = resource_type(entity.ENTITY_TYPE)
+    document = entity.model_dump(mode="json", exclude_none=True)
+    return {
+        "apiVersion": API_VERSION,
+        "kind": rt.kind,
+        "metadata": {
+            "name": cr_name(entity.ENTITY_TYPE, entity.name, entity.id),
+            "namespace": namespace,
+            "labels": identity_labels(entity.project, entity.name, entity.id),
+            "annotations": {ANNOTATION_KIND: entity.kind, ANNOTATION_METADATA: json.dumps(document["metadata"], sort_keys=True)},
+        },
+        "spec": document.get("spec", {}),
+        "status": document.get("status", {}),
+    }
+
+
+def _latest_key(value: Any, project: str, entity_type: str, kind: str) -> Any:
+    """A plain name given where a key is expected means the latest version of that entity."""
+    if isinstance(value, str) and value and not value.startswith(PREFIX):
+        return build_key(project, entity_type, kind, value, None)
+    return value
+
+
+def _task_kind(spec: dict[str, Any]) -> str:
+    """The task kind for a spec's action (a wrong action is reported by validation, not here)."""
+    action = spec.get("action")
+    return task_kind(action if action in {a.value for a in Action} else Action.JOB)
+
+
+def _default_kind(entity_type: str, spec: dict[str, Any]) -> str | None:
+    return _task_kind(spec) if entity_type == "task" else None
+
+
+def from_resource(model: type[Entity], obj: dict[str, Any]) -> Entity:
+    """The entity a custom resource holds; hand-written CRs get the defaults described in the module docstring."""
+    meta = obj.get("metadata") or {}
+    labels = meta.get("labels") or {}
+    annotations = meta.get("annotations") or {}
+    spec = dict(obj.get("spec") or {})
+    project = labels.get(LABEL_PROJECT) or meta.get("namespace")
+    name = labels.get(LABEL_NAME) or meta.get("name")
+    if model.ENTITY_TYPE in ("run", "task") and "function" in spec:
+        spec["function"] = _latest_key(spec["function"], project, "function", "python")
+    if model.ENTITY_TYPE == "run" and "task" in spec:
+        spec["task"] = _latest_key(spec["task"], project, "task", _task_kind(spec))
+    what = f"{resource_type(model.ENTITY_TYPE).kind} {meta.get('namespace')}/{meta.get('name')}"
+    if ANNOTATION_METADATA in annotations:
+        try:
+            metadata = json.loads(annotations[ANNOTATION_METADATA])
+        except ValueError as exc:
+            raise SpecError(what, [(f"metadata.annotations[{ANNOTATION_METADATA}]",
+                                    f"not JSON ({exc}): remove the annotation or restore it")]) from None
+    else:
+        metadata = {"created": meta.get("creationTimestamp"), "updated": meta.get("creationTimestamp")}
+        metadata = {k: v for k, v in metadata.items() if v}
+    document: dict[str, Any] = {"project": project, "name": name, "metadata": metadata, "spec": spec}
+    document["id"] = labels.get(LABEL_ID) or meta.get("uid" if model.ENTITY_TYPE == "project" else "name")
+    kind = annotations.get(ANNOTATION_KIND) or _default_kind(model.ENTITY_TYPE, spec)
+    if kind:
+        document["kind"] = kind
+    if obj.get("status"):
+        document["status"] = obj["status"]
+    return validate(model, document, what)

@@ -1,0 +1,329 @@
+"""The Kubernetes store: entities as ``digitalhub.io/v1alpha1`` custom resources in one namespace.
+
+Projects are labels (``digitalhub.io/project``) inside the namespace, not namespaces of their own: creating a project
+needs no cluster-wide rights, and a run's Job, Secrets and volumes live next to its Run. Writes use optimistic
+concurrency on ``resourceVersion`` and retry on conflicts; ``wait`` watches the resource; run logs are the logs of
+the run's pods (code running in a pod prints to stdout, which Kubernetes keeps, so ``append_logs`` stores nothing).
+The ``kubernetes`` client is imported on first use, so importing the SDK stays fast.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import random
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ..models import Entity, Run, SpecError, now, parse_key
+from ..models.resources import (
+    GROUP, LABEL_NAME, LABEL_PROJECT, LABEL_RUN, VERSION, cr_name, from_resource, resource_type, to_resource,
+)
+from .base import AlreadyExists, E, LogRecord, NotFound, Store, entity_class
+
+logger = logging.getLogger(__name__)
+
+SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+
+
+class StoreError(RuntimeError):
+    """The API server refused or failed a request; the message says which object and why."""
+
+
+class Conflict(StoreError):
+    """The object changed between read and write more often than the retries allow."""
+
+
+def in_cluster() -> bool:
+    """True inside a pod with a service account and no KUBECONFIG overriding it."""
+    return bool(os.environ.get("KUBERNETES_SERVICE_HOST")) and not os.environ.get("KUBECONFIG")
+
+
+def load_api_client() -> Any:
+    """An official-client ApiClient: the pod's service account in-cluster, else KUBECONFIG / ~/.kube/config."""
+    from kubernetes import client, config
+
+    configuration = client.Configuration()
+    try:
+        if in_cluster():
+            config.load_incluster_config(client_configuration=configuration)
+        else:  # KUBECONFIG is read now: the client library only looks at it when first imported
+            config.load_kube_config(config_file=os.environ.get("KUBECONFIG"), client_configuration=configuration)
+    except (config.ConfigException, OSError) as exc:
+        raise StoreError(f"cannot reach Kubernetes: {exc}; set KUBECONFIG (or ~/.kube/config), or run in a pod "
+                         "with a service account, or use DIGITALHUB_BACKEND=local") from None
+    return client.ApiClient(configuration)
+
+
+def default_namespace() -> str:
+    """The service account's namespace in-cluster, else the kubeconfig context's, else ``default``."""
+    if in_cluster() and SERVICE_ACCOUNT_NAMESPACE.exists():
+        return SERVICE_ACCOUNT_NAMESPACE.read_text().strip()
+    from kubernetes import config
+
+    try:
+        _, active = config.list_kube_config_contexts(config_file=os.environ.get("KUBECONFIG"))
+    except (config.ConfigException, OSError):
+        return "default"
+    return (active or {}).get("context", {}).get("namespace") or "default"
+
+
+def _created(obj: dict[str, Any], entity: Entity) -> tuple[datetime, str]:
+    return entity.metadata.created.astimezone(timezone.utc), obj["metadata"].get("creationTimestamp") or ""
+
+
+def _merged_metadata(current: dict[str, Any], ours: dict[str, Any]) -> dict[str, Any]:
+    """The object's metadata (finalizers, owners, resourceVersion, others' labels) with our labels and annotations."""
+    return {**current,
+            "labels": {**(current.get("labels") or {}), **ours["labels"]},
+            "annotations": {**(current.get("annotations") or {}), **ours["annotations"]}}
+
+
+class KubernetesStore(Store):
+    """Entities as custom resources in ``namespace`` (DIGITALHUB_NAMESPACE, else the default described above)."""
+
+    def __init__(self, api_client: Any = None, namespace: str | None = None, *, retries: int = 20):
+        from kubernetes import client
+
+        self.api_client = api_client if api_client is not None else load_api_client()
+        self.namespace = namespace or default_namespace()
+        self.retries = retries
+        self._custom = client.CustomObjectsApi(self.api_client)
+        self._core = client.CoreV1Api(self.api_client)
+
+    # -- requests
+
+    def _request(self, what: str, call: Callable[..., Any], *args: Any, conflict: type[Exception] = Conflict,
+                 **kwargs: Any) -> Any:
+        """Call the API; 404 becomes NotFound, 409 ``conflict``, anything else StoreError."""
+        from kubernetes.client.rest import ApiException
+
+        try:
+            return call(*args, **kwargs)
+        except ApiException as exc:
+            if exc.status == 404:
+                raise NotFound(f"{what} does not exist in namespace {self.namespace}") from None
+            if exc.status == 409:
+                raise conflict(f"{what}: {exc.reason}") from None
+            if exc.status in (401, 403):
+                raise StoreError(f"{what}: the API server refused access ({exc.status} {exc.reason}); "
+                                 f"grant this identity the RBAC rules in docs/kubernetes.md in namespace {self.namespace}") from None
+            raise StoreError(f"{what}: API server answered {exc.status} {exc.reason}: {exc.body}") from None
+
+    def _fetch(self, plural: str, name: str) -> dict[str, Any]:
+        return self._request(f"{plural}/{name}", self._custom.get_namespaced_custom_object,
+                             GROUP, VERSION, self.namespace, plural, name)
+
+    def _list_raw(self, plural: str, **selectors: str) -> list[dict[str, Any]]:
+        listed = self._request(plural, self._custom.list_namespaced_custom_object,
+                               GROUP, VERSION, self.namespace, plural, **selectors)
+        return listed.get("items", [])
+
+    # -- reading
+
+    def _versions(self, cls: type[E], project: str, name: str | None) -> list[tuple[dict[str, Any], E]]:
+        """CRs of ``cls`` in ``project`` (and ``name``), newest first, with their entities."""
+        plural = resource_type(cls.ENTITY_TYPE).plural
+        selector = f"{LABEL_PROJECT}={project}" + (f",{LABEL_NAME}={name}" if name else "")
+        objects = self._list_raw(plural, label_selector=selector)
+        # Hand-written CRs carry no name label: their name is the CR's, their project the label or the namespace.
+        hand_written = {"label_selector": f"!{LABEL_NAME}"}
+        if name:
+            hand_written["field_selector"] = f"metadata.name={name}"
+        objects += self._list_raw(plural, **hand_written)
+        pairs = []
+        for obj in objects:
+            try:
+                entity = from_resource(cls, obj)
+            except SpecError as exc:
+                logger.warning("skipping %s %s: %s", plural, obj["metadata"].get("name"), exc)
+                continue
+            if entity.project == project and name in (None, entity.name):
+                pairs.append((obj, entity))
+        pairs.sort(key=lambda pair: _created(*pair), reverse=True)
+        return pairs
+
+    def _get_raw(self, cls: type[E], project: str, name: str, id: str | None) -> tuple[dict[str, Any], E]:
+        rt = resource_type(cls.ENTITY_TYPE)
+        if id is None:
+            versions = self._versions(cls, project, name)
+            if not versions:
+                raise NotFound(f"no {cls.ENTITY_TYPE} {name} in project {project} (namespace {self.namespace})")
+            return versions[0]
+        try:
+            obj = self._fetch(rt.plural, cr_name(cls.ENTITY_TYPE, name, id))
+        except ValueError as exc:  # an id that cannot name a CR names no stored entity
+            raise NotFound(f"no {cls.ENTITY_TYPE} {name}:{id} in project {project}: {exc}") from None
+        entity = from_resource(cls, obj)
+        if entity.project != project or entity.name != name or entity.id != id:
+            raise NotFound(f"no {cls.ENTITY_TYPE} {name}:{id} in project {project} "
+                           f"({rt.plural}/{obj['metadata']['name']} holds {entity.key})")
+        return obj, entity
+
+    def get(self, cls: type[E], project: str, name: str, id: str | None = None) -> E:
+        return self._get_raw(cls, project, name, id)[1]
+
+    def list(self, cls: type[E], project: str, *, name: str | None = None, all_versions: bool = False) -> list[E]:
+        entities = [entity for _, entity in self._versions(cls, project, name)]
+        if all_versions:
+            return entities
+        latest: dict[str, E] = {}
+        for entity in entities:  # newest first: the first of each name is its latest version
+            latest.setdefault(entity.name, entity)
+        return list(latest.values())
+
+    def _raw_by_key(self, key: str) -> tuple[type[Entity], dict[str, Any]]:
+        parsed = parse_key(key)
+        cls = entity_class(parsed.entity_type)
+        return cls, self._get_raw(cls, parsed.project, parsed.name, parsed.id)[0]
+
+    # -- writing
+
+    def create(self, entity: E) -> E:
+        rt = resource_type(entity.ENTITY_TYPE)
+        body = to_resource(entity, self.namespace)
+        status = body.pop("status")
+        created = self._request(f"{rt.plural}/{body['metadata']['name']}", self._custom.create_namespaced_custom_object,
+                                GROUP, VERSION, self.namespace, rt.plural, body, conflict=AlreadyExists)
+        if status:
+            self._initial_status(rt.plural, created, status)
+        return entity
+
+    def _initial_status(self, plural: str, obj: dict[str, Any], status: dict[str, Any]) -> None:
+        """Write a new CR's status (the server drops it on create), unless someone else already did."""
+        name = obj["metadata"]["name"]
+        for _ in range(self.retries):
+            try:
+                self._request(f"{plural}/{name}/status", self._custom.replace_namespaced_custom_object_status,
+                              GROUP, VERSION, self.namespace, plural, name, {**obj, "status": status})
+                return
+            except Conflict:
+                obj = self._fetch(plural, name)
+                if obj.get("status"):
+                    return
+        raise Conflict(f"{plural}/{name}: could not write the initial status after {self.retries} attempts")
+
+    def update(self, key: str, change: Callable[[Entity], Entity]) -> Entity:
+        """Read, change and write back with resourceVersion preconditions; on conflict re-read and re-apply.
+
+        Spec and metadata go to the resource, status to the status subresource. Once the first write landed,
+        retries only re-apply the status part, so a change is never applied twice.
+        """
+        cls, obj = self._raw_by_key(key)
+        plural = resource_type(cls.ENTITY_TYPE).plural
+        name = obj["metadata"]["name"]
+        main_written = False
+        for attempt in range(self.retries):
+            before = from_resource(cls, obj)
+            changed = change(from_resource(cls, obj))
+            try:
+                if not main_written and (changed.spec != before.spec or changed.metadata != before.metadata):
+                    changed.metadata.updated = now()
+                    body = to_resource(changed, self.namespace)
+                    body.pop("status")
+                    body["metadata"] = _merged_metadata(obj["metadata"], body["metadata"])
+                    obj = self._request(f"{plural}/{name}", self._custom.replace_namespaced_custom_object,
+                                        GROUP, VERSION, self.namespace, plural, name, body)
+                main_written = True
+                if changed.status != before.status:
+                    body = {**obj, "status": changed.status.model_dump(mode="json", exclude_none=True)}
+                    obj = self._request(f"{plural}/{name}/status", self._custom.replace_namespaced_custom_object_status,
+                                        GROUP, VERSION, self.namespace, plural, name, body)
+                return from_resource(cls, obj)
+            except Conflict:
+                time.sleep(random.uniform(0, 0.01 * 2 ** min(attempt, 5)))
+                obj = self._fetch(plural, name)
+        raise Conflict(f"{key}: still conflicting after {self.retries} attempts; too many concurrent writers")
+
+    def delete(self, key: str) -> None:
+        cls, obj = self._raw_by_key(key)
+        plural = resource_type(cls.ENTITY_TYPE).plural
+        name = obj["metadata"]["name"]
+        self._request(f"{plural}/{name}", self._custom.delete_namespaced_custom_object,
+                      GROUP, VERSION, self.namespace, plural, name)
+
+    # -- logs
+
+    def append_logs(self, run_key: str, records: list[LogRecord]) -> None:
+        """Nothing to store: a run in a pod prints to stdout, which Kubernetes keeps as the pod's log."""
+
+    def _run_pods(self, run: Run) -> list[Any]:
+        info = run.status.kubernetes
+        if info is None:
+            return []
+        pods = {}
+        workloads = [w for w in (info.job, info.deployment) if w]
+        if workloads:
+            selector = f"{LABEL_RUN} in ({', '.join(workloads)})"
+            for pod in self._request("pods", self._core.list_namespaced_pod, self.namespace, label_selector=selector).items:
+                pods[pod.metadata.name] = pod
+        for name in set(info.pods) - set(pods):
+            try:
+                pods[name] = self._request(f"pods/{name}", self._core.read_namespaced_pod, name, self.namespace)
+            except NotFound:
+                continue
+        return sorted(pods.values(), key=lambda pod: (pod.metadata.creation_timestamp or now(), pod.metadata.name))
+
+    def read_logs(self, run_key: str) -> list[LogRecord]:
+        """The logs of the run's pods, oldest pod first; pods gone or not started yet are skipped."""
+        run = self.get_key(run_key)
+        records = []
+        for pod in self._run_pods(run):  # type: ignore[arg-type]
+            try:
+                text = self._request(f"pods/{pod.metadata.name}/log", self._core.read_namespaced_pod_log,
+                                     pod.metadata.name, self.namespace)
+            except (NotFound, StoreError):
+                continue
+            if text:
+                records.append(LogRecord(pod.metadata.creation_timestamp or now(), "stdout", text))
+        return records
+
+    # -- waiting
+
+    def _events(self, plural: str, name: str, version: str, seconds: float) -> Iterator[dict[str, Any]]:
+        from kubernetes import watch
+
+        stream = watch.Watch().stream(
+            self._custom.list_namespaced_custom_object, GROUP, VERSION, self.namespace, plural,
+            field_selector=f"metadata.name={name}", resource_version=version,
+            timeout_seconds=max(1, math.ceil(seconds)), _request_timeout=seconds + 10,
+        )
+        try:
+            yield from stream
+        finally:
+            stream.close()
+
+    def wait(self, key: str, until: Callable[[Entity], bool], timeout: float | None = None) -> Entity:
+        """Watch the entity's CR until ``until`` holds; TimeoutError after ``timeout`` seconds."""
+        from kubernetes.client.rest import ApiException
+
+        deadline = None if timeout is None else time.monotonic() + timeout
+        cls, obj = self._raw_by_key(key)
+        plural = resource_type(cls.ENTITY_TYPE).plural
+        name = obj["metadata"]["name"]
+        while True:
+            entity = from_resource(cls, obj)
+            if until(entity):
+                return entity
+            remaining = 300.0 if deadline is None else deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"{key} did not reach the expected state within {timeout} s")
+            try:
+                for event in self._events(plural, name, obj["metadata"]["resourceVersion"], remaining):
+                    if event["type"] == "DELETED":
+                        raise NotFound(f"{key} was deleted while waiting for it")
+                    if event["type"] in ("ADDED", "MODIFIED"):
+                        obj = event["raw_object"]
+                        entity = from_resource(cls, obj)
+                        if until(entity):
+                            return entity
+                    if deadline is not None and time.monotonic() >= deadline:
+                        break
+            except ApiException as exc:
+                if exc.status != 410:  # 410 Gone: the version is too old; re-read and watch again
+                    raise StoreError(f"watching {plural}/{name}: {exc.status} {exc.reason}") from None
+            obj = self._fetch(plural, name)
