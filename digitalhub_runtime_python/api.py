@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .entities import Client, Project
-from .execution import KubernetesLauncher, LocalJobLauncher, publish_code
+from .execution import KubernetesLauncher, LocalJobLauncher, LocalServeLauncher, publish_code
 from .models import Project as ProjectModel
 from .models import validate
 from .settings import Settings
@@ -31,6 +31,7 @@ def get_client(backend: str | None = None, home: str | Path | None = None) -> Cl
         if client is None:
             client = Client(store=_open_store(settings), settings=settings)
             client.local["job"] = LocalJobLauncher(client)
+            client.local["serve"] = LocalServeLauncher(client)
             if settings.backend == "kubernetes":
                 client.remote.update({action: KubernetesLauncher(client) for action in ("job", "serve", "build")})
                 client.publish_code = publish_code

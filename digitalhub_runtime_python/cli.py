@@ -120,6 +120,8 @@ def show_outcome(run: Run) -> None:
     table.add_column(overflow="fold")
     table.add_row("run", run.key)
     table.add_row("state", styled_state(run.status.state))
+    if run.status.service is not None and run.status.service.url:
+        table.add_row("endpoint", run.status.service.url)
     for name, value in run.results().items():
         table.add_row(f"result {name}", json.dumps(value))
     for name, key in run.status.outputs.items():
@@ -150,6 +152,8 @@ def _project(ctx: click.Context) -> Project:
 @click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE", help="Parameter; VALUE is JSON when it parses")
 @click.option("-i", "--input", "inputs", multiple=True, metavar="ARG=KEY", help="Entity input by key")
 @click.option("-o", "--output", "outputs", multiple=True, metavar="OUTPUT=NAME", help="Log an output under another name")
+@click.option("--init-param", "init_params", multiple=True, metavar="NAME=VALUE", help="Serve: option of the init function")
+@click.option("-e", "--env", "envs", multiple=True, metavar="NAME=VALUE", help="Environment variable of the task")
 @click.option("--python-version", help="PYTHON3_9 ... PYTHON3_12 (default: this interpreter)")
 @click.option("--requirement", "requirements", multiple=True, help="A requirement of the function")
 @click.option("--subprocess", "subprocess_", is_flag=True, help="Run in a child process, as a pod would")
@@ -158,9 +162,9 @@ def _project(ctx: click.Context) -> Project:
 @click.pass_context
 def run(ctx: click.Context, target: str | None, code_src: str | None, handler: str | None, name: str | None,
         action: str, params: tuple[str, ...], inputs: tuple[str, ...], outputs: tuple[str, ...],
-        python_version: str | None, requirements: tuple[str, ...], subprocess_: bool, wait: bool,
+        init_params: tuple[str, ...], envs: tuple[str, ...], python_version: str | None, requirements: tuple[str, ...], subprocess_: bool, wait: bool,
         timeout: float | None) -> None:
-    """Run TARGET (PATH:HANDLER, e.g. src/add.py:add) and show its results."""
+    """Run TARGET (PATH:HANDLER, e.g. src/add.py:add) and show its results; with --action serve, its URL."""
     if target:
         code_src, handler = split_target(target)
     if not code_src or not handler:
@@ -170,10 +174,13 @@ def run(ctx: click.Context, target: str | None, code_src: str | None, handler: s
         spec["python_version"] = python_version
     project = _project(ctx)
     function = project.new_function(name=name or handler.rpartition(":")[2].lower(), **spec)
+    extra: dict[str, Any] = {"envs": parse_pairs(envs, "--env", False)}
+    if init_params:
+        extra["init_parameters"] = parse_pairs(init_params, "--init-param", True)
     with console.status(f"running {function.name} ({action})...", spinner="dots"):
         result = function.run(action, parameters=parse_pairs(params, "--param", True),
                               inputs=parse_pairs(inputs, "--input", False), outputs=parse_pairs(outputs, "--output", False),
-                              isolation="subprocess" if subprocess_ else "inprocess")
+                              isolation="subprocess" if subprocess_ else "inprocess", **extra)
         if wait and not is_final(result.status.state):
             result.wait(timeout)
     show_outcome(result)
@@ -223,11 +230,55 @@ def stop(ctx: click.Context, run_ref: str) -> None:
     console.print(f"{result.key}: {styled_state(result.status.state)}")
 
 
+@main.command()
+@click.argument("run_ref", metavar="RUN")
+@click.argument("path", default="/")
+@click.option("--json", "json_body", metavar="JSON", help="JSON request body")
+@click.option("--data", metavar="TEXT|@FILE", help="Raw request body, or @FILE to send a file")
+@click.option("--method", "-X", default="POST", show_default=True)
+@click.pass_context
+def invoke(ctx: click.Context, run_ref: str, path: str, json_body: str | None, data: str | None, method: str) -> None:
+    """Call a serving RUN at PATH and print the response body (exit 1 on an HTTP error)."""
+    if json_body is not None and data is not None:
+        raise click.UsageError("give --json or --data, not both")
+    request: dict[str, Any] = {}
+    if json_body is not None:
+        try:
+            request["json"] = json.loads(json_body)
+        except json.JSONDecodeError as exc:
+            raise click.BadParameter(f"not JSON: {exc}", param_hint="--json") from None
+    elif data is not None:
+        request["content"] = Path(data[1:]).read_bytes() if data.startswith("@") else data.encode()
+    response = find_run(_project(ctx), run_ref).invoke(path, method=method.upper(), **request)
+    click.echo(response.text)
+    if response.is_error:
+        ctx.exit(1)
+
+
+@main.command()
+@click.argument("run_ref", metavar="RUN")
+@click.pass_context
+def resume(ctx: click.Context, run_ref: str) -> None:
+    """Bring a stopped serve run back."""
+    result = find_run(_project(ctx), run_ref).resume()
+    console.print(f"{result.key}: {styled_state(result.status.state)} {result.status.service.url if result.status.service else ''}")
+
+
+@main.command()
+@click.argument("folder", default="charts/digitalhub/crds", type=click.Path(file_okay=False, path_type=Path))
+def crds(folder: Path) -> None:
+    """Write the CRDs generated from the models into FOLDER."""
+    from .models.crds import write_crds
+
+    for path in write_crds(folder):
+        click.echo(path)
+
+
 def run_cli() -> None:
     """Entry point: user errors are one readable line and exit code 2, not a traceback."""
     try:
         main(standalone_mode=True)
-    except (SpecError, NotFound, InvalidKey, NotImplementedError) as exc:
+    except (SpecError, NotFound, InvalidKey, NotImplementedError, RuntimeError) as exc:
         errors.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
         sys.exit(2)
 

@@ -19,6 +19,7 @@ class Function(EntityObject[FunctionModel]):
         inputs: dict[str, str] | None = None,
         parameters: dict[str, Any] | None = None,
         outputs: dict[str, str] | None = None,
+        init_parameters: dict[str, Any] | None = None,
         local_execution: bool | None = None,
         isolation: str = "inprocess",
         **task_fields: Any,
@@ -26,7 +27,9 @@ class Function(EntityObject[FunctionModel]):
         """Create a task and a run for ``action`` and launch it.
 
         ``task_fields`` are the task's knobs (resources, envs, secrets, volumes, replicas, ...).
-        On the embedded backend every run executes locally. In-process job runs are finished on return.
+        ``init_parameters`` (serve) are the options of the function's init function.
+        On the embedded backend every run executes locally. In-process job runs are finished on return; local
+        serve runs are serving (RUNNING) or failed (ERROR) on return.
         """
         client = self._client
         local = bool(local_execution) or client.settings.backend == "local"
@@ -40,6 +43,7 @@ class Function(EntityObject[FunctionModel]):
                 "inputs": inputs or {},
                 "parameters": parameters or {},
                 "outputs": outputs or {},
+                "init_parameters": init_parameters or {},
                 "local_execution": local,
                 "isolation": isolation,
             },

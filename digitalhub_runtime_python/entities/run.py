@@ -2,21 +2,64 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ..models import Action, State, is_final
 from ..models import Run as RunModel
-from ..models import is_final
 from .base import EntityObject
 from .data import OBJECT_CLASSES, DataObject
+
+if TYPE_CHECKING:
+    import httpx
 
 
 class Run(EntityObject[RunModel]):
     """One execution of a function's task."""
 
     def wait(self, timeout: float | None = None) -> "Run":
-        """Block until the run reaches COMPLETED, ERROR or STOPPED; TimeoutError after ``timeout`` s."""
-        self.entity = self._client.store.wait(self.key, lambda run: is_final(run.status.state), timeout)
+        """Block until the run reaches COMPLETED, ERROR or STOPPED (a serve run: also RUNNING, i.e. serving);
+        TimeoutError after ``timeout`` s."""
+        serving = self.spec.action == Action.SERVE.value
+
+        def settled(run: RunModel) -> bool:
+            return is_final(run.status.state) or (serving and run.status.state == State.RUNNING)
+
+        self.entity = self._client.store.wait(self.key, settled, timeout)  # type: ignore[arg-type]
         return self
+
+    @property
+    def endpoint(self) -> str | None:
+        """Base URL of a serve run (None until it serves)."""
+        service = self.refresh().status.service
+        return service.url if service is not None else None
+
+    def invoke(self, path: str = "/", *, method: str = "POST", timeout: float | None = 60.0, verify: Any = True,
+               **request: Any) -> "httpx.Response":
+        """Call a serve run over HTTP and return the ``httpx.Response``, e.g. ``run.invoke(json={...}).json()``.
+
+        ``request`` goes to ``httpx.Client.request``: json, data, content, params, headers. For TLS, ``verify``
+        is a CA bundle path or an ``ssl.SSLContext`` (which also carries a client certificate for mTLS).
+        Waits up to ``timeout`` s for a starting run; raises if the run is not serving.
+        """
+        import httpx  # the serve extra; entities do not depend on it otherwise
+
+        status = (self.wait(timeout) if self.refresh().status.state in (State.CREATED, State.READY) else self).status
+        if status.state != State.RUNNING or status.service is None or not status.service.url:
+            raise RuntimeError(f"run {self.id} is not serving (state {status.state}): {status.message or 'no message'}")
+        with httpx.Client(verify=verify, timeout=timeout) as client:
+            return client.request(method, status.service.url.rstrip("/") + "/" + path.lstrip("/"), **request)
+
+    def resume(self) -> "Run":
+        """Bring a stopped serve run back; returns once it serves again (or failed)."""
+        self.refresh()
+        if self.status.state != State.STOPPED:
+            raise RuntimeError(f"run {self.id} is {self.status.state}: only a STOPPED serve run can be resumed")
+        launcher = self._client.launcher(self.spec.action, self.spec.local_execution)
+        resume = getattr(launcher, "resume", None)
+        if resume is None:
+            raise NotImplementedError(f"{self.spec.action} runs cannot be resumed: start a new run instead")
+        resume(self)
+        return self.refresh()
 
     def logs(self) -> str:
         """The run's captured stdout and stderr."""

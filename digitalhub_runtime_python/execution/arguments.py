@@ -6,7 +6,7 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
-RESERVED = ("project", "context", "events")
+RESERVED = ("project", "context", "event", "events")
 
 
 class ArgumentError(ValueError):
@@ -21,9 +21,10 @@ def compose_arguments(
 ) -> dict[str, Any]:
     """Keyword arguments for ``func``.
 
-    Rules: a reserved name (project, context, events) gets the runtime's object; a name mapped in ``inputs``
-    gets the entity; any other name comes from ``parameters``, else its default; a required argument with no
-    value is an error. Extra parameters go to ``**kwargs`` if the handler has one, else they are an error.
+    Rules: a reserved name (project, context, event, events) gets the runtime's object (event/events: the request,
+    for served functions; None in jobs); a name mapped in ``inputs`` gets the entity; any other name comes from
+    ``parameters``, else its default; a required argument with no value is an error. Extra parameters go to
+    ``**kwargs`` if the handler has one, else they are an error.
     """
     clash = sorted(set(parameters) & set(RESERVED))
     if clash:

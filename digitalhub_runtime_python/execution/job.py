@@ -28,7 +28,8 @@ class InputError(LookupError):
 SPEC_PROBLEMS = (ArgumentError, HandlerError, InputError, OutputError, SourceError)
 
 
-def _fetch_inputs(project: Project, inputs: dict[str, str]) -> dict[str, Any]:
+def fetch_inputs(project: Project, inputs: dict[str, str]) -> dict[str, Any]:
+    """The entity objects a run's ``inputs`` name, by argument."""
     objects = {}
     for argument, key in inputs.items():
         try:
@@ -62,7 +63,7 @@ def execute_run(project: Project, run_key: str, log_interval: float = 1.0) -> Ru
                 print(f"warning: {warning}", file=sys.stderr)
             tree = materialize(function.spec, project.client.settings.home / "cache")
             func = load_handler(tree, function.spec.handler)
-            inputs = _fetch_inputs(project, run.spec.inputs)
+            inputs = fetch_inputs(project, run.spec.inputs)
             context = Context(project=project, run_key=run_key, run_id=run.id, parameters=dict(run.spec.parameters))
             kwargs = compose_arguments(func, run.spec.parameters, inputs, {"project": project, "context": context, "events": None})
 

@@ -15,6 +15,7 @@ from ..entities import Client, Function, Project, Run
 from ..models import IllegalTransition, Project as ProjectModel, Run as RunModel, State
 from ..settings import Settings
 from ..sources import SourceError, scheme_of
+from ..sources.upload import pack_to_s3
 
 POD_HOME = Path("/workspace/.digitalhub")
 
@@ -43,15 +44,11 @@ def publish_code(function: Function) -> Function:
         return function
     client = function.client
     project = Project(client.store.get(ProjectModel, function.project, function.project), client)
-    fix = ("set the project's artifact_store (e.g. get_or_create_project(..., artifact_store='s3://bucket/prefix')) "
-           "so the code is uploaded before the run, or give a remote code_src (git+https://, zip+s3://) or inline code")
     if not project.spec.artifact_store:
-        raise SourceError(f"function {function.name!r}: code_src {code_src!r} is a local path that pods cannot read: {fix}")
-    try:
-        from ..sources.upload import pack_to_s3
-    except ImportError:
-        raise SourceError(f"function {function.name!r}: code_src {code_src!r} is a local path and this build cannot "
-                          f"upload code: give a remote code_src (git+https://, zip+s3://) or inline code") from None
+        raise SourceError(
+            f"function {function.name!r}: code_src {code_src!r} is a local path that pods cannot read: set the "
+            "project's artifact_store (e.g. get_or_create_project(..., artifact_store='s3://bucket/prefix')) so the "
+            "code is uploaded before the run, or give a remote code_src (git+https://, zip+s3://) or inline code")
     uri = pack_to_s3(Path(code_src), project.spec.artifact_store, function.project)
     spec = function.spec.model_dump(exclude={"code_src", "code", "base64"})
     return project.new_function(function.name, description=function.metadata.description,

@@ -15,7 +15,7 @@ from typing import Any
 
 from .base import Entity
 from .data import Artifact, Dataitem, Model
-from .errors import validate
+from .errors import SpecError, validate
 from .function import Function
 from .keys import PREFIX, build_key
 from .project import Project
@@ -31,6 +31,7 @@ LABEL_PROJECT = f"{GROUP}/project"
 LABEL_NAME = f"{GROUP}/name"
 LABEL_ID = f"{GROUP}/id"
 LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
+LABEL_RUN = f"{GROUP}/run"  # on a run's Job/Deployment pods (value: the workload's name), to find their logs
 ANNOTATION_KIND = f"{GROUP}/kind"
 ANNOTATION_METADATA = f"{GROUP}/metadata"
 
@@ -146,8 +147,13 @@ def from_resource(model: type[Entity], obj: dict[str, Any]) -> Entity:
         spec["function"] = _latest_key(spec["function"], project, "function", "python")
     if model.ENTITY_TYPE == "run" and "task" in spec:
         spec["task"] = _latest_key(spec["task"], project, "task", _task_kind(spec))
+    what = f"{resource_type(model.ENTITY_TYPE).kind} {meta.get('namespace')}/{meta.get('name')}"
     if ANNOTATION_METADATA in annotations:
-        metadata = json.loads(annotations[ANNOTATION_METADATA])
+        try:
+            metadata = json.loads(annotations[ANNOTATION_METADATA])
+        except ValueError as exc:
+            raise SpecError(what, [(f"metadata.annotations[{ANNOTATION_METADATA}]",
+                                    f"not JSON ({exc}): remove the annotation or restore it")]) from None
     else:
         metadata = {"created": meta.get("creationTimestamp"), "updated": meta.get("creationTimestamp")}
         metadata = {k: v for k, v in metadata.items() if v}
@@ -158,4 +164,4 @@ def from_resource(model: type[Entity], obj: dict[str, Any]) -> Entity:
         document["kind"] = kind
     if obj.get("status"):
         document["status"] = obj["status"]
-    return validate(model, document, f"{resource_type(model.ENTITY_TYPE).kind} {meta.get('namespace')}/{meta.get('name')}")
+    return validate(model, document, what)

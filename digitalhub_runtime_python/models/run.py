@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from .base import Entity, StrictModel, check_name
 from .keys import parse_key
@@ -21,6 +21,7 @@ class RunSpec(StrictModel):
     inputs: dict[str, str] = Field(default_factory=dict, description="Argument name -> entity key")
     parameters: dict[str, Any] = Field(default_factory=dict, description="Argument name -> plain value")
     outputs: dict[str, str] = Field(default_factory=dict, description="Output name -> name to log it under")
+    init_parameters: dict[str, Any] = Field(default_factory=dict, description="Serve only: options for the init function")
     local_execution: bool = False
     isolation: Literal["inprocess", "subprocess"] = Field(
         "inprocess", description="Local execution only: in the calling process, or in a child process"
@@ -42,6 +43,12 @@ class RunSpec(StrictModel):
         for output, name in value.items():
             check_name(name, f"name for output {output!r}")
         return value
+
+    @model_validator(mode="after")
+    def _init_parameters_for_serve(self) -> "RunSpec":
+        if self.init_parameters and self.action != Action.SERVE.value:
+            raise ValueError(f"init_parameters apply to serve runs only, not {self.action}: remove them")
+        return self
 
 
 class ErrorInfo(StrictModel):

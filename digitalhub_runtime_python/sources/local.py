@@ -1,28 +1,23 @@
-"""Code given inline, as base64, or as a local file or folder."""
+"""Code given inline, as base64, or as a local file, folder or archive."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 from pathlib import Path
 
+from .archives import ARCHIVE_SUFFIXES, is_archive_name
 from .base import CodeTree, SourceError
+from .cache import digest, store_tree
+from .downloads import Target, build
 
 INLINE_MODULE = "main.py"
 
 
 def write_inline(code: str, cache_dir: Path) -> CodeTree:
-    """Write inline code once per content to ``<cache>/inline/<sha256>/main.py``."""
-    digest = hashlib.sha256(code.encode()).hexdigest()
-    root = cache_dir / "inline" / digest
-    entry = root / INLINE_MODULE
-    if not entry.exists():
-        root.mkdir(parents=True, exist_ok=True)
-        tmp = root / f".{INLINE_MODULE}.tmp"
-        tmp.write_text(code)
-        tmp.replace(entry)
-    return CodeTree(root=root, entry=entry)
+    """Write inline code once per content, atomically, as ``main.py`` of a cached tree."""
+    tree = store_tree(cache_dir, digest("inline", code), lambda folder: (folder / INLINE_MODULE).write_text(code))
+    return CodeTree(root=tree, entry=tree / INLINE_MODULE)
 
 
 def decode_base64(text: str) -> str:
@@ -33,12 +28,14 @@ def decode_base64(text: str) -> str:
         raise SourceError(f"base64: not valid base64-encoded UTF-8 source ({exc}); encode the file with base64.b64encode") from None
 
 
-def local_path(code_src: str) -> CodeTree:
-    """A local file (its folder goes on sys.path) or folder."""
+def local_path(code_src: str, cache_dir: Path) -> CodeTree:
+    """A local file (its folder goes on sys.path), folder, or archive (extracted into the cache)."""
     path = Path(code_src).expanduser()
     if path.is_file():
+        if is_archive_name(path.name):
+            return build(cache_dir, Target(code_src, path.name, archive=True), path)
         if path.suffix != ".py":
-            raise SourceError(f"code_src {code_src!r}: a local file must be a .py file (archives come with the remote sources)")
+            raise SourceError(f"code_src {code_src!r}: a local file must be a .py file or an archive ({', '.join(ARCHIVE_SUFFIXES)})")
         return CodeTree(root=path.parent.resolve(), entry=path.resolve())
     if path.is_dir():
         return CodeTree(root=path.resolve())

@@ -4,8 +4,12 @@ from .base import AlreadyExists, LogRecord, NotFound, Store, apply_transition, e
 from .files import FileStore, LocalFiles, file_info, file_store_for, register_scheme
 from .kubernetes import KubernetesStore
 from .local import LocalStore
+from .s3 import S3Files
+
+register_scheme("s3", S3Files)
 
 __all__ = [
-    "AlreadyExists", "FileStore", "KubernetesStore", "LocalFiles", "LocalStore", "LogRecord", "NotFound", "Store",
+    "AlreadyExists", "FileStore", "KubernetesStore", "LocalFiles", "LocalStore", "LogRecord", "NotFound", "S3Files",
+    "Store",
     "apply_transition", "entity_class", "file_info", "file_store_for", "register_scheme",
 ]

@@ -21,14 +21,13 @@ from typing import Any
 
 from ..models import Entity, Run, SpecError, now, parse_key
 from ..models.resources import (
-    GROUP, LABEL_NAME, LABEL_PROJECT, VERSION, cr_name, from_resource, resource_type, to_resource,
+    GROUP, LABEL_NAME, LABEL_PROJECT, LABEL_RUN, VERSION, cr_name, from_resource, resource_type, to_resource,
 )
 from .base import AlreadyExists, E, LogRecord, NotFound, Store, entity_class
 
 logger = logging.getLogger(__name__)
 
 SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
-RUN_LABEL = f"{GROUP}/run"  # set by the operator on a run's Job/Deployment pods, value: the workload's name
 
 
 class StoreError(RuntimeError):
@@ -75,6 +74,13 @@ def default_namespace() -> str:
 
 def _created(obj: dict[str, Any], entity: Entity) -> tuple[datetime, str]:
     return entity.metadata.created.astimezone(timezone.utc), obj["metadata"].get("creationTimestamp") or ""
+
+
+def _merged_metadata(current: dict[str, Any], ours: dict[str, Any]) -> dict[str, Any]:
+    """The object's metadata (finalizers, owners, resourceVersion, others' labels) with our labels and annotations."""
+    return {**current,
+            "labels": {**(current.get("labels") or {}), **ours["labels"]},
+            "annotations": {**(current.get("annotations") or {}), **ours["annotations"]}}
 
 
 class KubernetesStore(Store):
@@ -124,17 +130,20 @@ class KubernetesStore(Store):
         plural = resource_type(cls.ENTITY_TYPE).plural
         selector = f"{LABEL_PROJECT}={project}" + (f",{LABEL_NAME}={name}" if name else "")
         objects = self._list_raw(plural, label_selector=selector)
-        if project == self.namespace:  # hand-written CRs without labels belong to the namespace's project
-            unlabeled = {"label_selector": f"!{LABEL_PROJECT}"}
-            if name:
-                unlabeled["field_selector"] = f"metadata.name={name}"
-            objects += self._list_raw(plural, **unlabeled)
+        # Hand-written CRs carry no name label: their name is the CR's, their project the label or the namespace.
+        hand_written = {"label_selector": f"!{LABEL_NAME}"}
+        if name:
+            hand_written["field_selector"] = f"metadata.name={name}"
+        objects += self._list_raw(plural, **hand_written)
         pairs = []
         for obj in objects:
             try:
-                pairs.append((obj, from_resource(cls, obj)))
+                entity = from_resource(cls, obj)
             except SpecError as exc:
                 logger.warning("skipping %s %s: %s", plural, obj["metadata"].get("name"), exc)
+                continue
+            if entity.project == project and name in (None, entity.name):
+                pairs.append((obj, entity))
         pairs.sort(key=lambda pair: _created(*pair), reverse=True)
         return pairs
 
@@ -216,7 +225,7 @@ class KubernetesStore(Store):
                     changed.metadata.updated = now()
                     body = to_resource(changed, self.namespace)
                     body.pop("status")
-                    body["metadata"]["resourceVersion"] = obj["metadata"]["resourceVersion"]
+                    body["metadata"] = _merged_metadata(obj["metadata"], body["metadata"])
                     obj = self._request(f"{plural}/{name}", self._custom.replace_namespaced_custom_object,
                                         GROUP, VERSION, self.namespace, plural, name, body)
                 main_written = True
@@ -249,7 +258,7 @@ class KubernetesStore(Store):
         pods = {}
         workloads = [w for w in (info.job, info.deployment) if w]
         if workloads:
-            selector = f"{RUN_LABEL} in ({', '.join(workloads)})"
+            selector = f"{LABEL_RUN} in ({', '.join(workloads)})"
             for pod in self._request("pods", self._core.list_namespaced_pod, self.namespace, label_selector=selector).items:
                 pods[pod.metadata.name] = pod
         for name in set(info.pods) - set(pods):

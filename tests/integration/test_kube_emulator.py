@@ -174,4 +174,4 @@ def test_pod_logs_and_discovery(api, kube):
     for path in ("/apis/", "/api/", "/version/", "/apis/example.com/v1"):
         assert httpx.get(kube.server.url + path).status_code == 200, path
     resources = httpx.get(kube.server.url + "/apis/example.com/v1").json()["resources"]
-    assert {r["name"] for r in resources} == {"widgets", "widgets/status"}
+    assert {r["name"]: r["shortNames"] for r in resources} == {"widgets": ["wd"], "widgets/status": []}

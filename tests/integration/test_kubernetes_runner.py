@@ -77,23 +77,34 @@ def test_failing_handler_ends_the_run_in_error_with_traceback(kube, tmp_path):
     assert run.status.error.type == "ValueError" and 'raise ValueError(f"x={x} is not acceptable")' in run.status.error.traceback
 
 
+def kubectl(kube, *args: str, stdin: str | None = None) -> str:
+    done = subprocess.run(["kubectl", *args], input=stdin, capture_output=True, text=True, timeout=60,
+                          env={"PATH": os.environ["PATH"], "KUBECONFIG": str(kube.kubeconfig), "HOME": str(kube.kubeconfig.parent)})
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
 def test_kubectl_applied_run_executes_like_the_sdk_path(kube, tmp_path):
     project = get_or_create_project(kube.namespace, backend="kubernetes")
     fn = project.new_function("train_it", code=CODE, handler="train")
-    sdk_run = fn.run("job", parameters={"x": 1})
-    task_name = sdk_run.spec.task.rsplit("/", 1)[1].split(":")[0]
-    body = {"apiVersion": f"{GROUP}/{VERSION}", "kind": "Run", "metadata": {"name": "applied"},
-            "spec": {"function": "train_it", "task": task_name, "action": "job", "parameters": {"x": 5}}}
+    task_name = fn.run("job", parameters={"x": 1}).spec.task.rsplit("/", 1)[1].split(":")[0]
+    manifest = f"""
+apiVersion: digitalhub.io/v1alpha1
+kind: Run
+metadata: {{name: applied}}
+spec: {{function: train_it, task: {task_name}, action: job, parameters: {{x: 5}}}}
+"""
+    # --validate=false: the emulator serves no OpenAPI document for kubectl's client-side validation.
+    assert "run.digitalhub.io/applied created" in kubectl(kube, "apply", "--validate=false", "-f", "-", stdin=manifest)
     with kube.api_client() as api:
-        custom = k8s.CustomObjectsApi(api)
-        created = custom.create_namespaced_custom_object(GROUP, VERSION, kube.namespace, "runs", body)
-        run = from_resource(Run, created)  # what the operator reads from the CR it is told about
-        done = run_pod(kube, run, tmp_path)
-        assert done.returncode == 0, done.stderr
-        stored = custom.get_namespaced_custom_object(GROUP, VERSION, kube.namespace, "runs", "applied")
-    assert stored["status"]["state"] == "COMPLETED"
-    assert stored["status"]["results"] == {"output_0": {"score": 10, "label": "run"}}
-    assert stored["spec"]["function"] == "train_it"  # the CR the user wrote is left as written
+        created = k8s.CustomObjectsApi(api).get_namespaced_custom_object(GROUP, VERSION, kube.namespace, "runs", "applied")
+    run = from_resource(Run, created)  # what the operator reads from the CR it is told about
+    done = run_pod(kube, run, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert kubectl(kube, "get", "dhrun", "applied", "-o", "jsonpath={.status.state}") == "COMPLETED"
+    results = kubectl(kube, "get", "runs.digitalhub.io", "applied", "-o", "jsonpath={.status.results.output_0.score}")
+    assert results == "10"
+    assert kubectl(kube, "get", "run", "applied", "-o", "jsonpath={.spec.function}") == "train_it"  # left as written
 
 
 def test_runner_without_a_run_key_explains_itself(kube, tmp_path):

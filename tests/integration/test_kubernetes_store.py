@@ -11,7 +11,7 @@ import pytest
 from kubernetes import client as k8s
 
 from digitalhub_runtime_python import State, get_or_create_project
-from digitalhub_runtime_python.models import Function, Project, Run, SpecError, Transition, parse_key
+from digitalhub_runtime_python.models import Function, Project, Relationship, Run, SpecError, Transition, parse_key
 from digitalhub_runtime_python.models.crds import build_crds, json_schema
 from digitalhub_runtime_python.models.resources import GROUP, VERSION, from_resource
 from digitalhub_runtime_python.sources import SourceError
@@ -203,3 +203,33 @@ def test_files_need_shared_storage_on_this_backend(project, tmp_path):
     (tmp_path / "data.csv").write_text("a\n1\n")
     with pytest.raises(SpecError, match="spec.artifact_store"):
         project.log_artifact("data", tmp_path / "data.csv")
+
+
+def test_hand_written_function_with_a_project_label_is_its_latest_version(store, api, kube):
+    body = {"apiVersion": f"{GROUP}/{VERSION}", "kind": "Function",
+            "metadata": {"name": "train", "labels": {"digitalhub.io/project": "demo"}},
+            "spec": {"code": CODE, "handler": "double"}}
+    k8s.CustomObjectsApi(api).create_namespaced_custom_object(GROUP, VERSION, kube.namespace, "functions", body)
+    assert store.get(Function, "demo", "train").key == "store://demo/function/python/train:train"
+    assert store.list(Function, kube.namespace) == []
+
+
+def test_updates_keep_finalizers_owners_and_foreign_annotations(store, api, kube):
+    run = store.create(Run(project="p", name="r2", id="r2", spec={"task": "store://p/task/python+job/t:1",
+                                                                 "function": "store://p/function/python/f:1", "action": "job"}))
+    custom = k8s.CustomObjectsApi(api)
+    custom.patch_namespaced_custom_object(GROUP, VERSION, kube.namespace, "runs", "r2", {"metadata": {
+        "finalizers": ["kopf.zalando.org/KopfFinalizerMarker"], "annotations": {"kopf.zalando.org/last-handled": "{}"},
+        "labels": {"team": "a"}}})
+
+    def relate(entity):
+        entity.metadata.relationships.append(Relationship(type="consumes", dest="store://p/dataitem/table/d:1"))
+        entity.status.message = "related"
+        return entity
+
+    updated = store.update(run.key, relate)
+    assert updated.metadata.relationships and updated.status.message == "related"
+    meta = custom.get_namespaced_custom_object(GROUP, VERSION, kube.namespace, "runs", "r2")["metadata"]
+    assert meta["finalizers"] == ["kopf.zalando.org/KopfFinalizerMarker"]
+    assert meta["annotations"]["kopf.zalando.org/last-handled"] == "{}" and meta["labels"]["team"] == "a"
+    assert meta["labels"]["digitalhub.io/id"] == "r2"

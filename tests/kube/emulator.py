@@ -14,7 +14,8 @@ JSON. This subclass adds exactly what a real API server does and our code relies
   (``metadata.name``, ``metadata.namespace``) on list and watch.
 - watch: ``resourceVersion`` skips objects not changed since; ``timeoutSeconds`` ends the stream; lists carry a
   real ``resourceVersion``.
-- ``/apis/``, ``/api/`` and ``/version/`` with a trailing slash.
+- ``/apis/``, ``/api/`` and ``/version/`` with a trailing slash; discovery lists subresources without the
+  resource's short names and categories (kubectl warns about ambiguous short names otherwise).
 - ownerReference garbage collection (background propagation, recursive) when an owner is deleted.
 - pod logs: ``GET .../pods/NAME/log`` answers the text in ``emulator.pod_logs[(namespace, name)]``.
 - the namespaces resource itself (``/api/v1/namespaces[/NAME[/status]]``), which kmock's path parser mistakes for
@@ -279,6 +280,13 @@ class CompatEmulator(kmock.KubernetesEmulator):
         return aiohttp.web.Response(text=text, content_type="text/plain")
 
     # -- reading
+
+    async def _serve_version(self, request: rendering.Request) -> rendering.Payload:
+        listing = await super()._serve_version(request)
+        for entry in listing["resources"]:
+            if "/" in entry["name"]:
+                entry.update(shortNames=[], categories=[])
+        return listing
 
     def _select(self, request: rendering.Request) -> tuple[Callable[[Obj], bool], int | None]:
         labels = parse_label_selector(request.params.get("labelSelector", ""))

@@ -79,3 +79,11 @@ def test_hand_written_run_with_a_wrong_action_names_the_field():
         from_resource(Run, {"metadata": {"name": "r", "namespace": "ns"},
                             "spec": {"function": "f", "task": "t", "action": "jobb"}})
     assert info.value.fields == ["spec.action"]
+
+
+def test_broken_metadata_annotation_names_it():
+    obj = to_resource(sample_entities()[1], "ns")
+    obj["metadata"]["annotations"]["digitalhub.io/metadata"] = "{broken"
+    with pytest.raises(SpecError) as info:
+        from_resource(Function, obj)
+    assert info.value.fields == ["metadata.annotations[digitalhub.io/metadata]"]

@@ -76,3 +76,26 @@ def test_real_process_reports_spec_errors_in_one_line(home: Path, write) -> None
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "spec.python_version" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_serve_invoke_stop_resume(cli, write) -> None:
+    write("svc.py", "def echo(event):\n    return {'got': event.body}\n")
+    started = cli("run", "svc.py:echo", "--action", "serve")
+    run_id = json.loads(cli("get", "runs", "-o", "json").output)["id"]
+    try:
+        assert started.exit_code == 0, started.output
+        assert "RUNNING" in started.output and "endpoint" in started.output
+        answer = cli("invoke", run_id, "--json", '{"x": 1}')
+        assert answer.exit_code == 0, answer.output
+        assert json.loads(answer.output) == {"got": {"x": 1}}
+        assert "STOPPED" in cli("stop", run_id).output
+        assert "RUNNING" in cli("resume", run_id).output
+        assert json.loads(cli("invoke", run_id, "--data", "plain").output) == {"got": "plain"}
+    finally:
+        cli("stop", run_id)
+
+
+def test_crds_command(cli, tmp_path: Path) -> None:
+    result = cli("crds", str(tmp_path / "crds"))
+    assert result.exit_code == 0
+    assert (tmp_path / "crds" / "runs.digitalhub.io.yaml").exists()

@@ -1,0 +1,24 @@
+"""Serving a function over HTTP: the decorators served modules use, the server, and endpoint clients.
+
+Importing this package needs nothing beyond the core install; the server and the clients import FastAPI,
+uvicorn and httpx (the ``serve`` extra) when first used.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .commands import command, setup
+
+_CLIENTS = ("AsyncEndpoint", "AsyncEndpointBatchResponse", "EndpointRequest", "EndpointResponse", "SyncEndpoint")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _CLIENTS:
+        from . import clients
+
+        return getattr(clients, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["command", "setup", *_CLIENTS]

@@ -1,0 +1,62 @@
+"""uvicorn, taught to drain: on SIGTERM readiness fails at once, the listener closes after ``drain_delay``,
+in-flight requests get ``drain_timeout`` to finish, and new requests are refused meanwhile."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from types import FrameType
+
+import uvicorn
+
+from .drain import Gate
+from .service import Service
+
+
+class DrainingServer(uvicorn.Server):
+    """A uvicorn server that drains on SIGTERM/SIGINT and tells the launcher (``notify_fd``) once it is ready."""
+
+    def __init__(self, config: uvicorn.Config, gate: Gate, service: Service, *, drain_delay: float = 0.0,
+                 notify_fd: int | None = None):
+        super().__init__(config)
+        self.gate, self.service = gate, service
+        self.drain_delay, self.notify_fd = drain_delay, notify_fd
+        self._exit_at: float | None = None
+        self.failed = False
+        self._notifier: asyncio.Task | None = None  # held so the task is not garbage-collected while it waits
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self.gate.draining or not self.drain_delay:
+            self.gate.draining = True
+            super().handle_exit(sig, frame)
+            return
+        self.gate.draining = True  # /readyz fails now; the listener stays open while load balancers catch up
+        self._captured_signals.append(sig)
+        self._exit_at = time.monotonic() + self.drain_delay
+
+    def fail(self) -> None:
+        """Stop serving because the service cannot work (its init failed); the process then exits 1."""
+        self.failed = True
+        self.should_exit = True
+
+    async def on_tick(self, counter: int) -> bool:
+        if self._exit_at is not None and time.monotonic() >= self._exit_at:
+            self.should_exit = True
+        return await super().on_tick(counter)
+
+    async def startup(self, sockets: list | None = None) -> None:
+        await super().startup(sockets)
+        if self.started and self.notify_fd is not None:
+            self._notifier = asyncio.get_running_loop().create_task(self._notify_when_ready())
+
+    async def _notify_when_ready(self) -> None:
+        """Write the bound URL to ``notify_fd`` once the service is initialised, then close it."""
+        await self.service.initialised.wait()
+        assert self.notify_fd is not None
+        port = self.servers[0].sockets[0].getsockname()[1] if self.servers else self.config.port
+        try:
+            os.write(self.notify_fd, f"ready {port}\n".encode())
+        finally:
+            os.close(self.notify_fd)
+            self.notify_fd = None

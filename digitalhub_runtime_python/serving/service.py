@@ -1,0 +1,167 @@
+"""What a serve run serves: its handler, typed commands and init function, bound to the run's arguments."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio.to_thread
+
+from ..entities import Project
+from ..execution import Context, HandlerError, compose_arguments, fetch_inputs, load_handler
+from ..execution.environment import environment_warnings
+from ..models import Run, validate
+from ..sources import materialize
+from .commands import CommandSpec, SetupSpec, find_commands, find_setup
+from .events import Event
+
+EVENT_ARGUMENTS = ("event", "events")
+_EVENT = object()  # placeholder for the per-request event while binding arguments once
+
+
+@dataclass
+class ServeContext(Context):
+    """The ``context`` of a served function: also the init ``options`` in force and what init returned (``state``)."""
+
+    options: dict[str, Any] = field(default_factory=dict)
+    state: Any = None
+
+
+class Target:
+    """A user function and how the event loop calls it: awaited, in a worker thread, or as a stream.
+
+    A cancelled call to a sync function returns at once; its thread cannot be stopped and runs on, unawaited.
+    """
+
+    __slots__ = ("func", "mode")
+
+    def __init__(self, func: Callable[..., Any]):
+        self.func = func
+        if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
+            self.mode = "stream"  # calling it only creates the generator; iterating happens while responding
+        elif inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(getattr(func, "__call__", None)):
+            self.mode = "async"
+        else:
+            self.mode = "thread"
+
+    async def __call__(self, kwargs: dict[str, Any]) -> Any:
+        if self.mode == "async":
+            return await self.func(**kwargs)
+        if self.mode == "stream":
+            return self.func(**kwargs)
+        return await anyio.to_thread.run_sync(functools.partial(self.func, **kwargs), abandon_on_cancel=True)
+
+
+def _namespace(func: Callable[..., Any]) -> list[Any]:
+    """The values defined next to ``func`` in its module, where ``@command`` and ``@setup`` functions are found."""
+    namespace = getattr(inspect.unwrap(func), "__globals__", None)
+    if namespace is None:
+        module = sys.modules.get(getattr(func, "__module__", "") or "")
+        namespace = vars(module) if module is not None else {}
+    return list(namespace.values())
+
+
+def _init_target(namespace: list[Any], name: str | None, handler_name: str) -> tuple[Callable[..., Any] | None, SetupSpec | None]:
+    """The init function: the spec's ``init_function`` or the module's ``@setup`` function (they must agree)."""
+    decorated = find_setup(namespace)
+    if name is None:
+        return (decorated.func if decorated else None), decorated
+    func = next((value for value in namespace if callable(value) and getattr(value, "__name__", None) == name), None)
+    if func is None:
+        raise HandlerError(f"init_function {name!r}: no such function next to handler {handler_name!r}")
+    if decorated is not None and decorated.func is not func:
+        raise HandlerError(f"init_function {name!r} and @setup function {decorated.func.__name__!r} differ: keep one")
+    return func, decorated
+
+
+class Service:
+    """The served code with the run's arguments bound once; the HTTP layer only adds the per-request event."""
+
+    def __init__(self, project: Project, run: Run, handler: Callable[..., Any], *,
+                 init_function: Callable[..., Any] | None = None, setup: SetupSpec | None = None,
+                 commands: list[CommandSpec] | None = None, inputs: Mapping[str, Any] | None = None):
+        self.run = run
+        self.context = ServeContext(project=project, run_key=run.key, run_id=run.id, parameters=dict(run.spec.parameters))
+        self.reserved = {"project": project, "context": self.context, "event": None, "events": None}
+        bound = compose_arguments(handler, run.spec.parameters, inputs or {},
+                                  {**self.reserved, "event": _EVENT, "events": _EVENT})
+        self.handler = Target(handler)
+        self.handler_name = getattr(handler, "__name__", repr(handler))
+        self._static = {name: value for name, value in bound.items() if value is not _EVENT}
+        self._event_names = tuple(name for name, value in bound.items() if value is _EVENT)
+        self.init = Target(init_function) if init_function is not None else None
+        self.options_model = setup.options if setup is not None else None
+        self.commands = {spec.name: spec for spec in commands or []}
+        self._command_targets = {name: Target(spec.func) for name, spec in self.commands.items()}
+        self.initialised = asyncio.Event()
+        self._init_lock = asyncio.Lock()
+
+    @classmethod
+    def from_run(cls, project: Project, run_key: str) -> "Service":
+        """Fetch and import the run's function code, find its init function and commands, bind the run's arguments."""
+        store = project.client.store
+        run: Run = store.get_key(run_key)  # type: ignore[assignment]
+        function = store.get_key(run.spec.function)
+        for warning in environment_warnings(function.spec):
+            print(f"warning: {warning}", file=sys.stderr)
+        tree = materialize(function.spec, project.client.settings.home / "cache")
+        handler = load_handler(tree, function.spec.handler)
+        namespace = _namespace(handler)
+        init_function, setup = _init_target(namespace, function.spec.init_function, function.spec.handler)
+        return cls(project, run, handler, init_function=init_function, setup=setup,
+                   commands=find_commands(namespace), inputs=fetch_inputs(project, run.spec.inputs))
+
+    async def initialise(self, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Run the init function with the current options updated by ``options``; keep the old state if it fails."""
+        async with self._init_lock:
+            merged = {**self.context.options, **(options or {})}
+            if self.options_model is not None:
+                merged = validate(self.options_model, merged, "init options").model_dump(mode="json")
+            state = self.context.state
+            if self.init is not None:
+                kwargs = compose_arguments(self.init.func, merged, {}, self.reserved)
+                state = await self.init(kwargs)
+            self.context.options, self.context.state = merged, state
+            self.initialised.set()
+            return merged
+
+    @property
+    def ready(self) -> bool:
+        """True once the init function has succeeded."""
+        return self.initialised.is_set()
+
+    async def call_handler(self, event: Event) -> Any:
+        """Call the handler for one event."""
+        kwargs = dict(self._static)
+        for name in self._event_names:
+            kwargs[name] = event
+        return await self.handler(kwargs)
+
+    async def call_command(self, name: str, inputs: Mapping[str, Any], event: Event) -> Any:
+        """Call a command with its validated inputs as keyword arguments."""
+        target = self._command_targets[name]
+        kwargs = compose_arguments(target.func, inputs, {}, {**self.reserved, "event": event, "events": event})
+        return await target(kwargs)
+
+    def meta(self) -> dict[str, Any]:
+        """Options and commands as JSON: what GET /meta answers."""
+        return {
+            "run": self.run.key,
+            "handler": {"name": self.handler_name, "streaming": self.handler.mode == "stream"},
+            "options": {
+                "schema": self.options_model.model_json_schema() if self.options_model else None,
+                "values": self.context.options,
+            },
+            "commands": [
+                {"name": spec.name, "path": f"/{spec.name}", "description": spec.description,
+                 "streaming": self._command_targets[spec.name].mode == "stream",
+                 "inputs": spec.inputs.model_json_schema() if spec.inputs else None,
+                 "outputs": spec.outputs.model_json_schema() if spec.outputs else None}
+                for spec in self.commands.values()
+            ],
+        }

@@ -1,0 +1,66 @@
+"""Serve runs of served_app.py through the real local launcher: one child server process per configuration."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+import digitalhub_runtime_python as dh
+
+APP = Path(__file__).with_name("served_app.py")
+
+
+def wait_until(condition: Callable[[], object], timeout: float = 10.0, what: str = "condition") -> object:
+    """Poll ``condition`` until it returns something truthy; fail the test after ``timeout`` seconds."""
+    deadline, delay = time.monotonic() + timeout, 0.005
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
+
+
+class Server:
+    """Starts serve runs in one project and stops whatever is left at the end."""
+
+    def __init__(self, home: Path):
+        self.project = dh.get_or_create_project("serving", home=home)
+        self.runs: list[dh.Run] = []
+
+    def start(self, handler: str = "predict", **run_fields: object) -> dh.Run:
+        function = self.project.new_function("served", code_src=str(APP), handler=handler)
+        run = function.run("serve", **run_fields)
+        self.runs.append(run)
+        return run
+
+    def stop_all(self) -> None:
+        for run in self.runs:
+            run.stop()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    servers = Server(tmp_path_factory.mktemp("serving-home"))
+    yield servers
+    servers.stop_all()
+
+
+@pytest.fixture(scope="module")
+def served(server: Server) -> dh.Run:
+    """A default serve run (init option scale=2, handler parameter offset=1)."""
+    run = server.start(init_parameters={"scale": 2}, parameters={"offset": 1})
+    assert run.status.state == "RUNNING", run.status.message
+    return run
+
+
+@pytest.fixture()
+def http(served: dh.Run) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=served.endpoint, timeout=10) as client:
+        yield client

@@ -1,0 +1,65 @@
+"""Server settings from DIGITALHUB_SERVE_* and PORT."""
+
+from __future__ import annotations
+
+import ssl
+from pathlib import Path
+
+import pytest
+
+from digitalhub_runtime_python.models import SpecError
+from digitalhub_runtime_python.serving.config import ServeConfig
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    for name in [n for n in os.environ if n.startswith("DIGITALHUB_SERVE_") or n == "PORT"]:
+        monkeypatch.delenv(name)
+
+
+def test_defaults_suit_a_pod() -> None:
+    config = ServeConfig.load()
+    assert (config.host, config.port, config.max_concurrency, config.scheme) == ("0.0.0.0", 8080, 100, "http")
+    assert config.uvicorn_options()["timeout_graceful_shutdown"] == 30.0
+
+
+def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORT", "9000")
+    monkeypatch.setenv("DIGITALHUB_SERVE_OPTIONS", '{"scale": 2}')
+    monkeypatch.setenv("DIGITALHUB_SERVE_DEBUG", "true")
+    config = ServeConfig.load()
+    assert config.port == 9000 and config.options == {"scale": 2} and config.debug
+    monkeypatch.setenv("DIGITALHUB_SERVE_PORT", "9001")  # the specific name wins over PORT
+    assert ServeConfig.load().port == 9001
+    assert ServeConfig.load(port=7000, host="127.0.0.1").port == 7000  # command-line flags win over both
+
+
+def test_bad_values_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DIGITALHUB_SERVE_MAX_CONCURRENCY", "lots")
+    monkeypatch.setenv("DIGITALHUB_SERVE_PORT", "70000")
+    with pytest.raises(SpecError) as error:
+        ServeConfig.load()
+    assert "DIGITALHUB_SERVE_MAX_CONCURRENCY" in str(error.value) and "DIGITALHUB_SERVE_PORT" in str(error.value)
+
+
+def test_tls_settings_must_be_complete(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    cert, key, ca = (tmp_path / name for name in ("cert.pem", "key.pem", "ca.pem"))
+    for path in (cert, key, ca):
+        path.write_text("pem")
+    monkeypatch.setenv("DIGITALHUB_SERVE_TLS_CERT", str(cert))
+    with pytest.raises(SpecError, match="set both DIGITALHUB_SERVE_TLS_CERT and DIGITALHUB_SERVE_TLS_KEY"):
+        ServeConfig.load()
+    monkeypatch.setenv("DIGITALHUB_SERVE_TLS_KEY", str(tmp_path / "missing.pem"))
+    with pytest.raises(SpecError, match="missing.pem: no such file"):
+        ServeConfig.load()
+    monkeypatch.setenv("DIGITALHUB_SERVE_TLS_KEY", str(key))
+    monkeypatch.setenv("DIGITALHUB_SERVE_TLS_CLIENT_CA", str(ca))
+    options = ServeConfig.load().uvicorn_options()
+    assert options["ssl_certfile"] == str(cert) and options["ssl_ca_certs"] == str(ca)
+    assert options["ssl_cert_reqs"] == ssl.CERT_REQUIRED
+    monkeypatch.delenv("DIGITALHUB_SERVE_TLS_CERT")
+    monkeypatch.delenv("DIGITALHUB_SERVE_TLS_KEY")
+    with pytest.raises(SpecError, match="TLS_CLIENT_CA"):
+        ServeConfig.load()
