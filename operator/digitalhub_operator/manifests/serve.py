@@ -38,17 +38,26 @@ def service_url(workload: Workload) -> str:
     return f"http://{service_name(workload)}.{workload.namespace}.svc.{settings.cluster_domain}{port}"
 
 
+def drain_env(grace_period: int) -> dict[str, str]:
+    """Shutdown timing inside the pod's grace period: /readyz reports draining for a few seconds (so Services stop
+    routing to the pod) before the listener closes, then in-flight requests get the rest, minus a safety margin."""
+    delay = min(5, grace_period // 4)
+    return {"DIGITALHUB_SERVE_DRAIN_DELAY": str(delay),
+            "DIGITALHUB_SERVE_DRAIN_TIMEOUT": str(max(1, grace_period - delay - 2))}
+
+
 def deployment_manifest(workload: Workload) -> dict[str, Any]:
-    """The Deployment: probes on /healthz and /readyz, a startup window for slow model loading."""
+    """The Deployment: probes on /healthz and /readyz, a startup window for slow model loading, graceful drain."""
     spec = workload.task.spec
+    grace = workload.settings.termination_grace_period
     runtime = container(
-        workload, serve_command(workload.run.key), {"PORT": str(PORT)},
+        workload, serve_command(workload.run.key), {"PORT": str(PORT), **drain_env(grace)},
         ports=[{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
         startupProbe=_probe("/healthz", 5, 60),
         livenessProbe=_probe("/healthz", 10, 3),
         readinessProbe=_probe("/readyz", 5, 2),
     )
-    pod = pod_spec(workload, runtime, restart_policy="Always", grace_period=workload.settings.termination_grace_period)
+    pod = pod_spec(workload, runtime, restart_policy="Always", grace_period=grace)
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",

@@ -56,3 +56,9 @@ def start_operator(world, kubeconfig, namespace) -> Iterator[Callable[..., Opera
 def operator(start_operator) -> OperatorProcess:
     """One operator for the module, with a pending deadline long enough not to interfere."""
     return start_operator(DIGITALHUB_OPERATOR_PENDING_DEADLINE="120")
+
+
+@pytest.fixture
+def execute(world, kubeconfig, tmp_path) -> Callable[[dict], int]:
+    """Run a workload's container as a child process (see ``World.execute``)."""
+    return lambda workload: world.execute(workload, kubeconfig, tmp_path / "home")

@@ -18,7 +18,8 @@ import httpx
 import jsonschema
 from kubernetes import client
 
-from digitalhub_runtime_python.models import Function, Run, State, Task, task_kind, validate
+from digitalhub_runtime_python.models import Function, Project, Run, State, Task, task_kind, validate
+from digitalhub_runtime_python.stores import AlreadyExists
 from digitalhub_runtime_python.models.crds import build_crds, json_schema
 from digitalhub_runtime_python.stores.kubernetes import KubernetesStore
 
@@ -102,6 +103,10 @@ class World:
         self.store = KubernetesStore(api_client=api, namespace=namespace)
         self.batch, self.apps, self.core = client.BatchV1Api(api), client.AppsV1Api(api), client.CoreV1Api(api)
         self.custom = client.CustomObjectsApi(api)
+        try:  # what get_or_create_project does first: the SDK's runs always have their Project
+            self.store.create(Project(name=PROJECT))
+        except AlreadyExists:
+            pass
 
     # -- entities, as the SDK stores them
 
@@ -169,6 +174,24 @@ class World:
         self.core.create_namespaced_pod(self.namespace, pod)
         self.pod_status(name, {"phase": "Pending"})
         return name
+
+    def container_process(self, workload: dict[str, Any], kubeconfig: Path, home: Path,
+                          **overrides: str) -> tuple[list[str], dict[str, str]]:
+        """Command line and environment that run the workload's container here, as a child process: downward-API
+        values resolved, the image's ``python`` being this interpreter, KUBECONFIG and a writable home standing in
+        for the pod's service account and emptyDir, then ``overrides`` (e.g. a free PORT: no network namespace)."""
+        container = workload["spec"]["template"]["spec"]["containers"][0]
+        env = {**os.environ}
+        env.pop("KUBERNETES_SERVICE_HOST", None)
+        for item in container["env"]:
+            env[item["name"]] = item.get("value", self.namespace if "valueFrom" in item else "")
+        env.update(KUBECONFIG=str(kubeconfig), DIGITALHUB_HOME=str(home), **overrides)
+        return [sys.executable if part == "python" else part for part in container["command"]], env
+
+    def execute(self, workload: dict[str, Any], kubeconfig: Path, home: Path, timeout: float = 60) -> int:
+        """Run the workload's container to its end (see ``container_process``); its exit code."""
+        command, env = self.container_process(workload, kubeconfig, home)
+        return subprocess.run(command, env=env, timeout=timeout, capture_output=True).returncode
 
     def pod_status(self, name: str, status: dict[str, Any]) -> None:
         self.core.patch_namespaced_pod_status(name, self.namespace, {"status": status})

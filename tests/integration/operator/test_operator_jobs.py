@@ -105,3 +105,18 @@ def test_job_deleted_behind_our_back_ends_the_run(operator, world):
     world.batch.delete_namespaced_job(name, world.namespace)
     failed = world.wait_run(run, lambda r: r.status.state == State.ERROR, "ERROR")
     assert "deleted outside digitalhub" in failed.status.message
+
+
+def test_the_real_runtime_in_the_pod_records_its_results(operator, world, execute):
+    run = world.run("job")  # main(n) returns n * 2, with parameters n=2
+    name = f"run-{run.id}"
+    job = wait_for(lambda: world.job(name), what="the Job")
+    pod = world.start_pod(job)
+    world.pod_status(pod, running())
+    assert execute(job) == 0  # the Job's own command and env, for real
+    world.pod_status(pod, finished("Completed", 0))
+    world.job_status(name, job_condition("Complete", "CompletionsReached"))
+    done = world.wait_run(run, lambda r: r.status.state == State.COMPLETED, "COMPLETED")
+    assert list(done.status.results.values()) == [4]
+    assert [t.state for t in done.status.transitions] == ["CREATED", "READY", "RUNNING", "COMPLETED"]
+    assert_valid_run_cr(world.run_cr(run))

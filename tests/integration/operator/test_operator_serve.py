@@ -7,7 +7,11 @@ import pytest
 
 from digitalhub_runtime_python.models import State
 
-from operator_harness import assert_valid_run_cr, running, wait_for
+import subprocess
+
+import httpx
+
+from operator_harness import assert_valid_run_cr, free_port, running, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -65,3 +69,32 @@ def test_service_name_from_the_task(operator, world):
     assert service["spec"]["type"] == "LoadBalancer"
     ready = world.wait_run(run, lambda r: r.status.state == State.READY, "READY")
     assert ready.status.service.url == f"http://scorer.{world.namespace}.svc.cluster.local"
+
+
+def answers(server: subprocess.Popen, url: str, log) -> bool:
+    assert server.poll() is None, f"the server exited: {log.read_text()[-3000:]}"
+    return httpx.get(url, timeout=1).status_code == 200
+
+
+def test_the_real_server_answers_the_probes_the_deployment_declares(operator, world, kubeconfig, tmp_path):
+    run = world.run("serve")
+    name = f"run-{run.id}"
+    deployment = wait_for(lambda: world.deployment(name), what="the Deployment")
+    world.wait_run(run, lambda r: r.status.state == State.READY, "READY")
+    port = free_port()
+    command, env = world.container_process(deployment, kubeconfig, tmp_path / "home", PORT=str(port))
+    log = tmp_path / "server.log"
+    server = subprocess.Popen(command, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    try:
+        container = deployment["spec"]["template"]["spec"]["containers"][0]
+        for probe in ("readinessProbe", "livenessProbe"):
+            path = container[probe]["httpGet"]["path"]
+            wait_for(lambda: answers(server, f"http://127.0.0.1:{port}{path}", log), timeout=30,
+                     what=f"the server's {path}")
+        pod = world.start_pod(deployment)
+        world.pod_status(pod, running())
+        world.deployment_status(name, {"replicas": 1, "availableReplicas": 1, "readyReplicas": 1})
+        world.wait_run(run, lambda r: r.status.state == State.RUNNING, "RUNNING")
+    finally:
+        server.terminate()  # SIGTERM: the server drains and exits by itself
+        assert server.wait(30) == 0, log.read_text()

@@ -108,7 +108,10 @@ def test_serve_deployment_and_service(make_workload):
     assert container["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
     assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
     assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
-    assert {"name": "PORT", "value": "8080"} in container["env"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["PORT"] == "8080"
+    # drain: 5 s of "not ready" so Services stop routing, then 23 s for requests in flight, inside the 30 s grace
+    assert env["DIGITALHUB_SERVE_DRAIN_DELAY"] == "5" and env["DIGITALHUB_SERVE_DRAIN_TIMEOUT"] == "23"
     assert service["metadata"]["name"] == "scorer" and service["spec"]["type"] == "NodePort"
     assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
     assert service_url(workload) == "http://scorer.team-a.svc.cluster.local"
