@@ -82,7 +82,8 @@ def test_the_real_server_answers_the_probes_the_deployment_declares(operator, wo
     deployment = wait_for(lambda: world.deployment(name), what="the Deployment")
     world.wait_run(run, lambda r: r.status.state == State.READY, "READY")
     port = free_port()
-    command, env = world.container_process(deployment, kubeconfig, tmp_path / "home", PORT=str(port))
+    command, env = world.container_process(deployment, kubeconfig, tmp_path / "home", PORT=str(port),
+                                            DIGITALHUB_SERVE_DRAIN_DELAY="0")  # no Service routes to it here
     log = tmp_path / "server.log"
     server = subprocess.Popen(command, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     try:
