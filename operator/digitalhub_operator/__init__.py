@@ -1,0 +1,1 @@
+"""The digitalhub operator: kopf handlers turning Run custom resources into Jobs, Deployments and Services."""

@@ -1,0 +1,33 @@
+"""``python -m digitalhub_operator``: run the operator with the namespaces from DIGITALHUB_OPERATOR_NAMESPACES."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import kopf
+
+from .settings import OperatorSettings, SettingsError
+
+
+def main() -> int:
+    try:
+        settings = OperatorSettings.from_env()
+    except SettingsError as exc:
+        print(f"digitalhub-operator: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from . import handlers  # noqa: F401  (registers the handlers)
+
+    kopf.run(
+        clusterwide=not settings.namespaces,
+        namespaces=list(settings.namespaces),
+        standalone=settings.peering is None,
+        peering_name=settings.peering,
+        priority=settings.priority,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,182 @@
+"""kopf handlers: watch Runs and the Jobs, Deployments and Pods made for them; everything is level-driven.
+
+Run with ``python -m digitalhub_operator`` or ``kopf run -m digitalhub_operator.handlers``.
+
+- In-memory indices (filled from the watch streams, no API calls) map each run's workload name to its Run,
+  Job/Deployment and Pods.
+- A Run event launches the run if it has no workload yet, or releases the workload of a stopped run.
+- A Job / Deployment / Pod event folds their state into the run's status.
+- A background scan ends runs stuck past the pending deadline and retries launches that failed transiently.
+No handler state is stored on the Runs (no annotations, no finalizers): a restarted operator recomputes everything
+from the watch streams, and deterministic workload names make every create idempotent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import kopf
+from pydantic import ValidationError
+
+from digitalhub_runtime_python.models import Action, Entity, Function, Run, SpecError, State, Task, format_validation_error
+from digitalhub_runtime_python.models.resources import API_VERSION, GROUP, VERSION, from_resource
+
+from . import health, lifecycle
+from .controller import Controller, RunRef
+from .manifests import MANAGED_BY, RUN_LABEL, Owner
+
+RUNS = "runs"
+OWNED = {"app.kubernetes.io/managed-by": MANAGED_BY["app.kubernetes.io/managed-by"]}
+logger = logging.getLogger("digitalhub_operator")
+
+
+def parse_run(body: kopf.Body) -> tuple[RunRef, Run]:
+    """The run a Run CR holds and its in-memory summary; SpecError when the CR does not hold a valid run."""
+    meta = body.get("metadata", {})
+    what = f"Run {meta.get('namespace')}/{meta.get('name')}"
+    action = body.get("spec", {}).get("action")
+    if action not in {a.value for a in Action}:
+        raise SpecError(what, [("spec.action", f"{action!r} is not an action: use job, serve or build")])
+    try:
+        run: Run = from_resource(Run, dict(body))  # type: ignore[assignment]
+    except ValidationError as exc:
+        raise format_validation_error(what, exc) from None
+    info = run.status.kubernetes
+    owner = Owner(body.get("apiVersion", API_VERSION), body.get("kind", "Run"), meta["name"], meta["uid"])
+    ref = RunRef(key=run.key, namespace=meta["namespace"], state=State(run.status.state).value,
+                 action=Action(run.spec.action).value, launched=bool(info and (info.job or info.deployment)), owner=owner)
+    return ref, run
+
+
+def _first(store: Any) -> Any:
+    return next(iter(store), None) if store else None
+
+
+def _slim(body: kopf.Body) -> dict[str, Any]:
+    return {"kind": body.get("kind"), "metadata": dict(body.get("metadata", {})), "spec": dict(body.get("spec", {})),
+            "status": dict(body.get("status", {}))}
+
+
+# -- indices: workload name -> objects, per namespace
+
+@kopf.index(GROUP, VERSION, RUNS)
+def runs(body: kopf.Body, namespace: str, **_: Any) -> dict[tuple[str, str], RunRef] | None:
+    try:
+        ref, _ = parse_run(body)
+    except SpecError:
+        return None
+    return {(namespace, ref.workload): ref}
+
+
+def _entity_index(model: type[Entity], body: kopf.Body, namespace: str) -> dict[tuple[str, str], dict] | None:
+    raw = {"metadata": dict(body.get("metadata", {})), "spec": dict(body.get("spec", {}))}
+    try:
+        return {(namespace, from_resource(model, raw).key): raw}
+    except ValueError:  # invalid: not cached, so reading it through the store reports the problem
+        return None
+
+
+@kopf.index(GROUP, VERSION, "tasks")
+def tasks(body: kopf.Body, namespace: str, **_: Any) -> dict[tuple[str, str], dict] | None:
+    return _entity_index(Task, body, namespace)
+
+
+@kopf.index(GROUP, VERSION, "functions")
+def functions(body: kopf.Body, namespace: str, **_: Any) -> dict[tuple[str, str], dict] | None:
+    return _entity_index(Function, body, namespace)
+
+
+@kopf.index("batch", "v1", "jobs", labels=OWNED)
+def jobs(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) -> dict[tuple[str, str], dict] | None:
+    return {(namespace, labels[RUN_LABEL]): _slim(body)} if RUN_LABEL in labels else None
+
+
+@kopf.index("apps", "v1", "deployments", labels=OWNED)
+def deployments(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) -> dict[tuple[str, str], dict] | None:
+    return {(namespace, labels[RUN_LABEL]): _slim(body)} if RUN_LABEL in labels else None
+
+
+@kopf.index("", "v1", "pods", labels=OWNED)
+def pods(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) -> dict[tuple[str, str], dict] | None:
+    if RUN_LABEL not in labels:
+        return None
+    return {(namespace, labels[RUN_LABEL]): {"metadata": dict(body.get("metadata", {})), "status": dict(body.get("status", {}))}}
+
+
+# -- operator lifecycle
+
+@kopf.on.startup()
+async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, runs: kopf.Index, jobs: kopf.Index,
+                  deployments: kopf.Index, pods: kopf.Index, tasks: kopf.Index, functions: kopf.Index,
+                  **_: Any) -> None:
+    """Configure kopf from the operator settings, connect, start the health endpoint and the deadline scan."""
+    operator_settings = lifecycle.configure(settings)
+    cache = lifecycle.IndexCache(tasks, functions)
+    memo.controller = await asyncio.to_thread(lifecycle.build_controller, operator_settings, cache)
+    memo.health = await health.start(operator_settings)
+    memo.health.ready = True
+    memo.scan = asyncio.create_task(lifecycle.scan_forever(memo.controller, memo.health, runs, jobs, deployments, pods))
+
+
+@kopf.on.cleanup()
+async def cleanup(memo: kopf.Memo, **_: Any) -> None:
+    if getattr(memo, "health", None) is not None:
+        memo.health.ready = False
+    if getattr(memo, "scan", None) is not None:
+        memo.scan.cancel()
+    if getattr(memo, "health", None) is not None:
+        await memo.health.stop()
+
+
+# -- runs
+
+@kopf.on.event(GROUP, VERSION, RUNS)
+def run_event(event: kopf.RawEvent, body: kopf.Body, namespace: str, memo: kopf.Memo, jobs: kopf.Index,
+              deployments: kopf.Index, **_: Any) -> None:
+    """Launch a new run, release the workload of a stopped one; a malformed Run ends in ERROR."""
+    if event["type"] == "DELETED" or body.get("metadata", {}).get("deletionTimestamp"):
+        return  # its workload is garbage-collected through the owner reference
+    controller: Controller = memo.controller
+    try:
+        ref, run = parse_run(body)
+    except SpecError as exc:
+        controller.fail_malformed(namespace, body, str(exc))
+        return
+    key = (namespace, ref.workload)
+    controller.reconcile(ref, present=key in jobs or key in deployments, run=run)
+
+
+# -- workloads
+
+def _sync(namespace: str, workload_key: str, memo: kopf.Memo, runs: kopf.Index, workload: dict | None,
+          pods: kopf.Index, deleted: bool = False) -> None:
+    key = (namespace, workload_key)
+    ref = _first(runs.get(key))
+    if ref is None or workload is None:
+        return
+    memo.controller.sync(ref, workload, list(pods.get(key, ())), deleted)
+
+
+@kopf.on.event("batch", "v1", "jobs", labels=OWNED)
+def job_event(event: kopf.RawEvent, body: kopf.Body, namespace: str, labels: kopf.Labels, memo: kopf.Memo,
+              runs: kopf.Index, pods: kopf.Index, **_: Any) -> None:
+    if RUN_LABEL in labels:
+        _sync(namespace, labels[RUN_LABEL], memo, runs, _slim(body), pods, event["type"] == "DELETED")
+
+
+@kopf.on.event("apps", "v1", "deployments", labels=OWNED)
+def deployment_event(event: kopf.RawEvent, body: kopf.Body, namespace: str, labels: kopf.Labels, memo: kopf.Memo,
+                     runs: kopf.Index, pods: kopf.Index, **_: Any) -> None:
+    if RUN_LABEL in labels:
+        _sync(namespace, labels[RUN_LABEL], memo, runs, _slim(body), pods, event["type"] == "DELETED")
+
+
+@kopf.on.event("", "v1", "pods", labels=OWNED)
+def pod_event(namespace: str, labels: kopf.Labels, memo: kopf.Memo, runs: kopf.Index, jobs: kopf.Index,
+              deployments: kopf.Index, pods: kopf.Index, **_: Any) -> None:
+    if RUN_LABEL in labels:
+        key = (namespace, labels[RUN_LABEL])
+        workload = _first(jobs.get(key)) or _first(deployments.get(key))
+        _sync(namespace, labels[RUN_LABEL], memo, runs, workload, pods)

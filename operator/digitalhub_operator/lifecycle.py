@@ -1,0 +1,119 @@
+"""Start-up wiring and the background scan: kopf settings, API client, store, controller."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from typing import Any
+
+import kopf
+from kubernetes import client
+
+from digitalhub_runtime_python.stores.kubernetes import KubernetesStore, load_api_client
+
+from . import events
+from .cluster import Cluster
+from .controller import Controller, RunRef
+from .health import Health
+from .settings import OperatorSettings
+
+logger = logging.getLogger("digitalhub_operator")
+
+
+def configure(settings: kopf.OperatorSettings) -> OperatorSettings:
+    """Apply the operator settings to kopf: peering (HA), posting, worker threads."""
+    ours = OperatorSettings.from_env()
+    settings.posting.level = logging.WARNING  # Normal events come from the controller, not from log lines
+    settings.execution.max_workers = 16
+    settings.watching.reconnect_backoff = 1.0
+    settings.scanning.disabled = not ours.scanning
+    if ours.peering:
+        settings.peering.standalone = False
+        settings.peering.mandatory = True
+        settings.peering.name = ours.peering
+        settings.peering.priority = ours.priority
+        settings.peering.lifetime = ours.peering_lifetime
+        settings.peering.clusterwide = not ours.namespaces
+    else:
+        settings.peering.standalone = True
+    return ours
+
+
+class Stores:
+    """One KubernetesStore per namespace, sharing the API client (the store is namespaced)."""
+
+    def __init__(self, api: client.ApiClient):
+        self._api = api
+        self._stores: dict[str, KubernetesStore] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, namespace: str) -> KubernetesStore:
+        with self._lock:
+            store = self._stores.get(namespace)
+            if store is None:
+                store = self._stores[namespace] = KubernetesStore(api_client=self._api, namespace=namespace)
+            return store
+
+
+class IndexCache:
+    """Tasks and functions by key, from kopf's watch-fed indices; read from worker threads, so misses are fine."""
+
+    def __init__(self, *indices: Any):
+        self._indices = indices
+
+    def __call__(self, namespace: str, key: str) -> dict | None:
+        for index in self._indices:
+            try:
+                found = next(iter(index.get((namespace, key), ())), None)
+            except RuntimeError:  # changed while we looked: read through the API instead
+                return None
+            if found is not None:
+                return found
+        return None
+
+
+def build_controller(settings: OperatorSettings, cache: IndexCache | None = None) -> Controller:
+    """Connect to the API server (failing early when it is unreachable) and assemble the controller."""
+    configuration = load_api_client().configuration
+    configuration.connection_pool_maxsize = 32  # one connection per worker thread
+    api = client.ApiClient(configuration)
+    client.VersionApi(api).get_code()
+    return Controller(settings, Stores(api), Cluster(api), events.EventRecorder(api), cache)
+
+
+def _snapshot(runs: Any, jobs: Any, deployments: Any, pods: Any) -> list[tuple[RunRef, dict | None, list[dict]]]:
+    """Unfinished runs with their workload and pods, copied from the indices on the event loop."""
+    work = []
+    for key, refs in list(runs.items()):
+        for ref in list(refs):
+            if ref.final:
+                continue
+            workload = next(iter(jobs.get(key, ())), None) or next(iter(deployments.get(key, ())), None)
+            work.append((ref, workload, list(pods.get(key, ()))))
+    return work
+
+
+def scan_once(controller: Controller, work: list[tuple[RunRef, dict | None, list[dict]]]) -> None:
+    """Expire runs stuck past the pending deadline; retry launches; catch workloads deleted while we were away."""
+    for ref, workload, pods in work:
+        try:
+            if workload is None:
+                if ref.launched:
+                    controller.check_launched(ref)
+                else:
+                    controller.launch(ref)
+            else:
+                controller.expire(ref, workload, pods)
+        except Exception:  # one run's trouble must not stop the scan of the others
+            logger.exception("scan of run %s failed", ref.key)
+
+
+async def scan_forever(controller: Controller, health: Health, runs: Any, jobs: Any, deployments: Any,
+                       pods: Any) -> None:
+    """Every ``check_interval`` seconds, scan the unfinished runs in a worker thread."""
+    while True:
+        await asyncio.sleep(controller.settings.check_interval)
+        work = _snapshot(runs, jobs, deployments, pods)
+        await asyncio.to_thread(scan_once, controller, work)
+        health.beat()

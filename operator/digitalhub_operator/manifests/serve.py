@@ -1,0 +1,86 @@
+"""A serve run -> an apps/v1 Deployment running the HTTP server, and a Service in front of it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from digitalhub_runtime_python.models import ServiceType
+
+from .common import RUN_LABEL, ManifestError, Workload, check_dns_label, container, pod_spec, pod_template
+
+SERVING_ENTRYPOINT = "digitalhub_runtime_python.serving"
+PORT = 8080
+
+
+def serve_command(run_key: str) -> list[str]:
+    """The serving container's command line."""
+    return ["python", "-m", SERVING_ENTRYPOINT, "--run", run_key]
+
+
+def _probe(path: str, period: int, failures: int) -> dict[str, Any]:
+    return {"httpGet": {"path": path, "port": "http"}, "periodSeconds": period, "failureThreshold": failures,
+            "timeoutSeconds": 2}
+
+
+def service_name(workload: Workload) -> str:
+    """The task's ``service_name``, else the run's workload name."""
+    name = workload.task.spec.service_name or workload.name
+    check_dns_label(name, "service_name")
+    if not name[0].isalpha():
+        raise ManifestError(f"service_name {name!r} must start with a letter (Kubernetes Service names do)")
+    return name
+
+
+def service_url(workload: Workload) -> str:
+    """In-cluster URL of the run's Service."""
+    settings = workload.settings
+    port = "" if settings.service_port == 80 else f":{settings.service_port}"
+    return f"http://{service_name(workload)}.{workload.namespace}.svc.{settings.cluster_domain}{port}"
+
+
+def drain_env(grace_period: int) -> dict[str, str]:
+    """Shutdown timing inside the pod's grace period: /readyz reports draining for a few seconds (so Services stop
+    routing to the pod) before the listener closes, then in-flight requests get the rest, minus a safety margin."""
+    delay = min(5, grace_period // 4)
+    return {"DIGITALHUB_SERVE_DRAIN_DELAY": str(delay),
+            "DIGITALHUB_SERVE_DRAIN_TIMEOUT": str(max(1, grace_period - delay - 2))}
+
+
+def deployment_manifest(workload: Workload) -> dict[str, Any]:
+    """The Deployment: probes on /healthz and /readyz, a startup window for slow model loading, graceful drain."""
+    spec = workload.task.spec
+    grace = workload.settings.termination_grace_period
+    runtime = container(
+        workload, serve_command(workload.run.key), {"PORT": str(PORT), **drain_env(grace)},
+        ports=[{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
+        startupProbe=_probe("/healthz", 5, 60),
+        livenessProbe=_probe("/healthz", 10, 3),
+        readinessProbe=_probe("/readyz", 5, 2),
+    )
+    pod = pod_spec(workload, runtime, restart_policy="Always", grace_period=grace)
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": workload.metadata(),
+        "spec": {
+            "replicas": spec.replicas if spec.replicas is not None else 1,
+            "revisionHistoryLimit": 2,
+            "selector": {"matchLabels": {RUN_LABEL: workload.name}},
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
+            "template": pod_template(workload, pod),
+        },
+    }
+
+
+def service_manifest(workload: Workload) -> dict[str, Any]:
+    """The Service in front of the Deployment's pods (ClusterIP unless the task says otherwise)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": workload.metadata(service_name(workload)),
+        "spec": {
+            "type": ServiceType(workload.task.spec.service_type or ServiceType.CLUSTER_IP).value,
+            "selector": {RUN_LABEL: workload.name},
+            "ports": [{"name": "http", "port": workload.settings.service_port, "targetPort": "http", "protocol": "TCP"}],
+        },
+    }

@@ -1,0 +1,127 @@
+"""Operator configuration, read from ``DIGITALHUB_OPERATOR_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from digitalhub_runtime_python.models import PythonVersion
+
+PREFIX = "DIGITALHUB_OPERATOR_"
+DEFAULT_IMAGE = "ghcr.io/scc-digitalhub/digitalhub-runtime-python:py{python}"
+
+
+class SettingsError(ValueError):
+    """An environment variable with a value the operator cannot use."""
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(PREFIX + name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{PREFIX}{name}={raw!r} is not a boolean: use true or false")
+
+
+def _number(env: Mapping[str, str], name: str, default: float, minimum: float = 0) -> float:
+    raw = env.get(PREFIX + name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{PREFIX}{name}={raw!r} is not a number: give seconds, e.g. {default:g}") from None
+    if value < minimum:
+        raise SettingsError(f"{PREFIX}{name}={raw!r} must be at least {minimum:g}")
+    return value
+
+
+def _random_priority() -> int:
+    return random.randint(1, 2**31 - 1)
+
+
+@dataclass(frozen=True)
+class OperatorSettings:
+    """Everything the operator can be told; every field has a production default."""
+
+    namespaces: tuple[str, ...] = ()
+    """Namespaces to watch; empty means the whole cluster."""
+    scanning: bool = True
+    """Follow namespaces and CRDs as they come and go (needs cluster-wide list/watch on both); off serves exactly
+    ``namespaces`` with no cluster-wide rights."""
+    image_template: str = DEFAULT_IMAGE
+    """Runtime image for functions without their own image; ``{python}`` becomes e.g. ``3.11``."""
+    images: Mapping[str, str] = field(default_factory=dict)
+    """Per python_version overrides, e.g. ``{"PYTHON3_11": "registry/runtime:3.11"}``."""
+    image_pull_policy: str = "IfNotPresent"
+    run_service_account: str = "digitalhub-runner"
+    """ServiceAccount of run pods whose task names none; it needs access to the digitalhub resources."""
+    pod_secrets: tuple[str, ...] = ()
+    """Secrets every run pod gets as environment variables (e.g. shared artifact-store credentials)."""
+    pending_deadline: float = 600.0
+    """Seconds a run may wait for its pods to be scheduled and started before it ends in ERROR."""
+    check_interval: float = 10.0
+    """Seconds between scans for runs stuck past the pending deadline."""
+    termination_grace_period: int = 30
+    """Seconds a serve pod gets to drain after SIGTERM."""
+    service_port: int = 80
+    cluster_domain: str = "cluster.local"
+    peering: str | None = None
+    """kopf peering name for running several replicas (HA); None runs standalone."""
+    peering_lifetime: int = 60
+    """Seconds a silent peer counts as alive: a standby replica takes over that long after the active one died."""
+    priority: int = field(default_factory=_random_priority)
+    """kopf peering priority; replicas need distinct ones, so the default is random."""
+    health_host: str = "0.0.0.0"
+    health_port: int = 8080
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "OperatorSettings":
+        """Settings from the environment; a bad value raises SettingsError naming the variable."""
+        env = os.environ if env is None else env
+        images = {}
+        for version in PythonVersion:
+            override = env.get(f"{PREFIX}IMAGE_{version.value}")
+            if override:
+                images[version.value] = override
+        template = env.get(PREFIX + "IMAGE_TEMPLATE") or DEFAULT_IMAGE
+        if "{python}" not in template:
+            raise SettingsError(f"{PREFIX}IMAGE_TEMPLATE={template!r} needs a '{{python}}' placeholder, e.g. {DEFAULT_IMAGE}")
+        policy = env.get(PREFIX + "IMAGE_PULL_POLICY") or "IfNotPresent"
+        if policy not in ("Always", "IfNotPresent", "Never"):
+            raise SettingsError(f"{PREFIX}IMAGE_PULL_POLICY={policy!r}: use Always, IfNotPresent or Never")
+        priority = int(_number(env, "PRIORITY", 0)) if env.get(PREFIX + "PRIORITY") else _random_priority()
+        return cls(
+            namespaces=_split(env.get(PREFIX + "NAMESPACES", "")),
+            scanning=_flag(env, "SCANNING", True),
+            image_template=template,
+            images=images,
+            image_pull_policy=policy,
+            run_service_account=env.get(PREFIX + "RUN_SERVICE_ACCOUNT") or cls.run_service_account,
+            pod_secrets=_split(env.get(PREFIX + "POD_SECRETS", "")),
+            pending_deadline=_number(env, "PENDING_DEADLINE", cls.pending_deadline, 1),
+            check_interval=_number(env, "CHECK_INTERVAL", cls.check_interval, 0.05),
+            termination_grace_period=int(_number(env, "TERMINATION_GRACE_PERIOD", cls.termination_grace_period)),
+            service_port=int(_number(env, "SERVICE_PORT", cls.service_port, 1)),
+            cluster_domain=env.get(PREFIX + "CLUSTER_DOMAIN") or cls.cluster_domain,
+            peering=env.get(PREFIX + "PEERING") or None,
+            peering_lifetime=int(_number(env, "PEERING_LIFETIME", cls.peering_lifetime, 1)),
+            health_host=env.get(PREFIX + "HEALTH_HOST") or cls.health_host,
+            health_port=int(_number(env, "HEALTH_PORT", cls.health_port)),
+            priority=priority,
+        )
+
+    def image_for(self, python_version: str) -> str:
+        """The runtime image for a python_version such as ``PYTHON3_11``."""
+        if python_version in self.images:
+            return self.images[python_version]
+        return self.image_template.format(python=PythonVersion(python_version).dotted)

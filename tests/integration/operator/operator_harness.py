@@ -1,0 +1,235 @@
+"""Run the real operator (``python -m digitalhub_operator``) against the emulator, and play the kubelet and Job
+controller the emulator does not have: create a Job's pods and move Pod / Job / Deployment status along."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import jsonschema
+from kubernetes import client
+
+from digitalhub_runtime_python.models import Function, Project, Run, State, Task, task_kind, validate
+from digitalhub_runtime_python.stores import AlreadyExists
+from digitalhub_runtime_python.models.crds import build_crds, json_schema
+from digitalhub_runtime_python.stores.kubernetes import KubernetesStore
+
+T = TypeVar("T")
+_NAMES = itertools.count(1)
+PROJECT = "demo"
+CODE = "def main(n=1):\n    return n * 2\n"
+
+
+def wait_for(check: Callable[[], T], timeout: float = 10.0, what: str = "condition") -> T:
+    """Poll ``check`` until it returns something truthy; fail with ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        try:
+            last = check()
+        except AssertionError:
+            raise
+        except Exception as exc:  # not there yet (404 and the like)
+            last = exc
+        if last and not isinstance(last, Exception):
+            return last
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}; last: {last!r}")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class OperatorProcess:
+    """``python -m digitalhub_operator`` in a child process, watching one namespace of the emulator."""
+
+    def __init__(self, kubeconfig: Path, namespace: str, log: Path, **settings: str):
+        self.health_port = free_port()
+        self.env = {**os.environ, "KUBECONFIG": str(kubeconfig), "DIGITALHUB_OPERATOR_NAMESPACES": namespace,
+                    "DIGITALHUB_OPERATOR_HEALTH_HOST": "127.0.0.1",
+                    "DIGITALHUB_OPERATOR_HEALTH_PORT": str(self.health_port),
+                    "DIGITALHUB_OPERATOR_CHECK_INTERVAL": "0.2", **settings}
+        self.env.pop("KUBERNETES_SERVICE_HOST", None)
+        self.log = log
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 30) -> "OperatorProcess":
+        with open(self.log, "ab") as out:
+            self.process = subprocess.Popen([sys.executable, "-m", "digitalhub_operator"], env=self.env,
+                                            stdout=out, stderr=subprocess.STDOUT)
+        wait_for(self._ready, timeout, f"the operator to be ready (log: {self.log})")
+        return self
+
+    def _ready(self) -> bool:
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise AssertionError(f"the operator exited with {self.process.returncode}:\n{self.log.read_text()[-3000:]}")
+        return httpx.get(f"http://127.0.0.1:{self.health_port}/readyz", timeout=1).status_code == 200
+
+    def probe(self, path: str) -> httpx.Response:
+        return httpx.get(f"http://127.0.0.1:{self.health_port}{path}", timeout=2)
+
+    def log_tail(self, chars: int = 4000) -> str:
+        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(sig)
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+class World:
+    """The test's view of one namespace: the store the SDK uses, the official client, and a fake kubelet."""
+
+    def __init__(self, api: client.ApiClient, namespace: str):
+        self.namespace = namespace
+        self.store = KubernetesStore(api_client=api, namespace=namespace)
+        self.batch, self.apps, self.core = client.BatchV1Api(api), client.AppsV1Api(api), client.CoreV1Api(api)
+        self.custom = client.CustomObjectsApi(api)
+        try:  # what get_or_create_project does first: the SDK's runs always have their Project
+            self.store.create(Project(name=PROJECT))
+        except AlreadyExists:
+            pass
+
+    # -- entities, as the SDK stores them
+
+    def function(self, **spec: Any) -> Function:
+        entity = validate(Function, {"project": PROJECT, "name": f"fn{next(_NAMES)}", "spec": {
+            "code": CODE, "handler": "main", "python_version": "PYTHON3_11", **spec}})
+        return self.store.create(entity)
+
+    def task(self, function: Function, action: str = "job", **fields: Any) -> Task:
+        entity = validate(Task, {"project": PROJECT, "name": f"{function.name}-{action}", "kind": task_kind(action),
+                                 "spec": {"function": function.key, "action": action, **fields}})
+        return self.store.create(entity)
+
+    def run(self, action: str = "job", function: Function | None = None, **task_fields: Any) -> Run:
+        """Function + task + run, as ``fn.run(action=...)`` stores them; the operator takes it from there."""
+        function = function or self.function()
+        task = self.task(function, action, **task_fields)
+        run_id = f"r{next(_NAMES)}-{os.urandom(3).hex()}"
+        return self.store.create(validate(Run, {"project": PROJECT, "name": run_id, "id": run_id, "spec": {
+            "task": task.key, "function": function.key, "action": action, "parameters": {"n": 2}}}))
+
+    def get_run(self, run: Run) -> Run:
+        return self.store.get_key(run.key)  # type: ignore[return-value]
+
+    def wait_run(self, run: Run, check: Callable[[Run], bool], what: str, timeout: float = 10) -> Run:
+        return wait_for(lambda: (lambda r: r if check(r) else None)(self.get_run(run)), timeout, f"run {what}")
+
+    def run_cr(self, run: Run) -> dict[str, Any]:
+        return self.custom.get_namespaced_custom_object("digitalhub.io", "v1alpha1", self.namespace, "runs", run.id)
+
+    # -- workloads
+
+    def job(self, name: str) -> dict[str, Any]:
+        return self.batch.api_client.sanitize_for_serialization(self.batch.read_namespaced_job(name, self.namespace))
+
+    def deployment(self, name: str) -> dict[str, Any]:
+        return self.apps.api_client.sanitize_for_serialization(self.apps.read_namespaced_deployment(name, self.namespace))
+
+    def service(self, name: str) -> dict[str, Any]:
+        return self.core.api_client.sanitize_for_serialization(self.core.read_namespaced_service(name, self.namespace))
+
+    def gone(self, read: Callable[[str], Any], name: str) -> bool:
+        try:
+            read(name)
+        except client.ApiException as exc:
+            return exc.status == 404
+        return False
+
+    def events(self, run: Run) -> list[tuple[str, str, str]]:
+        items = self.core.list_namespaced_event(self.namespace).items
+        return [(e.type, e.reason, e.message or "") for e in items if e.involved_object.name == run.id]
+
+    # -- the kubelet / controllers the emulator lacks
+
+    def start_pod(self, workload: dict[str, Any], suffix: str = "abcde") -> str:
+        """Create a pod as the Job / ReplicaSet controller would: the template's labels, owned by the workload."""
+        template = workload["spec"]["template"]
+        name = f"{workload['metadata']['name']}-{suffix}"
+        meta = workload["metadata"]
+        pod = {"apiVersion": "v1", "kind": "Pod",
+               "metadata": {"name": name, "labels": template["metadata"]["labels"],
+                            "ownerReferences": [{"apiVersion": workload["apiVersion"], "kind": workload["kind"],
+                                                 "name": meta["name"], "uid": meta["uid"], "controller": True}]},
+               "spec": template["spec"]}
+        self.core.create_namespaced_pod(self.namespace, pod)
+        self.pod_status(name, {"phase": "Pending"})
+        return name
+
+    def container_process(self, workload: dict[str, Any], kubeconfig: Path, home: Path,
+                          **overrides: str) -> tuple[list[str], dict[str, str]]:
+        """Command line and environment that run the workload's container here, as a child process: downward-API
+        values resolved, the image's ``python`` being this interpreter, KUBECONFIG and a writable home standing in
+        for the pod's service account and emptyDir, then ``overrides`` (e.g. a free PORT: no network namespace)."""
+        container = workload["spec"]["template"]["spec"]["containers"][0]
+        env = {**os.environ}
+        env.pop("KUBERNETES_SERVICE_HOST", None)
+        for item in container["env"]:
+            env[item["name"]] = item.get("value", self.namespace if "valueFrom" in item else "")
+        env.update(KUBECONFIG=str(kubeconfig), DIGITALHUB_HOME=str(home), **overrides)
+        return [sys.executable if part == "python" else part for part in container["command"]], env
+
+    def execute(self, workload: dict[str, Any], kubeconfig: Path, home: Path, timeout: float = 60) -> int:
+        """Run the workload's container to its end (see ``container_process``); its exit code."""
+        command, env = self.container_process(workload, kubeconfig, home)
+        return subprocess.run(command, env=env, timeout=timeout, capture_output=True).returncode
+
+    def pod_status(self, name: str, status: dict[str, Any]) -> None:
+        self.core.patch_namespaced_pod_status(name, self.namespace, {"status": status})
+
+    def job_status(self, name: str, status: dict[str, Any]) -> None:
+        self.batch.patch_namespaced_job_status(name, self.namespace, {"status": status})
+
+    def deployment_status(self, name: str, status: dict[str, Any]) -> None:
+        self.apps.patch_namespaced_deployment_status(name, self.namespace, {"status": status})
+
+
+RUN_SCHEMA = json_schema(next(c for c in build_crds() if c["spec"]["names"]["kind"] == "Run")
+                         ["spec"]["versions"][0]["schema"]["openAPIV3Schema"])
+
+
+def assert_valid_run_cr(obj: dict[str, Any]) -> None:
+    """The Run custom resource, status included, validates against the Run CRD's schema."""
+    jsonschema.Draft4Validator(RUN_SCHEMA).validate(obj)
+
+
+def assert_valid_run_status(obj: dict[str, Any]) -> None:
+    """The status the operator wrote validates against the Run CRD's status schema."""
+    jsonschema.Draft4Validator(RUN_SCHEMA["properties"]["status"]).validate(obj["status"])
+
+
+def running(container_state: str = "running") -> dict[str, Any]:
+    return {"phase": "Running", "containerStatuses": [{"name": "runtime", "ready": True, "restartCount": 0,
+                                                      "image": "x", "imageID": "", "state": {container_state: {}}}]}
+
+
+def finished(reason: str, exit_code: int) -> dict[str, Any]:
+    phase = "Succeeded" if exit_code == 0 else "Failed"
+    return {"phase": phase, "containerStatuses": [{"name": "runtime", "ready": False, "restartCount": 0, "image": "x",
+                                                  "imageID": "", "state": {"terminated": {"reason": reason,
+                                                                                          "exitCode": exit_code}}}]}
+
+
+def job_condition(kind: str, reason: str, message: str = "") -> dict[str, Any]:
+    return {"conditions": [{"type": kind, "status": "True", "reason": reason, "message": message}]}
+
+

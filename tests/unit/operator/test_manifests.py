@@ -1,0 +1,151 @@
+"""Job, Deployment and Service manifests: what they contain, that they validate for Kubernetes 1.29 and 1.33,
+and that bad task input fails with a message naming the field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import kubernetes_validate
+import pytest
+
+from digitalhub_operator.manifests import (
+    ManifestError, deployment_manifest, job_manifest, service_manifest, service_url, workload_name,
+)
+from digitalhub_operator.settings import OperatorSettings
+
+KUBERNETES_VERSIONS = ("1.29", "1.33")
+FULL_JOB = dict(
+    resources={"cpu": {"requests": "500m", "limits": "2"}, "mem": "1Gi", "gpu": "1"},
+    envs={"MODE": "fast"}, secrets=["s3-credentials"],
+    volumes=[{"name": "data", "volume_type": "persistent_volume_claim", "mount_path": "/data", "source": "data-pvc"},
+             {"name": "scratch", "volume_type": "empty_dir", "mount_path": "/scratch", "size_limit": "1Gi"},
+             {"name": "conf", "volume_type": "config_map", "mount_path": "/etc/conf", "source": "conf"},
+             {"name": "keys", "volume_type": "secret", "mount_path": "/etc/keys", "source": "keys", "read_only": True}],
+    node_selector={"pool": "gpu"},
+    affinity={"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+        {"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]}]}}},
+    tolerations=[{"key": "gpu", "operator": "Exists", "effect": "NoSchedule"}],
+    service_account="trainer", backoff_limit=2, active_deadline_seconds=3600,
+)
+
+
+def validate_strict(manifest: dict[str, Any]) -> None:
+    for version in KUBERNETES_VERSIONS:
+        kubernetes_validate.validate(manifest, version, strict=True)
+
+
+def container_of(manifest: dict[str, Any]) -> dict[str, Any]:
+    return manifest["spec"]["template"]["spec"]["containers"][0]
+
+
+def test_job_carries_every_task_knob(make_workload):
+    workload = make_workload("job", **FULL_JOB)
+    job = job_manifest(workload)
+    validate_strict(job)
+    assert job["metadata"]["name"] == "run-0123abcd" == workload_name("0123abcd")
+    assert job["metadata"]["ownerReferences"][0]["uid"] == workload.owner.uid
+    assert job["metadata"]["labels"]["digitalhub.io/project"] == "demo"
+    assert job["metadata"]["labels"]["digitalhub.io/function"] == "train"
+    assert job["metadata"]["labels"]["digitalhub.io/run"] == "run-0123abcd"
+    assert job["spec"]["backoffLimit"] == 2 and job["spec"]["activeDeadlineSeconds"] == 3600
+    pod = job["spec"]["template"]["spec"]
+    assert pod["restartPolicy"] == "Never" and pod["serviceAccountName"] == "trainer"
+    assert pod["nodeSelector"] == {"pool": "gpu"} and pod["tolerations"][0]["key"] == "gpu"
+    assert pod["affinity"] == FULL_JOB["affinity"]
+    container = container_of(job)
+    assert container["image"] == "ghcr.io/scc-digitalhub/digitalhub-runtime-python:py3.11"
+    assert container["command"] == ["python", "-m", "digitalhub_runtime_python.runner", "--run", workload.run.key]
+    assert container["resources"] == {"requests": {"cpu": "500m", "memory": "1Gi"},
+                                      "limits": {"cpu": "2", "nvidia.com/gpu": "1"}}
+    env = {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
+    assert env["DIGITALHUB_RUN_KEY"] == workload.run.key and env["DIGITALHUB_BACKEND"] == "kubernetes"
+    assert env["DIGITALHUB_NAMESPACE"] == {"fieldRef": {"fieldPath": "metadata.namespace"}}
+    assert env["MODE"] == "fast"
+    assert container["envFrom"] == [{"secretRef": {"name": "s3-credentials"}}]
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["data"]["persistentVolumeClaim"] == {"claimName": "data-pvc", "readOnly": False}
+    assert volumes["scratch"]["emptyDir"] == {"sizeLimit": "1Gi"}
+    assert volumes["conf"]["configMap"] == {"name": "conf"} and volumes["keys"]["secret"] == {"secretName": "keys"}
+    mounts = {m["name"]: m for m in container["volumeMounts"]}
+    assert mounts["keys"] == {"name": "keys", "mountPath": "/etc/keys", "readOnly": True}
+
+
+def test_minimal_job_defaults(make_workload):
+    job = job_manifest(make_workload("job"))
+    validate_strict(job)
+    assert job["spec"]["backoffLimit"] == 0 and "activeDeadlineSeconds" not in job["spec"]
+    assert job["spec"]["template"]["spec"]["serviceAccountName"] == "digitalhub-runner"
+    assert "resources" not in container_of(job) and "envFrom" not in container_of(job)
+
+
+def test_same_run_gives_the_same_job(make_workload):
+    assert job_manifest(make_workload("job", **FULL_JOB)) == job_manifest(make_workload("job", **FULL_JOB))
+
+
+def test_image_choice(make_workload):
+    built = make_workload("job", function_spec={"image": "registry.local/train:1"})
+    assert container_of(job_manifest(built))["image"] == "registry.local/train:1"
+    settings = OperatorSettings.from_env({"DIGITALHUB_OPERATOR_IMAGE_PYTHON3_11": "mirror/py:3.11",
+                                          "DIGITALHUB_OPERATOR_POD_SECRETS": "shared-s3"})
+    workload = make_workload("job", settings=settings, secrets=["shared-s3", "own"])
+    assert container_of(job_manifest(workload))["image"] == "mirror/py:3.11"
+    assert container_of(job_manifest(workload))["envFrom"] == [{"secretRef": {"name": "shared-s3"}},
+                                                               {"secretRef": {"name": "own"}}]
+
+
+def test_serve_deployment_and_service(make_workload):
+    workload = make_workload("serve", replicas=3, service_type="NodePort", service_name="scorer",
+                             resources={"cpu": "1"}, envs={"MODEL": "v2"})
+    deployment, service = deployment_manifest(workload), service_manifest(workload)
+    validate_strict(deployment)
+    validate_strict(service)
+    assert deployment["spec"]["replicas"] == 3
+    assert deployment["spec"]["selector"]["matchLabels"] == {"digitalhub.io/run": "run-0123abcd"}
+    pod = deployment["spec"]["template"]["spec"]
+    assert pod["restartPolicy"] == "Always" and pod["terminationGracePeriodSeconds"] == 30
+    container = container_of(deployment)
+    assert container["command"][:3] == ["python", "-m", "digitalhub_runtime_python.serving"]
+    assert container["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["PORT"] == "8080"
+    # drain: 5 s of "not ready" so Services stop routing, then 23 s for requests in flight, inside the 30 s grace
+    assert env["DIGITALHUB_SERVE_DRAIN_DELAY"] == "5" and env["DIGITALHUB_SERVE_DRAIN_TIMEOUT"] == "23"
+    assert service["metadata"]["name"] == "scorer" and service["spec"]["type"] == "NodePort"
+    assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
+    assert service_url(workload) == "http://scorer.team-a.svc.cluster.local"
+
+
+def test_serve_defaults(make_workload):
+    workload = make_workload("serve")
+    assert deployment_manifest(workload)["spec"]["replicas"] == 1
+    service = service_manifest(workload)
+    validate_strict(service)
+    assert service["spec"]["type"] == "ClusterIP" and service["metadata"]["name"] == "run-0123abcd"
+
+
+@pytest.mark.parametrize(("fields", "words"), [
+    ({"resources": {"cpu": {"requests": "2", "limits": "1"}}}, ["resources.cpu", "exceed"]),
+    ({"resources": {"gpu": {"requests": "1", "limits": "2"}}}, ["resources.gpu", "equal"]),
+    ({"envs": {"DIGITALHUB_RUN_KEY": "x"}}, ["DIGITALHUB_RUN_KEY", "remove"]),
+    ({"secrets": ["Bad_Secret"]}, ["secrets[]", "Bad_Secret"]),
+    ({"volumes": [{"name": "my_vol", "volume_type": "empty_dir", "mount_path": "/x"}]}, ["volumes[].name", "my_vol"]),
+    ({"volumes": [{"name": "digitalhub-tmp", "volume_type": "empty_dir", "mount_path": "/x"}]}, ["reserved"]),
+    ({"service_account": "Not Valid"}, ["service_account"]),
+])
+def test_bad_task_input_names_the_field(make_workload, fields, words):
+    with pytest.raises(ManifestError) as error:
+        job_manifest(make_workload("job", **fields))
+    for word in words:
+        assert word in str(error.value)
+
+
+def test_bad_service_name(make_workload):
+    with pytest.raises(ManifestError, match="service_name"):
+        service_manifest(make_workload("serve", service_name="9lives"))
+
+
+def test_long_or_odd_ids_still_give_valid_names():
+    name = workload_name("X" * 80)
+    assert name.startswith("run-") and len(name) <= 63 and name == workload_name("X" * 80)
