@@ -15,7 +15,7 @@ import sys
 
 import uvicorn
 
-from ..api import get_project
+from ..api import get_or_create_project
 from ..execution.capture import capture_output
 from ..models import SpecError, parse_key
 from .app import create_app
@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     except SpecError as exc:
         print(exc, file=sys.stderr)
         return 2
-    project = get_project(parse_key(args.run).project)
+    project = get_or_create_project(parse_key(args.run).project)
     store = project.client.store
     with capture_output(lambda records: store.append_logs(args.run, records)):
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
