@@ -64,10 +64,21 @@ class LogSink:
 def capture_output(flush: Flush, interval: float = 1.0) -> Iterator[LogSink]:
     """Redirect sys.stdout/sys.stderr through a LogSink for the duration of the block."""
     sink = LogSink(flush, interval)
+    done = threading.Event()
+    flusher = threading.Thread(target=_flush_every, args=(sink, interval, done), daemon=True, name="log-flusher")
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = _Tee(saved[0], "stdout", sink), _Tee(saved[1], "stderr", sink)
+    flusher.start()
     try:
         yield sink
     finally:
         sys.stdout, sys.stderr = saved
+        done.set()
+        flusher.join()
+        sink.drain()
+
+
+def _flush_every(sink: LogSink, interval: float, done: threading.Event) -> None:
+    """Hand buffered output over even while the handler stays quiet, so logs of long runs show as they go."""
+    while not done.wait(interval):
         sink.drain()

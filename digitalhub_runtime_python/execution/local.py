@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,11 +39,48 @@ def patched_environ(values: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def terminate(pid: int, process: subprocess.Popen | None, grace: float) -> None:
+    """SIGTERM the process group, then SIGKILL it if it has not exited after ``grace`` seconds."""
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    if process is not None:
+        try:
+            process.wait(grace)
+            return
+        except subprocess.TimeoutExpired:
+            pass
+    else:  # started by another process: it cannot be waited for, only watched
+        deadline, delay = time.monotonic() + grace, 0.01
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    if process is not None:
+        process.wait()  # reap it, so it is gone when stop() returns
+
+
 class LocalJobLauncher:
     """Runs jobs here. In-process runs finish before ``launch`` returns; subprocess runs go on in the background."""
 
-    def __init__(self, client: Client):
+    def __init__(self, client: Client, stop_grace: float = 10.0):
         self.client = client
+        self.stop_grace = stop_grace
+        self._processes: dict[str, subprocess.Popen] = {}
 
     def _envs(self, run: Run) -> dict[str, str]:
         task = self.client.store.get_key(run.spec.task)
@@ -66,12 +104,14 @@ class LocalJobLauncher:
             process = subprocess.Popen(
                 runner_command(run.key), env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
+        self._processes[run.key] = process
         self.client.store.update(run.key, lambda entity: _with_pid(entity, process.pid))
         threading.Thread(target=self._reap, args=(run.key, process, log_path), daemon=True).start()
 
     def _reap(self, run_key: str, process: subprocess.Popen, log_path: Path) -> None:
         """If the child died without finishing its run (killed, crashed), put the run in ERROR."""
         code = process.wait()
+        self._processes.pop(run_key, None)
         if is_final(self.client.store.get_key(run_key).status.state):
             return
         tail = log_path.read_text(errors="replace")[-2000:]
@@ -86,10 +126,7 @@ class LocalJobLauncher:
         except IllegalTransition:
             return
         if run.status.pid:
-            try:
-                os.killpg(run.status.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
+            terminate(run.status.pid, self._processes.get(run.key), self.stop_grace)
 
 
 def _with_pid(run: RunModel, pid: int) -> RunModel:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..entities import Client, Run
 from ..models import IllegalTransition, ServiceInfo, State
+from .local import terminate
 
 ENTRYPOINT = "digitalhub_runtime_python.serving"
 LOCAL_HOST = "127.0.0.1"
@@ -41,39 +42,6 @@ def read_line(fd: int, timeout: float) -> str | None:
             return None
         data += chunk
     return data.split(b"\n", 1)[0].decode()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def terminate(pid: int, process: subprocess.Popen | None, grace: float) -> None:
-    """SIGTERM the process group, then SIGKILL it if it has not exited after ``grace`` seconds."""
-    try:
-        os.killpg(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    if process is not None:
-        try:
-            process.wait(grace)
-            return
-        except subprocess.TimeoutExpired:
-            pass
-    else:  # started by another process: it cannot be waited for, only watched
-        deadline, delay = time.monotonic() + grace, 0.01
-        while _alive(pid) and time.monotonic() < deadline:
-            time.sleep(delay)
-            delay = min(delay * 2, 0.25)
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 class LocalServeLauncher:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import digitalhub_runtime_python as dh
+from digitalhub_runtime_python.execution.local import _alive
 from digitalhub_runtime_python.models import State
 
 WAIT = 30
@@ -59,3 +60,16 @@ def test_keyboard_interrupt_is_not_swallowed_in_process(project: dh.Project, iso
     else:
         run = fn.run(isolation="subprocess").wait(WAIT)
     assert run.status.state == State.STOPPED
+
+
+def test_stop_kills_a_job_that_ignores_sigterm(project: dh.Project) -> None:
+    code = ("import signal, time\n"
+            "def f():\n    signal.signal(signal.SIGTERM, signal.SIG_IGN)\n    print('ignoring', flush=True)\n"
+            "    while True:\n        time.sleep(0.05)\n")
+    project.client.local["job"].stop_grace = 0.5
+    run = project.new_function(name="stubborn", code=code, handler="f").run(isolation="subprocess")
+    project.client.store.wait(run.key, lambda r: "ignoring" in run.logs() and r.status.state == State.RUNNING, WAIT)
+    pid = run.refresh().status.pid
+    run.stop()
+    assert run.status.state == State.STOPPED
+    assert not _alive(pid)  # stop() returns once the process group is gone (SIGKILL after the grace period)
