@@ -36,6 +36,19 @@ CREATE INDEX IF NOT EXISTS logs_run ON logs (run_key, seq);
 """
 
 
+def _enable_wal(db: sqlite3.Connection, attempts: int = 50) -> None:
+    """Switch to WAL. While another process creates the same file, SQLite may answer 'locked' without waiting
+    on the busy timeout, so retry for a few seconds."""
+    for attempt in range(attempts):
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.01 * (attempt + 1))
+
+
 class LocalStore(Store):
     """Entities as JSON documents in one SQLite file; one connection per thread."""
 
@@ -50,9 +63,8 @@ class LocalStore(Store):
         db = getattr(self._local, "db", None)
         if db is None:
             db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
+            _enable_wal(db)
             db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA busy_timeout=30000")
             self._local.db = db
         return db
 
