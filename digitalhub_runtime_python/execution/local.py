@@ -74,6 +74,17 @@ def terminate(pid: int, process: subprocess.Popen | None, grace: float) -> None:
         process.wait()  # reap it, so it is gone when stop() returns
 
 
+def stop_process(client: Client, run: Run, process: subprocess.Popen | None, grace: float) -> bool:
+    """Mark the run STOPPED and terminate its process; False (nothing done) if the run had already finished."""
+    try:
+        client.store.transition(run.key, State.STOPPED, "stopped by user")
+    except IllegalTransition:
+        return False
+    if run.status.pid:
+        terminate(run.status.pid, process, grace)
+    return True
+
+
 class LocalJobLauncher:
     """Runs jobs here. In-process runs finish before ``launch`` returns; subprocess runs go on in the background."""
 
@@ -121,12 +132,7 @@ class LocalJobLauncher:
             pass
 
     def stop(self, run: Run) -> None:
-        try:
-            self.client.store.transition(run.key, State.STOPPED, "stopped by user")
-        except IllegalTransition:
-            return
-        if run.status.pid:
-            terminate(run.status.pid, self._processes.get(run.key), self.stop_grace)
+        stop_process(self.client, run, self._processes.get(run.key), self.stop_grace)
 
 
 def _with_pid(run: RunModel, pid: int) -> RunModel:

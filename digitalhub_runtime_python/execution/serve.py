@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..entities import Client, Run
 from ..models import IllegalTransition, ServiceInfo, State
-from .local import terminate
+from .local import stop_process, terminate
 
 ENTRYPOINT = "digitalhub_runtime_python.serving"
 LOCAL_HOST = "127.0.0.1"
@@ -123,13 +123,9 @@ class LocalServeLauncher:
 
     def stop(self, run: Run) -> None:
         """SIGTERM the server (it drains in-flight requests), SIGKILL after ``stop_grace`` seconds; run STOPPED."""
-        try:
-            self.client.store.transition(run.key, State.STOPPED, "stopped by user")
-        except IllegalTransition:
-            return
-        if run.status.pid:
-            terminate(run.status.pid, self._processes.pop(run.key, None), self.stop_grace)
-        self.client.store.update(run.key, _stopped_service)
+        if stop_process(self.client, run, self._processes.get(run.key), self.stop_grace):
+            self._processes.pop(run.key, None)
+            self.client.store.update(run.key, _stopped_service)
 
 
 def _stopped_service(run: Run) -> Run:

@@ -161,6 +161,15 @@ class World:
 
     # -- the kubelet / controllers the emulator lacks
 
+    def job_with_running_pod(self) -> tuple[Run, str, dict[str, Any], str]:
+        """A job run whose Job the operator created and whose pod runs: (run, job name, job, pod name)."""
+        run = self.run("job")
+        name = f"run-{run.id}"
+        job = wait_for(lambda: self.job(name), what="the Job")
+        pod = self.start_pod(job)
+        self.pod_status(pod, running())
+        return run, name, job, pod
+
     def start_pod(self, workload: dict[str, Any], suffix: str = "abcde") -> str:
         """Create a pod as the Job / ReplicaSet controller would: the template's labels, owned by the workload."""
         template = workload["spec"]["template"]

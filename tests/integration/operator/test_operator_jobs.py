@@ -59,11 +59,7 @@ def test_job_spec_status_mirroring_and_results(operator, world):
      "DeadlineExceeded"),
 ])
 def test_failures_the_runtime_cannot_record_end_in_error(operator, world, pod_end, condition, reason):
-    run = world.run("job")
-    name = f"run-{run.id}"
-    job = wait_for(lambda: world.job(name), what="the Job")
-    pod = world.start_pod(job)
-    world.pod_status(pod, running())
+    run, name, job, pod = world.job_with_running_pod()
     world.store.transition(run.key, State.READY)
     world.store.transition(run.key, State.RUNNING)
     world.pod_status(pod, pod_end)
@@ -108,11 +104,7 @@ def test_job_deleted_behind_our_back_ends_the_run(operator, world):
 
 
 def test_the_real_runtime_in_the_pod_records_its_results(operator, world, execute):
-    run = world.run("job")  # main(n) returns n * 2, with parameters n=2
-    name = f"run-{run.id}"
-    job = wait_for(lambda: world.job(name), what="the Job")
-    pod = world.start_pod(job)
-    world.pod_status(pod, running())
+    run, name, job, pod = world.job_with_running_pod()  # main(n) returns n * 2, with parameters n=2
     assert execute(job) == 0  # the Job's own command and env, for real
     world.pod_status(pod, finished("Completed", 0))
     world.job_status(name, job_condition("Complete", "CompletionsReached"))

@@ -9,7 +9,7 @@ import pytest
 
 from digitalhub_runtime_python.models import State
 
-from operator_harness import job_condition, running, wait_for
+from operator_harness import job_condition, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -20,11 +20,7 @@ def jobs_of(world) -> list[str]:
 
 def test_restart_mid_run_creates_no_duplicate(start_operator, world):
     first = start_operator()
-    run = world.run("job")
-    name = f"run-{run.id}"
-    job = wait_for(lambda: world.job(name), what="the Job")
-    pod = world.start_pod(job)
-    world.pod_status(pod, running())
+    run, name, job, pod = world.job_with_running_pod()
     world.store.transition(run.key, State.READY)
     world.store.transition(run.key, State.RUNNING)
     first.stop(signal.SIGKILL)  # no goodbye: nothing to clean up, nothing left half-done on the Run
