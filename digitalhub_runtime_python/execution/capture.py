@@ -35,13 +35,19 @@ class _Tee(io.TextIOBase):
 
 
 class LogSink:
-    """Buffers records and hands them to ``flush`` at most every ``interval`` seconds, and at the end."""
+    """Buffers records and hands them to ``flush`` at most every ``interval`` seconds, and on ``close``.
+
+    A timer thread, started with the first record, also hands them over while the handler stays quiet, so logs of
+    long runs show as they go; runs that print nothing start no thread.
+    """
 
     def __init__(self, flush: Flush, interval: float = 1.0):
         self._flush, self._interval = flush, interval
         self._records: list[LogRecord] = []
         self._lock = threading.Lock()
         self._last = time.monotonic()
+        self._closed = threading.Event()
+        self._flusher: threading.Thread | None = None
 
     def add(self, stream: str, text: str) -> None:
         if not text:
@@ -49,6 +55,9 @@ class LogSink:
         with self._lock:
             self._records.append(LogRecord(now(), stream, text))
             due = time.monotonic() - self._last >= self._interval
+            if self._flusher is None:
+                self._flusher = threading.Thread(target=self._flush_every, daemon=True, name="log-flusher")
+                self._flusher.start()
         if due:
             self.drain()
 
@@ -59,26 +68,26 @@ class LogSink:
         if records:
             self._flush(records)
 
+    def close(self) -> None:
+        """Stop the timer and hand over what is left."""
+        self._closed.set()
+        if self._flusher is not None:
+            self._flusher.join()
+        self.drain()
+
+    def _flush_every(self) -> None:
+        while not self._closed.wait(self._interval):
+            self.drain()
+
 
 @contextmanager
 def capture_output(flush: Flush, interval: float = 1.0) -> Iterator[LogSink]:
     """Redirect sys.stdout/sys.stderr through a LogSink for the duration of the block."""
     sink = LogSink(flush, interval)
-    done = threading.Event()
-    flusher = threading.Thread(target=_flush_every, args=(sink, interval, done), daemon=True, name="log-flusher")
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = _Tee(saved[0], "stdout", sink), _Tee(saved[1], "stderr", sink)
-    flusher.start()
     try:
         yield sink
     finally:
         sys.stdout, sys.stderr = saved
-        done.set()
-        flusher.join()
-        sink.drain()
-
-
-def _flush_every(sink: LogSink, interval: float, done: threading.Event) -> None:
-    """Hand buffered output over even while the handler stays quiet, so logs of long runs show as they go."""
-    while not done.wait(interval):
-        sink.drain()
+        sink.close()
