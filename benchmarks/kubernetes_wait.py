@@ -37,11 +37,21 @@ def wake_up_latencies(store: Store, rounds: int) -> list[float]:
     latencies = []
     for _ in range(rounds):
         run_id = new_id()
-        run = store.create(Run(project="bench", name=run_id, id=run_id, spec={
-            "task": "store://bench/task/python+job/t:1", "function": function.key, "action": "job"}))
+        run = store.create(
+            Run(
+                project="bench",
+                name=run_id,
+                id=run_id,
+                spec={"task": "store://bench/task/python+job/t:1", "function": function.key, "action": "job"},
+            )
+        )
         returned: list[float] = []
-        waiter = threading.Thread(target=lambda: (store.wait(run.key, lambda r: r.status.state == "COMPLETED", 10),
-                                                  returned.append(time.perf_counter())))
+        waiter = threading.Thread(
+            target=lambda key=run.key, returned=returned: (
+                store.wait(key, lambda r: r.status.state == "COMPLETED", 10),
+                returned.append(time.perf_counter()),
+            )
+        )
         waiter.start()
         time.sleep(0.05)  # let the waiter block first
         for state in (State.READY, State.RUNNING, State.COMPLETED):
@@ -72,13 +82,19 @@ def main() -> int:
         table.add_column(column, justify="left" if column == "store" else "right")
     base = statistics.median(local)
     for label, samples in (("embedded SQLite, polling (baseline)", local), ("kubernetes, watch (emulator)", kube)):
-        table.add_row(label, f"{statistics.median(samples) * 1000:.1f}", f"{max(samples) * 1000:.1f}",
-                      f"{statistics.median(samples) / base:.2f}")
+        table.add_row(
+            label,
+            f"{statistics.median(samples) * 1000:.1f}",
+            f"{max(samples) * 1000:.1f}",
+            f"{statistics.median(samples) / base:.2f}",
+        )
     console = Console()
     console.print(table)
     median = statistics.median(kube) * 1000
     ok = median <= TARGET_MS and median <= base * 1000
-    console.print(f"watch median {median:.1f} ms (target <= {TARGET_MS} ms and <= embedded): {'OK' if ok else 'MISSED'}")
+    console.print(
+        f"watch median {median:.1f} ms (target <= {TARGET_MS} ms and <= embedded): {'OK' if ok else 'MISSED'}"
+    )
     return 0 if ok else 1
 
 

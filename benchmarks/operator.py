@@ -34,14 +34,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "operator"), str(ROOT / "tests" / "integration" / "operator")]
 os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "operator"), os.environ.get("PYTHONPATH", "")])
 
+from kmock import RawHandler  # noqa: E402
 from kubernetes import client, config, watch  # noqa: E402
+from operator_harness import PROJECT, OperatorProcess, World, job_condition  # noqa: E402
 
 from digitalhub_runtime_python.models import Run, State, validate  # noqa: E402
 from digitalhub_runtime_python.models.crds import build_crds  # noqa: E402
-from operator_harness import PROJECT, OperatorProcess, World, job_condition  # noqa: E402
 from tests.kube import server as kube_server  # noqa: E402
 from tests.kube.emulator import CompatEmulator  # noqa: E402
-from kmock import RawHandler  # noqa: E402
 
 NAMESPACE = "bench"
 
@@ -94,8 +94,10 @@ def follow(kubeconfig: Path, list_call: str, args: tuple, seen_when: Any, stop: 
 
     def loop() -> None:
         with config.new_client_from_config(config_file=str(kubeconfig)) as api:
-            apis = {"jobs": client.BatchV1Api(api).list_namespaced_job,
-                    "runs": client.CustomObjectsApi(api).list_namespaced_custom_object}
+            apis = {
+                "jobs": client.BatchV1Api(api).list_namespaced_job,
+                "runs": client.CustomObjectsApi(api).list_namespaced_custom_object,
+            }
             while not stop.is_set():
                 for event in watch.Watch().stream(apis[list_call], *args, timeout_seconds=5):
                     name = seen_when(event)
@@ -120,8 +122,17 @@ def create_runs(world: World, count: int, function_key: str, task_key: str) -> t
     runs = []
     for _ in range(count):
         run_id = os.urandom(8).hex()
-        runs.append(validate(Run, {"project": PROJECT, "name": run_id, "id": run_id, "spec": {
-            "task": task_key, "function": function_key, "action": "job"}}))
+        runs.append(
+            validate(
+                Run,
+                {
+                    "project": PROJECT,
+                    "name": run_id,
+                    "id": run_id,
+                    "spec": {"task": task_key, "function": function_key, "action": "job"},
+                },
+            )
+        )
     started = time.perf_counter()
     with ThreadPoolExecutor(16) as pool:
         list(pool.map(world.store.create, runs))
@@ -148,17 +159,31 @@ def main() -> int:
             api.configuration.connection_pool_maxsize = 16
             client.CoreV1Api(api).create_namespace({"metadata": {"name": NAMESPACE}})
             world = World(api, NAMESPACE)
-            operator = OperatorProcess(kubeconfig, NAMESPACE, Path(tmp) / "operator.log",
-                                       DIGITALHUB_OPERATOR_CHECK_INTERVAL="5").start()
+            operator = OperatorProcess(
+                kubeconfig, NAMESPACE, Path(tmp) / "operator.log", DIGITALHUB_OPERATOR_CHECK_INTERVAL="5"
+            ).start()
             try:
                 idle_rss = rss_mb(operator.process.pid)  # type: ignore[union-attr]
-                jobs_seen = follow(kubeconfig, "jobs", (NAMESPACE,), lambda e: e["type"] == "ADDED"
-                                   and e["object"].metadata.name, stop)
-                failed_jobs = follow(kubeconfig, "jobs", (NAMESPACE,), lambda e: e["object"].status
-                                     and e["object"].status.conditions and e["object"].metadata.name, stop)
-                errored_runs = follow(kubeconfig, "runs", ("digitalhub.io", "v1alpha1", NAMESPACE, "runs"),
-                                      lambda e: (e["object"].get("status") or {}).get("state") == State.ERROR.value
-                                      and e["object"]["metadata"]["name"], stop)
+                jobs_seen = follow(
+                    kubeconfig, "jobs", (NAMESPACE,), lambda e: e["type"] == "ADDED" and e["object"].metadata.name, stop
+                )
+                failed_jobs = follow(
+                    kubeconfig,
+                    "jobs",
+                    (NAMESPACE,),
+                    lambda e: e["object"].status and e["object"].status.conditions and e["object"].metadata.name,
+                    stop,
+                )
+                errored_runs = follow(
+                    kubeconfig,
+                    "runs",
+                    ("digitalhub.io", "v1alpha1", NAMESPACE, "runs"),
+                    lambda e: (
+                        (e["object"].get("status") or {}).get("state") == State.ERROR.value
+                        and e["object"]["metadata"]["name"]
+                    ),
+                    stop,
+                )
                 function = world.function()
                 task = world.task(function)
 
@@ -189,20 +214,41 @@ def main() -> int:
     p50, p99 = statistics.median(operator_lag), percentile(operator_lag, 0.99)
     base50, base99 = statistics.median(watch_lag), percentile(watch_lag, 0.99)
     rows = [
-        (f"all {args.burst} Jobs exist", all_jobs, create_seconds, "s", all_jobs <= 20, "<= 20 s",
-         f"creating the {args.burst} Run CRs"),
+        (
+            f"all {args.burst} Jobs exist",
+            all_jobs,
+            create_seconds,
+            "s",
+            all_jobs <= 20,
+            "<= 20 s",
+            f"creating the {args.burst} Run CRs",
+        ),
         ("Job status -> Run status, p50", p50, base50, "s", p50 < 1, "< 1 s", "plain watch sees the Job change"),
         ("Job status -> Run status, p99", p99, base99, "s", True, "-", "plain watch sees the Job change"),
-        (f"operator RSS after {args.total} runs", loaded_rss, idle_rss, "MB", loaded_rss <= 200, "<= 200 MB",
-         "idle operator"),
+        (
+            f"operator RSS after {args.total} runs",
+            loaded_rss,
+            idle_rss,
+            "MB",
+            loaded_rss <= 200,
+            "<= 200 MB",
+            "idle operator",
+        ),
     ]
     table = Table(title="digitalhub operator on the emulator")
     for column in ("metric", "measured", "baseline", "ratio", "target", "met", "baseline is"):
         table.add_column(column, justify="left" if column in ("metric", "baseline is") else "right")
     for metric, value, baseline, unit, met, target, what in rows:
         ratio = value / baseline if baseline else float("inf")
-        table.add_row(metric, f"{value:.3f} {unit}", f"{baseline:.3f} {unit}", f"{ratio:.1f}x", target,
-                      "[green]yes[/green]" if met else "[red]no[/red]", what)
+        table.add_row(
+            metric,
+            f"{value:.3f} {unit}",
+            f"{baseline:.3f} {unit}",
+            f"{ratio:.1f}x",
+            target,
+            "[green]yes[/green]" if met else "[red]no[/red]",
+            what,
+        )
     console.print(table)
     return 0 if all(row[4] for row in rows) else 1
 

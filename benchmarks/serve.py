@@ -16,7 +16,6 @@ import asyncio
 import os
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,17 +32,17 @@ sys.path.insert(0, str(ROOT))
 TARGET = 0.85
 BODY = b'{"x": 1}'
 # The handlers under test, served unchanged by both servers.
-HANDLERS = '''
+HANDLERS = """
 async def async_handler():
     return {"ok": True}
 
 
 def sync_handler():
     return {"ok": True}
-'''
+"""
 
 
-def bare_app(handler_name: str):  # noqa: ANN201 - a Starlette app
+def bare_app(handler_name: str):
     """The baseline: one Starlette route calling the handler and answering JSON, nothing else."""
     import inspect
 
@@ -84,7 +83,10 @@ def _wait_ready(url: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            if httpx.post(url, content=BODY, headers={"content-type": "application/json"}, timeout=2).status_code == 200:
+            if (
+                httpx.post(url, content=BODY, headers={"content-type": "application/json"}, timeout=2).status_code
+                == 200
+            ):
                 return
         except httpx.TransportError:
             pass
@@ -102,10 +104,16 @@ def _free_port() -> int:
 
 def load_wrk(url: str, duration: float, connections: int) -> Result:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(f'wrk.method = "POST"\nwrk.body = \'{BODY.decode()}\'\nwrk.headers["Content-Type"] = "application/json"\n')
+        script.write(
+            f'wrk.method = "POST"\nwrk.body = \'{BODY.decode()}\'\nwrk.headers["Content-Type"] = "application/json"\n'
+        )
     try:
-        out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{duration:g}s", "--latency", "-s", script.name, url],
-                             capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            ["wrk", "-t1", f"-c{connections}", f"-d{duration:g}s", "--latency", "-s", script.name, url],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     finally:
         os.unlink(script.name)
     if re.search(r"Non-2xx or 3xx responses: (\d+)", out) or "Socket errors" in out:
@@ -138,10 +146,12 @@ def load_httpx(url: str, duration: float, connections: int) -> Result:
         return latencies
 
     latencies = sorted(asyncio.run(run()))
-    return Result(len(latencies) / duration, latencies[len(latencies) // 2] * 1000, latencies[int(len(latencies) * 0.99)] * 1000)
+    return Result(
+        len(latencies) / duration, latencies[len(latencies) // 2] * 1000, latencies[int(len(latencies) * 0.99)] * 1000
+    )
 
 
-def start_runtime(home: Path, handler_name: str):  # noqa: ANN201 - a Run
+def start_runtime(home: Path, handler_name: str):
     import digitalhub_runtime_python as dh
 
     code = home / "handlers.py"
@@ -167,7 +177,10 @@ def main() -> int:
         return 0
     load = load_wrk if args.client == "wrk" else load_httpx
     console = Console(width=120)
-    table = Table(title=f"serve, trivial handler, runtime vs bare uvicorn + Starlette: {args.client}, {args.connections} connections, {args.duration:g} s x {args.rounds} rounds (median round)")
+    table = Table(
+        title=f"serve, trivial handler, runtime vs bare uvicorn + Starlette: {args.client}, "
+        f"{args.connections} connections, {args.duration:g} s x {args.rounds} rounds (median round)"
+    )
     for column in ("handler", "server", "requests/s", "p50 ms", "p99 ms", "ratio vs bare", "target"):
         table.add_column(column, justify="left" if column in ("handler", "server") else "right")
     worst = float("inf")
@@ -196,8 +209,15 @@ def main() -> int:
                 is_runtime = name == "runtime"
                 if is_runtime:
                     worst = min(worst, ratio)
-                table.add_row(handler_name, name, f"{result.rps:,.0f}", f"{result.p50_ms:.2f}", f"{result.p99_ms:.2f}",
-                              f"{ratio:.2f}x", (f">= {TARGET}x " + ("ok" if ratio >= TARGET else "MISSED")) if is_runtime else "baseline")
+                table.add_row(
+                    handler_name,
+                    name,
+                    f"{result.rps:,.0f}",
+                    f"{result.p50_ms:.2f}",
+                    f"{result.p99_ms:.2f}",
+                    f"{ratio:.2f}x",
+                    (f">= {TARGET}x " + ("ok" if ratio >= TARGET else "MISSED")) if is_runtime else "baseline",
+                )
     console.print(table)
     return 0 if worst >= TARGET else 1
 

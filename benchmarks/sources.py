@@ -112,14 +112,30 @@ class Bench:
         for name, action in warm_actions.items():
             if name != "floor":
                 action(self.work / "warm-cache")  # fill the shared cache once
-        warm_actions = {name: (lambda _, a=action: a(self.work / "warm-cache")) for name, action in warm_actions.items()}
+        warm_actions = {
+            name: (lambda _, a=action: a(self.work / "warm-cache")) for name, action in warm_actions.items()
+        }
         warm = self.interleaved(warm_actions, fresh=False, repeat=max(self.repeat, 10))
         pinned = warm.get("pinned")
-        verdict = ("[green]yes[/green]" if warm["warm"] <= TARGET_WARM_MS
-                   else "[yellow]pinned only[/yellow]" if pinned is not None and pinned <= TARGET_WARM_MS else "[red]no[/red]")
-        return [source.name, f"{cold['cold']:.1f}", source.by_hand, f"{cold['by_hand']:.1f}",
-                f"{cold.get('download', cold['by_hand']):.1f}", f"{cold['cold'] / cold['by_hand']:.2f}x",
-                f"{warm['warm']:.1f}", f"{warm['floor']:.1f}", f"{pinned:.2f}" if pinned is not None else "-", verdict]
+        verdict = (
+            "[green]yes[/green]"
+            if warm["warm"] <= TARGET_WARM_MS
+            else "[yellow]pinned only[/yellow]"
+            if pinned is not None and pinned <= TARGET_WARM_MS
+            else "[red]no[/red]"
+        )
+        return [
+            source.name,
+            f"{cold['cold']:.1f}",
+            source.by_hand,
+            f"{cold['by_hand']:.1f}",
+            f"{cold.get('download', cold['by_hand']):.1f}",
+            f"{cold['cold'] / cold['by_hand']:.2f}x",
+            f"{warm['warm']:.1f}",
+            f"{warm['floor']:.1f}",
+            f"{pinned:.2f}" if pinned is not None else "-",
+            verdict,
+        ]
 
 
 def main() -> None:
@@ -137,11 +153,17 @@ def main() -> None:
         git_server = stack.enter_context(GitServer(work / "git-root", cert))
         s3_server = stack.enter_context(S3Server())
         http_server = stack.enter_context(StaticServer(work / "www"))
-        os.environ.update({
-            "GIT_USER": USER, "GIT_TOKEN": PASSWORD, "DIGITALHUB_GIT_CA": str(cert.cert),
-            "S3_ENDPOINT_URL": s3_server.endpoint, "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-            "AWS_DEFAULT_REGION": "us-east-1",
-        })
+        os.environ.update(
+            {
+                "GIT_USER": USER,
+                "GIT_TOKEN": PASSWORD,
+                "DIGITALHUB_GIT_CA": str(cert.cert),
+                "S3_ENDPOINT_URL": s3_server.endpoint,
+                "AWS_ACCESS_KEY_ID": "bench",
+                "AWS_SECRET_ACCESS_KEY": "bench",
+                "AWS_DEFAULT_REGION": "us-east-1",
+            }
+        )
 
         repo = Repo(git_server.root, "code.git", work / "repo")
         sha = repo.commit(files)
@@ -162,7 +184,9 @@ def main() -> None:
         git_env = {**os.environ, "GIT_SSL_CAINFO": str(cert.cert)}
 
         def git(*command: str) -> None:
-            subprocess.run(["git", "-c", f"http.extraHeader={header}", *command], check=True, env=git_env, capture_output=True)
+            subprocess.run(
+                ["git", "-c", f"http.extraHeader={header}", *command], check=True, env=git_env, capture_output=True
+            )
 
         def clone(folder: Path) -> Path:
             git("clone", "--quiet", "--depth=1", "--branch=main", git_url, str(folder))
@@ -181,17 +205,51 @@ def main() -> None:
             return folder / archive.name
 
         sources = [
-            Source("git+https #ref=main", f"git+{git_url}#ref=main", f"git+{git_url}#ref={sha}", "git clone --depth 1",
-                   clone, False, lambda: git("ls-remote", git_url, "main")),
-            Source("zip+s3", f"zip+s3://bench/{key}", packed, "get_object + extractall", get_object, True,
-                   lambda: client.head_object(Bucket="bench", Key=key)),
-            Source("https .zip", archive_url, None, "urllib + extractall", urlretrieve, True,
-                   lambda: urllib.request.urlopen(urllib.request.Request(archive_url, method="HEAD")).close()),
+            Source(
+                "git+https #ref=main",
+                f"git+{git_url}#ref=main",
+                f"git+{git_url}#ref={sha}",
+                "git clone --depth 1",
+                clone,
+                False,
+                lambda: git("ls-remote", git_url, "main"),
+            ),
+            Source(
+                "zip+s3",
+                f"zip+s3://bench/{key}",
+                packed,
+                "get_object + extractall",
+                get_object,
+                True,
+                lambda: client.head_object(Bucket="bench", Key=key),
+            ),
+            Source(
+                "https .zip",
+                archive_url,
+                None,
+                "urllib + extractall",
+                urlretrieve,
+                True,
+                lambda: urllib.request.urlopen(urllib.request.Request(archive_url, method="HEAD")).close(),
+            ),
         ]
         bench = Bench(work, args.repeat)
-        table = Table(title=f"Code sources: {len(files)} files; medians of {args.repeat} cold and {max(args.repeat, 10)} warm fetches (ms)")
-        for column in ("source", "cold", "by hand", "by hand ms", "of it download", "cold / by hand", "warm", "warm floor",
-                       "warm pinned", f"warm ≤ {TARGET_WARM_MS:.0f} ms"):
+        table = Table(
+            title=f"Code sources: {len(files)} files; "
+            f"medians of {args.repeat} cold and {max(args.repeat, 10)} warm fetches (ms)"
+        )
+        for column in (
+            "source",
+            "cold",
+            "by hand",
+            "by hand ms",
+            "of it download",
+            "cold / by hand",
+            "warm",
+            "warm floor",
+            "warm pinned",
+            f"warm ≤ {TARGET_WARM_MS:.0f} ms",
+        ):
             table.add_column(column, justify="left" if column in ("source", "by hand") else "right")
         for source in sources:
             table.add_row(*bench.row(source))

@@ -7,6 +7,18 @@ from .models import SpecError, State
 from .serving import command, setup
 
 __all__ = [
-    "Artifact", "Dataitem", "Function", "Model", "Project", "Run", "SpecError", "State",
-    "command", "get_client", "get_or_create_project", "get_project", "handler", "setup",
+    "Artifact",
+    "Dataitem",
+    "Function",
+    "Model",
+    "Project",
+    "Run",
+    "SpecError",
+    "State",
+    "command",
+    "get_client",
+    "get_or_create_project",
+    "get_project",
+    "handler",
+    "setup",
 ]

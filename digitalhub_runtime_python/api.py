@@ -45,8 +45,9 @@ def get_project(name: str, *, backend: str | None = None, home: str | Path | Non
     return Project(client.store.get(ProjectModel, name, name), client)
 
 
-def get_or_create_project(name: str, *, backend: str | None = None, home: str | Path | None = None,
-                          **spec: Any) -> Project:
+def get_or_create_project(
+    name: str, *, backend: str | None = None, home: str | Path | None = None, **spec: Any
+) -> Project:
     """The project called ``name``, created on first use. ``spec``: description, artifact_store."""
     client = get_client(backend, home)
     try:

@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -58,12 +58,14 @@ def split_target(target: str) -> tuple[str, str]:
     path, sep, module = path.rpartition(":")
     if sep and Path(path).exists():
         return path, f"{module}:{handler}"
-    raise click.BadParameter(f"{target!r} is not PATH:HANDLER with an existing PATH (use --code-src/--handler for URLs)", param_hint="TARGET")
+    raise click.BadParameter(
+        f"{target!r} is not PATH:HANDLER with an existing PATH (use --code-src/--handler for URLs)", param_hint="TARGET"
+    )
 
 
 def age(moment: datetime) -> str:
     """Human age of a timestamp: ``42s``, ``5m``, ``3h``, ``2d``."""
-    seconds = int((datetime.now(timezone.utc) - moment).total_seconds())
+    seconds = int((datetime.now(UTC) - moment).total_seconds())
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size:
             return f"{seconds // size}{unit}"
@@ -85,8 +87,14 @@ def entity_table(kind: str, objects: list[EntityObject]) -> Table:
         table.add_column("MESSAGE", no_wrap=True, overflow="ellipsis", max_width=max(10, console.width - 75))
         for run in objects:
             function = parse_key(run.spec.function).name
-            table.add_row(run.id, function, run.spec.action, styled_state(run.status.state),
-                          age(run.metadata.created), (run.status.message or "")[:80])
+            table.add_row(
+                run.id,
+                function,
+                run.spec.action,
+                styled_state(run.status.state),
+                age(run.metadata.created),
+                (run.status.message or "")[:80],
+            )
     else:
         for column in ("NAME", "KIND", "ID", "AGE"):
             table.add_column(column, no_wrap=True)
@@ -132,7 +140,12 @@ def show_outcome(run: Run) -> None:
 
 
 @click.group()
-@click.option("--project", "-P", default=lambda: os.environ.get("DIGITALHUB_PROJECT", "default"), show_default="$DIGITALHUB_PROJECT or default")
+@click.option(
+    "--project",
+    "-P",
+    default=lambda: os.environ.get("DIGITALHUB_PROJECT", "default"),
+    show_default="$DIGITALHUB_PROJECT or default",
+)
 @click.pass_context
 def main(ctx: click.Context, project: str) -> None:
     """Run Python functions as jobs and inspect them; entities live in $DIGITALHUB_HOME (default ./.digitalhub)."""
@@ -149,10 +162,16 @@ def _project(ctx: click.Context) -> Project:
 @click.option("--handler", help="Handler, with --code-src")
 @click.option("--name", help="Function name (default: the handler's name)")
 @click.option("--action", default="job", show_default=True, type=click.Choice(["job", "serve", "build"]))
-@click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE", help="Parameter; VALUE is JSON when it parses")
+@click.option(
+    "-p", "--param", "params", multiple=True, metavar="NAME=VALUE", help="Parameter; VALUE is JSON when it parses"
+)
 @click.option("-i", "--input", "inputs", multiple=True, metavar="ARG=KEY", help="Entity input by key")
-@click.option("-o", "--output", "outputs", multiple=True, metavar="OUTPUT=NAME", help="Log an output under another name")
-@click.option("--init-param", "init_params", multiple=True, metavar="NAME=VALUE", help="Serve: option of the init function")
+@click.option(
+    "-o", "--output", "outputs", multiple=True, metavar="OUTPUT=NAME", help="Log an output under another name"
+)
+@click.option(
+    "--init-param", "init_params", multiple=True, metavar="NAME=VALUE", help="Serve: option of the init function"
+)
 @click.option("-e", "--env", "envs", multiple=True, metavar="NAME=VALUE", help="Environment variable of the task")
 @click.option("--python-version", help="PYTHON3_9 ... PYTHON3_12 (default: this interpreter)")
 @click.option("--requirement", "requirements", multiple=True, help="A requirement of the function")
@@ -160,10 +179,24 @@ def _project(ctx: click.Context) -> Project:
 @click.option("--wait/--no-wait", default=True, show_default=True)
 @click.option("--timeout", type=float, help="Seconds to wait at most")
 @click.pass_context
-def run(ctx: click.Context, target: str | None, code_src: str | None, handler: str | None, name: str | None,
-        action: str, params: tuple[str, ...], inputs: tuple[str, ...], outputs: tuple[str, ...],
-        init_params: tuple[str, ...], envs: tuple[str, ...], python_version: str | None, requirements: tuple[str, ...], subprocess_: bool, wait: bool,
-        timeout: float | None) -> None:
+def run(
+    ctx: click.Context,
+    target: str | None,
+    code_src: str | None,
+    handler: str | None,
+    name: str | None,
+    action: str,
+    params: tuple[str, ...],
+    inputs: tuple[str, ...],
+    outputs: tuple[str, ...],
+    init_params: tuple[str, ...],
+    envs: tuple[str, ...],
+    python_version: str | None,
+    requirements: tuple[str, ...],
+    subprocess_: bool,
+    wait: bool,
+    timeout: float | None,
+) -> None:
     """Run TARGET (PATH:HANDLER, e.g. src/add.py:add) and show its results; with --action serve, its URL."""
     if target:
         code_src, handler = split_target(target)
@@ -178,9 +211,14 @@ def run(ctx: click.Context, target: str | None, code_src: str | None, handler: s
     if init_params:
         extra["init_parameters"] = parse_pairs(init_params, "--init-param", True)
     with console.status(f"running {function.name} ({action})...", spinner="dots"):
-        result = function.run(action, parameters=parse_pairs(params, "--param", True),
-                              inputs=parse_pairs(inputs, "--input", False), outputs=parse_pairs(outputs, "--output", False),
-                              isolation="subprocess" if subprocess_ else "inprocess", **extra)
+        result = function.run(
+            action,
+            parameters=parse_pairs(params, "--param", True),
+            inputs=parse_pairs(inputs, "--input", False),
+            outputs=parse_pairs(outputs, "--output", False),
+            isolation="subprocess" if subprocess_ else "inprocess",
+            **extra,
+        )
         if wait and not is_final(result.status.state):
             result.wait(timeout)
     show_outcome(result)
@@ -191,7 +229,9 @@ def run(ctx: click.Context, target: str | None, code_src: str | None, handler: s
 @main.command()
 @click.argument("kind", type=click.Choice(sorted(LISTINGS)))
 @click.option("--all-versions", is_flag=True, help="Every version, not only the latest")
-@click.option("-o", "--output", "output", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True)
+@click.option(
+    "-o", "--output", "output", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True
+)
 @click.pass_context
 def get(ctx: click.Context, kind: str, all_versions: bool, output: str) -> None:
     """List runs, functions, dataitems, artifacts or models, newest first."""
@@ -261,7 +301,8 @@ def invoke(ctx: click.Context, run_ref: str, path: str, json_body: str | None, d
 def resume(ctx: click.Context, run_ref: str) -> None:
     """Bring a stopped serve run back."""
     result = find_run(_project(ctx), run_ref).resume()
-    console.print(f"{result.key}: {styled_state(result.status.state)} {result.status.service.url if result.status.service else ''}")
+    url = result.status.service.url if result.status.service else ""
+    console.print(f"{result.key}: {styled_state(result.status.state)} {url}")
 
 
 @main.command()

@@ -17,7 +17,9 @@ from .models import State, parse_key
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m digitalhub_runtime_python.runner")
-    parser.add_argument("--run", default=os.environ.get("DIGITALHUB_RUN_KEY"), help="key of the run (or DIGITALHUB_RUN_KEY)")
+    parser.add_argument(
+        "--run", default=os.environ.get("DIGITALHUB_RUN_KEY"), help="key of the run (or DIGITALHUB_RUN_KEY)"
+    )
     args = parser.parse_args(argv)
     if not args.run:
         parser.error("--run KEY (or DIGITALHUB_RUN_KEY) is required")

@@ -19,7 +19,7 @@ class Settings:
     namespace: str | None = None
 
     @classmethod
-    def from_env(cls, **overrides: object) -> "Settings":
+    def from_env(cls, **overrides: object) -> Settings:
         backend = overrides.pop("backend", None) or os.environ.get("DIGITALHUB_BACKEND", "local")
         if backend not in ("local", "kubernetes"):
             raise ValueError(f"DIGITALHUB_BACKEND={backend!r} is not a backend: use 'local' or 'kubernetes'")

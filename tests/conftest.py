@@ -11,6 +11,8 @@ _PATHS = [str(ROOT), str(ROOT / "operator")]
 for _path in reversed(_PATHS):
     if _path not in sys.path:
         sys.path.insert(0, _path)
-os.environ["PYTHONPATH"] = os.pathsep.join(_PATHS + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    _PATHS + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+)
 
 pytest_plugins = ["tests.kube.fixtures"]

@@ -7,4 +7,16 @@ from .function import Function
 from .project import OBJECTS, Project
 from .run import Run
 
-__all__ = ["Artifact", "Client", "DataObject", "Dataitem", "EntityObject", "Function", "Launcher", "Model", "OBJECTS", "Project", "Run"]
+__all__ = [
+    "Artifact",
+    "Client",
+    "DataObject",
+    "Dataitem",
+    "EntityObject",
+    "Function",
+    "Launcher",
+    "Model",
+    "OBJECTS",
+    "Project",
+    "Run",
+]

@@ -40,7 +40,7 @@ class EntityObject(Generic[M]):
     def status(self) -> Any:
         return self.entity.status
 
-    def refresh(self) -> "EntityObject[M]":
+    def refresh(self) -> EntityObject[M]:
         """Reload from the store."""
         self.entity = self._client.store.get_key(self.key)  # type: ignore[assignment]
         return self

@@ -19,10 +19,10 @@ if TYPE_CHECKING:
 class Launcher(Protocol):
     """Executes runs of one action somewhere (this process, a subprocess, a cluster)."""
 
-    def launch(self, run: "Run") -> None:
+    def launch(self, run: Run) -> None:
         """Start the run; may return before it finishes."""
 
-    def stop(self, run: "Run") -> None:
+    def stop(self, run: Run) -> None:
         """Stop the run if it is still going."""
 
 
@@ -35,7 +35,7 @@ class Client:
     local: dict[str, Launcher] = field(default_factory=dict)
     remote: dict[str, Launcher] = field(default_factory=dict)
     # For remote runs: the function version whose code the executors can fetch (e.g. local code uploaded first).
-    publish_code: Callable[["Function"], "Function"] | None = None
+    publish_code: Callable[[Function], Function] | None = None
 
     def launcher(self, action: str, local_execution: bool) -> Launcher:
         """The launcher for a run's action and place; a clear error when there is none."""
@@ -51,7 +51,15 @@ class Client:
         """Where the project's artifact files go: its ``artifact_store``, else ``$DIGITALHUB_HOME/files``."""
         if not project.spec.artifact_store and self.settings.backend == "kubernetes":
             # A local folder (in a pod, or on a laptop) is not where other pods or users can read the files.
-            raise SpecError("project", [("spec.artifact_store", f"project {project.name!r} stores entities in "
-                                         "Kubernetes, so its files need shared storage: set artifact_store to "
-                                         "s3://<bucket>[/<prefix>]")])
+            raise SpecError(
+                "project",
+                [
+                    (
+                        "spec.artifact_store",
+                        f"project {project.name!r} stores entities in "
+                        "Kubernetes, so its files need shared storage: set artifact_store to "
+                        "s3://<bucket>[/<prefix>]",
+                    )
+                ],
+            )
         return file_store_for(project.spec.artifact_store or str(self.settings.home / "files"))

@@ -4,7 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..models import Action, Function as FunctionModel, Run as RunModel, RunSpec, Task, TaskSpec, new_id, task_kind, validate
+from ..models import (
+    Action,
+    RunSpec,
+    Task,
+    TaskSpec,
+    new_id,
+    task_kind,
+    validate,
+)
+from ..models import (
+    Function as FunctionModel,
+)
+from ..models import (
+    Run as RunModel,
+)
 from .base import EntityObject
 from .run import Run
 
@@ -53,7 +67,12 @@ class Function(EntityObject[FunctionModel]):
         if not local and client.publish_code is not None:
             task_spec.function = run_spec.function = client.publish_code(self).key
         task = client.store.create(
-            Task(project=self.project, name=f"{self.name}-{task_spec.action}", kind=task_kind(task_spec.action), spec=task_spec)
+            Task(
+                project=self.project,
+                name=f"{self.name}-{task_spec.action}",
+                kind=task_kind(task_spec.action),
+                spec=task_spec,
+            )
         )
         run_spec.task = task.key
         run_id = new_id()

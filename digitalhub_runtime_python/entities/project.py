@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from ..models import Artifact as ArtifactModel
-from ..models import DataStatus, Entity, FunctionSpec, Relationship, SpecError, new_id, parse_key, validate
 from ..models import Dataitem as DataitemModel
+from ..models import DataStatus, Entity, FunctionSpec, Relationship, SpecError, new_id, parse_key, validate
 from ..models import Function as FunctionModel
 from ..models import Model as ModelModel
 from ..models import Project as ProjectModel
@@ -28,21 +28,36 @@ class Project(EntityObject[ProjectModel]):
 
     # Functions
 
-    def new_function(self, name: str, kind: str = "python", *, description: str | None = None,
-                     labels: list[str] | None = None, **spec: Any) -> Function:
+    def new_function(
+        self,
+        name: str,
+        kind: str = "python",
+        *,
+        description: str | None = None,
+        labels: list[str] | None = None,
+        **spec: Any,
+    ) -> Function:
         """Create a function, or return the latest version when its spec is unchanged."""
         if kind != "python":
             raise SpecError("function", [("kind", f"{kind!r} is not supported: use 'python'")])
         unknown = set(spec) - set(FunctionSpec.model_fields)
         if unknown:
-            raise SpecError("function", [(f"spec.{field}", "unknown field: remove it or check its spelling") for field in sorted(unknown)])
+            raise SpecError(
+                "function",
+                [(f"spec.{field}", "unknown field: remove it or check its spelling") for field in sorted(unknown)],
+            )
         code_src = spec.get("code_src")
         if code_src and not scheme_of(code_src) and Path(code_src).expanduser().exists():
             spec["code_src"] = str(Path(code_src).expanduser().resolve())
         entity = validate(
             FunctionModel,
-            {"project": self.name, "name": name, "kind": kind, "spec": spec,
-             "metadata": {"description": description, "labels": labels or []}},
+            {
+                "project": self.name,
+                "name": name,
+                "kind": kind,
+                "spec": spec,
+                "metadata": {"description": description, "labels": labels or []},
+            },
             "function",
         )
         try:
@@ -58,7 +73,10 @@ class Project(EntityObject[ProjectModel]):
         return Function(self._client.store.get(FunctionModel, self.name, name, id), self._client)
 
     def list_functions(self, all_versions: bool = False) -> list[Function]:
-        return [Function(f, self._client) for f in self._client.store.list(FunctionModel, self.name, all_versions=all_versions)]
+        return [
+            Function(f, self._client)
+            for f in self._client.store.list(FunctionModel, self.name, all_versions=all_versions)
+        ]
 
     # Runs and any entity by key
 
@@ -78,8 +96,17 @@ class Project(EntityObject[ProjectModel]):
 
     # Data entities
 
-    def _log(self, model: type[Entity], name: str, kind: str, source: Path, spec: dict[str, Any],
-             description: str | None, labels: list[str] | None, relationships: list[Relationship] | None) -> Entity:
+    def _log(
+        self,
+        model: type[Entity],
+        name: str,
+        kind: str,
+        source: Path,
+        spec: dict[str, Any],
+        description: str | None,
+        labels: list[str] | None,
+        relationships: list[Relationship] | None,
+    ) -> Entity:
         """Upload ``source`` to the project's file store and record it as a new version of ``name``."""
         source = Path(source)
         if not source.exists():
@@ -87,8 +114,14 @@ class Project(EntityObject[ProjectModel]):
         entity_id = new_id()
         entity = validate(
             model,
-            {"project": self.name, "name": name, "id": entity_id, "kind": kind, "spec": {"path": "pending", **spec},
-             "metadata": {"description": description, "labels": labels or [], "relationships": relationships or []}},
+            {
+                "project": self.name,
+                "name": name,
+                "id": entity_id,
+                "kind": kind,
+                "spec": {"path": "pending", **spec},
+                "metadata": {"description": description, "labels": labels or [], "relationships": relationships or []},
+            },
             model.ENTITY_TYPE,
         )
         dest = f"{self.name}/{model.ENTITY_TYPE}/{name}/{entity_id}/{source.name}"
@@ -96,42 +129,95 @@ class Project(EntityObject[ProjectModel]):
         entity.status = DataStatus(state="READY", files=file_info(source))
         return self._client.store.create(entity)
 
-    def log_artifact(self, name: str, source_path: str | Path, kind: str = "artifact", *, description: str | None = None,
-                     labels: list[str] | None = None, relationships: list[Relationship] | None = None) -> Artifact:
+    def log_artifact(
+        self,
+        name: str,
+        source_path: str | Path,
+        kind: str = "artifact",
+        *,
+        description: str | None = None,
+        labels: list[str] | None = None,
+        relationships: list[Relationship] | None = None,
+    ) -> Artifact:
         """Store a file or folder as a new artifact version."""
         spec = {"src_path": str(source_path)}
-        return Artifact(self._log(ArtifactModel, name, kind, Path(source_path), spec, description, labels, relationships), self._client)
+        return Artifact(
+            self._log(ArtifactModel, name, kind, Path(source_path), spec, description, labels, relationships),
+            self._client,
+        )
 
-    def log_model(self, name: str, source_path: str | Path, kind: str = "model", *, framework: str | None = None,
-                  algorithm: str | None = None, parameters: dict[str, Any] | None = None,
-                  metrics: dict[str, Any] | None = None, description: str | None = None,
-                  labels: list[str] | None = None, relationships: list[Relationship] | None = None) -> Model:
+    def log_model(
+        self,
+        name: str,
+        source_path: str | Path,
+        kind: str = "model",
+        *,
+        framework: str | None = None,
+        algorithm: str | None = None,
+        parameters: dict[str, Any] | None = None,
+        metrics: dict[str, Any] | None = None,
+        description: str | None = None,
+        labels: list[str] | None = None,
+        relationships: list[Relationship] | None = None,
+    ) -> Model:
         """Store a model file or folder with its framework, parameters and metrics."""
-        spec = {"src_path": str(source_path), "framework": framework, "algorithm": algorithm,
-                "parameters": parameters or {}, "metrics": metrics or {}}
-        return Model(self._log(ModelModel, name, kind, Path(source_path), spec, description, labels, relationships), self._client)
+        spec = {
+            "src_path": str(source_path),
+            "framework": framework,
+            "algorithm": algorithm,
+            "parameters": parameters or {},
+            "metrics": metrics or {},
+        }
+        return Model(
+            self._log(ModelModel, name, kind, Path(source_path), spec, description, labels, relationships), self._client
+        )
 
-    def log_dataitem(self, name: str, *, df: Any = None, source_path: str | Path | None = None, kind: str = "table",
-                     description: str | None = None, labels: list[str] | None = None,
-                     relationships: list[Relationship] | None = None) -> Dataitem:
+    def log_dataitem(
+        self,
+        name: str,
+        *,
+        df: Any = None,
+        source_path: str | Path | None = None,
+        kind: str = "table",
+        description: str | None = None,
+        labels: list[str] | None = None,
+        relationships: list[Relationship] | None = None,
+    ) -> Dataitem:
         """Store a pandas DataFrame (as parquet) or a file as a new dataitem version."""
         if (df is None) == (source_path is None):
             raise SpecError("dataitem", [("df", "give exactly one of df or source_path")])
         if source_path is not None:
-            return Dataitem(self._log(DataitemModel, name, kind, Path(source_path), {}, description, labels, relationships), self._client)
+            return Dataitem(
+                self._log(DataitemModel, name, kind, Path(source_path), {}, description, labels, relationships),
+                self._client,
+            )
         spec = {"columns": {str(c): str(t) for c, t in df.dtypes.items()}, "rows": len(df)}
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / f"{name}.parquet"
             df.to_parquet(path)
-            return Dataitem(self._log(DataitemModel, name, kind, path, spec, description, labels, relationships), self._client)
+            return Dataitem(
+                self._log(DataitemModel, name, kind, path, spec, description, labels, relationships), self._client
+            )
 
-    def new_dataitem(self, name: str, path: str, kind: str = "table", *, description: str | None = None,
-                     labels: list[str] | None = None) -> Dataitem:
+    def new_dataitem(
+        self,
+        name: str,
+        path: str,
+        kind: str = "table",
+        *,
+        description: str | None = None,
+        labels: list[str] | None = None,
+    ) -> Dataitem:
         """Register data already stored at ``path`` (a URI), without copying it."""
         entity = validate(
             DataitemModel,
-            {"project": self.name, "name": name, "kind": kind, "spec": {"path": path},
-             "metadata": {"description": description, "labels": labels or []}},
+            {
+                "project": self.name,
+                "name": name,
+                "kind": kind,
+                "spec": {"path": path},
+                "metadata": {"description": description, "labels": labels or []},
+            },
             "dataitem",
         )
         return Dataitem(self._client.store.create(entity), self._client)

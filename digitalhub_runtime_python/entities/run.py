@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 class Run(EntityObject[RunModel]):
     """One execution of a function's task."""
 
-    def wait(self, timeout: float | None = None) -> "Run":
+    def wait(self, timeout: float | None = None) -> Run:
         """Block until the run reaches COMPLETED, ERROR or STOPPED (a serve run: also RUNNING, i.e. serving);
         TimeoutError after ``timeout`` s."""
         serving = self.spec.action == Action.SERVE.value
@@ -33,8 +33,9 @@ class Run(EntityObject[RunModel]):
         service = self.refresh().status.service
         return service.url if service is not None else None
 
-    def invoke(self, path: str = "/", *, method: str = "POST", timeout: float | None = 60.0, verify: Any = True,
-               **request: Any) -> "httpx.Response":
+    def invoke(
+        self, path: str = "/", *, method: str = "POST", timeout: float | None = 60.0, verify: Any = True, **request: Any
+    ) -> httpx.Response:
         """Call a serve run over HTTP and return the ``httpx.Response``, e.g. ``run.invoke(json={...}).json()``.
 
         ``request`` goes to ``httpx.Client.request``: json, data, content, params, headers. For TLS, ``verify``
@@ -49,7 +50,7 @@ class Run(EntityObject[RunModel]):
         with httpx.Client(verify=verify, timeout=timeout) as client:
             return client.request(method, status.service.url.rstrip("/") + "/" + path.lstrip("/"), **request)
 
-    def resume(self) -> "Run":
+    def resume(self) -> Run:
         """Bring a stopped serve run back; returns once it serves again (or failed)."""
         self.refresh()
         if self.status.state != State.STOPPED:
@@ -65,7 +66,7 @@ class Run(EntityObject[RunModel]):
         """The run's captured stdout and stderr."""
         return "".join(record.text for record in self._client.store.read_logs(self.key))
 
-    def stop(self) -> "Run":
+    def stop(self) -> Run:
         """Stop the run if it has not finished; a finished run is left as it is."""
         self.refresh()
         if not is_final(self.status.state):

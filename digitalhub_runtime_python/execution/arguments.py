@@ -52,10 +52,14 @@ def compose_arguments(
         elif param.default is param.empty:
             missing.append(name)
     if missing:
-        raise ArgumentError(f"missing required argument(s) {', '.join(map(repr, missing))}: pass them in parameters or inputs")
+        raise ArgumentError(
+            f"missing required argument(s) {', '.join(map(repr, missing))}: pass them in parameters or inputs"
+        )
     extra = [name for name in (*inputs, *parameters) if name not in kwargs]
     if extra and not accepts_extra:
-        raise ArgumentError(f"handler has no argument(s) {', '.join(map(repr, extra))}: remove them or add them to its signature")
+        raise ArgumentError(
+            f"handler has no argument(s) {', '.join(map(repr, extra))}: remove them or add them to its signature"
+        )
     for name in extra:
         kwargs[name] = inputs[name] if name in inputs else parameters[name]
     return kwargs

@@ -19,7 +19,7 @@ Flush = Callable[[list[LogRecord]], None]
 class _Tee(io.TextIOBase):
     """A text stream that copies writes to ``target`` and into the shared buffer."""
 
-    def __init__(self, target: TextIO, stream: str, sink: "LogSink"):
+    def __init__(self, target: TextIO, stream: str, sink: LogSink):
         self._target, self._stream, self._sink = target, stream, sink
 
     def write(self, text: str) -> int:

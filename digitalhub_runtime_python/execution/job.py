@@ -65,10 +65,14 @@ def execute_run(project: Project, run_key: str, log_interval: float = 1.0) -> Ru
             func = load_handler(tree, function.spec.handler)
             inputs = fetch_inputs(project, run.spec.inputs)
             context = Context(project=project, run_key=run_key, run_id=run.id, parameters=dict(run.spec.parameters))
-            kwargs = compose_arguments(func, run.spec.parameters, inputs, {"project": project, "context": context, "events": None})
+            kwargs = compose_arguments(
+                func, run.spec.parameters, inputs, {"project": project, "context": context, "events": None}
+            )
 
             def ready(entity: Run) -> Run:
-                entity.metadata.relationships.extend(Relationship(type="consumes", dest=k) for k in run.spec.inputs.values())
+                entity.metadata.relationships.extend(
+                    Relationship(type="consumes", dest=k) for k in run.spec.inputs.values()
+                )
                 apply_transition(entity.status, State.READY, "code loaded, arguments composed")
                 return entity
 

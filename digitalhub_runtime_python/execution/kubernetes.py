@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from ..entities import Client, Function, Project, Run
-from ..models import IllegalTransition, Project as ProjectModel, Run as RunModel, State
+from ..models import IllegalTransition, State
+from ..models import Project as ProjectModel
+from ..models import Run as RunModel
 from ..settings import Settings
 from ..sources import SourceError, scheme_of
 from ..sources.upload import pack_to_s3
@@ -48,11 +50,17 @@ def publish_code(function: Function) -> Function:
         raise SourceError(
             f"function {function.name!r}: code_src {code_src!r} is a local path that pods cannot read: set the "
             "project's artifact_store (e.g. get_or_create_project(..., artifact_store='s3://bucket/prefix')) so the "
-            "code is uploaded before the run, or give a remote code_src (git+https://, zip+s3://) or inline code")
+            "code is uploaded before the run, or give a remote code_src (git+https://, zip+s3://) or inline code"
+        )
     uri = pack_to_s3(Path(code_src), project.spec.artifact_store, function.project)
     spec = function.spec.model_dump(exclude={"code_src", "code", "base64"})
-    return project.new_function(function.name, description=function.metadata.description,
-                                labels=list(function.metadata.labels), code_src=uri, **spec)
+    return project.new_function(
+        function.name,
+        description=function.metadata.description,
+        labels=list(function.metadata.labels),
+        code_src=uri,
+        **spec,
+    )
 
 
 class KubernetesLauncher:

@@ -57,11 +57,15 @@ def load_handler(tree: CodeTree, handler: str) -> Callable[..., Any]:
         elif tree.entry is not None:
             module = _load_file(tree.entry)
         else:
-            raise HandlerError(f"handler {handler!r}: the code is a folder, so name the module too, e.g. 'main:{handler}'")
+            raise HandlerError(
+                f"handler {handler!r}: the code is a folder, so name the module too, e.g. 'main:{handler}'"
+            )
     except HandlerError:
         raise
     except SyntaxError as exc:
-        raise HandlerError(f"handler {handler!r}: syntax error in {exc.filename}, line {exc.lineno}: {exc.msg}") from exc
+        raise HandlerError(
+            f"handler {handler!r}: syntax error in {exc.filename}, line {exc.lineno}: {exc.msg}"
+        ) from exc
     except ImportError as exc:
         raise HandlerError(f"handler {handler!r}: cannot import module ({exc})") from exc
     func = getattr(module, attribute, None)

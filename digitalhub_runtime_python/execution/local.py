@@ -13,7 +13,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..entities import Client, Project, Run
-from ..models import IllegalTransition, Project as ProjectModel, Run as RunModel, State, is_final
+from ..models import IllegalTransition, State, is_final
+from ..models import Project as ProjectModel
+from ..models import Run as RunModel
 from .job import execute_run
 
 ENTRYPOINT = "digitalhub_runtime_python.runner"
@@ -127,7 +129,9 @@ class LocalJobLauncher:
             return
         tail = log_path.read_text(errors="replace")[-2000:]
         try:
-            self.client.store.transition(run_key, State.ERROR, f"runner process exited with code {code} before finishing: {tail}")
+            self.client.store.transition(
+                run_key, State.ERROR, f"runner process exited with code {code} before finishing: {tail}"
+            )
         except IllegalTransition:
             pass
 

@@ -31,8 +31,10 @@ def name_outputs(value: Any, declared: list[str] | None) -> dict[str, Any]:
         return {declared[0]: value}
     if not isinstance(value, tuple) or len(value) != len(declared):
         got = f"a tuple of {len(value)}" if isinstance(value, tuple) else type(value).__name__
-        raise OutputError(f"@handler declares outputs {declared} but the handler returned {got}: return one value per output")
-    return dict(zip(declared, value))
+        raise OutputError(
+            f"@handler declares outputs {declared} but the handler returned {got}: return one value per output"
+        )
+    return dict(zip(declared, value, strict=True))
 
 
 def rename_outputs(named: Mapping[str, Any], mapping: Mapping[str, str]) -> dict[str, Any]:

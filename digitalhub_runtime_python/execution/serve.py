@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import select
-import signal
 import subprocess
 import sys
 import threading
@@ -68,13 +67,25 @@ class LocalServeLauncher:
         log_dir.mkdir(parents=True, exist_ok=True)
         log_path = log_dir / f"{run.id}.log"
         read_fd, write_fd = os.pipe()
-        env = {**os.environ, **envs, **self.client.settings.environ(), "DIGITALHUB_SERVE_HOST": LOCAL_HOST,
-               "DIGITALHUB_SERVE_PORT": port, "DIGITALHUB_SERVE_NOTIFY_FD": str(write_fd)}
+        env = {
+            **os.environ,
+            **envs,
+            **self.client.settings.environ(),
+            "DIGITALHUB_SERVE_HOST": LOCAL_HOST,
+            "DIGITALHUB_SERVE_PORT": port,
+            "DIGITALHUB_SERVE_NOTIFY_FD": str(write_fd),
+        }
         try:
             try:
                 with open(log_path, "ab") as log:
-                    process = subprocess.Popen(serve_command(run.key), env=env, stdout=log, stderr=subprocess.STDOUT,
-                                               start_new_session=True, pass_fds=(write_fd,))
+                    process = subprocess.Popen(
+                        serve_command(run.key),
+                        env=env,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                        pass_fds=(write_fd,),
+                    )
             finally:
                 os.close(write_fd)  # only the child holds it now: end of file on the pipe means the child is gone
             self._processes[run.key] = process
@@ -94,8 +105,12 @@ class LocalServeLauncher:
             return
         url = f"{scheme}://{LOCAL_HOST}:{line.split()[1]}"
         try:
-            store.transition(run.key, State.RUNNING, f"serving at {url}",
-                             service=ServiceInfo(url=url, replicas=1, available_replicas=1))
+            store.transition(
+                run.key,
+                State.RUNNING,
+                f"serving at {url}",
+                service=ServiceInfo(url=url, replicas=1, available_replicas=1),
+            )
         except IllegalTransition:  # stopped meanwhile
             terminate(process.pid, process, self.stop_grace)
             return

@@ -1,7 +1,7 @@
 """Pydantic models of every entity, their keys and run states. Imports nothing else of the package."""
 
 from .base import Entity, EntityStatus, Metadata, Relationship, StrictModel, check_name, new_id, now
-from .data import Artifact, ArtifactSpec, DataStatus, Dataitem, DataitemSpec, FileInfo, Model, ModelSpec
+from .data import Artifact, ArtifactSpec, Dataitem, DataitemSpec, DataStatus, FileInfo, Model, ModelSpec
 from .errors import SpecError, format_validation_error, validate
 from .function import Function, FunctionSpec, PythonVersion
 from .keys import InvalidKey, ParsedKey, build_key, parse_key
@@ -15,10 +15,54 @@ ENTITY_TYPES: dict[str, type[Entity]] = {
 }
 
 __all__ = [
-    "Action", "Artifact", "ArtifactSpec", "DataStatus", "Dataitem", "DataitemSpec", "ENTITY_TYPES", "Entity", "EntityStatus",
-    "EnvVar", "ErrorInfo", "KubernetesInfo", "ServiceInfo", "FINAL_STATES", "FileInfo", "Function", "FunctionSpec",
-    "IllegalTransition", "InvalidKey", "Metadata", "Model", "ModelSpec", "ParsedKey", "Project", "ProjectSpec",
-    "PythonVersion", "Relationship", "ResourceAmount", "Resources", "Run", "RunSpec", "RunStatus", "ServiceType",
-    "SpecError", "State", "StrictModel", "Task", "TaskSpec", "Transition", "Volume", "build_key", "check_name",
-    "check_transition", "format_validation_error", "is_final", "new_id", "now", "parse_key", "task_kind", "validate",
+    "Action",
+    "Artifact",
+    "ArtifactSpec",
+    "DataStatus",
+    "Dataitem",
+    "DataitemSpec",
+    "ENTITY_TYPES",
+    "Entity",
+    "EntityStatus",
+    "EnvVar",
+    "ErrorInfo",
+    "KubernetesInfo",
+    "ServiceInfo",
+    "FINAL_STATES",
+    "FileInfo",
+    "Function",
+    "FunctionSpec",
+    "IllegalTransition",
+    "InvalidKey",
+    "Metadata",
+    "Model",
+    "ModelSpec",
+    "ParsedKey",
+    "Project",
+    "ProjectSpec",
+    "PythonVersion",
+    "Relationship",
+    "ResourceAmount",
+    "Resources",
+    "Run",
+    "RunSpec",
+    "RunStatus",
+    "ServiceType",
+    "SpecError",
+    "State",
+    "StrictModel",
+    "Task",
+    "TaskSpec",
+    "Transition",
+    "Volume",
+    "build_key",
+    "check_name",
+    "check_transition",
+    "format_validation_error",
+    "is_final",
+    "new_id",
+    "now",
+    "parse_key",
+    "task_kind",
+    "validate",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -17,7 +17,7 @@ _NAME_RE = re.compile(NAME_PATTERN)
 
 def now() -> datetime:
     """Current time, timezone-aware UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def new_id() -> str:
@@ -86,7 +86,7 @@ class Entity(StrictModel):
         return check_name(value, info.field_name)
 
     @model_validator(mode="after")
-    def _fill_key(self) -> "Entity":
+    def _fill_key(self) -> Entity:
         expected = build_key(self.project, self.ENTITY_TYPE, self.kind, self.name, self.id)
         if self.key and self.key != expected:
             raise ValueError(f"key {self.key!r} does not match the entity; expected {expected!r}")

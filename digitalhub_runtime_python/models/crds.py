@@ -17,27 +17,48 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .resources import CATEGORY, GROUP, VERSION, RESOURCE_TYPES, ResourceType
+from .resources import CATEGORY, GROUP, RESOURCE_TYPES, VERSION, ResourceType
 
 Schema = dict[str, Any]
 
-_KEEP = {"type", "description", "enum", "pattern", "format", "minimum", "maximum", "minLength", "maxLength",
-         "minItems", "maxItems", "required", "nullable"}
+_KEEP = {
+    "type",
+    "description",
+    "enum",
+    "pattern",
+    "format",
+    "minimum",
+    "maximum",
+    "minLength",
+    "maxLength",
+    "minItems",
+    "maxItems",
+    "required",
+    "nullable",
+}
 _FREE_FORM: Schema = {"x-kubernetes-preserve-unknown-fields": True}
 AGE_COLUMN = {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}
 PRINTER_COLUMNS: dict[str, list[dict[str, str]]] = {
     "project": [{"name": "Description", "type": "string", "jsonPath": ".spec.description"}],
-    "function": [{"name": "Handler", "type": "string", "jsonPath": ".spec.handler"},
-                 {"name": "Source", "type": "string", "jsonPath": ".spec.code_src", "priority": 1}],
-    "task": [{"name": "Action", "type": "string", "jsonPath": ".spec.action"},
-             {"name": "Function", "type": "string", "jsonPath": ".spec.function"}],
-    "run": [{"name": "State", "type": "string", "jsonPath": ".status.state"},
-            {"name": "Function", "type": "string", "jsonPath": ".spec.function"},
-            {"name": "Action", "type": "string", "jsonPath": ".spec.action"},
-            {"name": "Message", "type": "string", "jsonPath": ".status.message", "priority": 1}],
+    "function": [
+        {"name": "Handler", "type": "string", "jsonPath": ".spec.handler"},
+        {"name": "Source", "type": "string", "jsonPath": ".spec.code_src", "priority": 1},
+    ],
+    "task": [
+        {"name": "Action", "type": "string", "jsonPath": ".spec.action"},
+        {"name": "Function", "type": "string", "jsonPath": ".spec.function"},
+    ],
+    "run": [
+        {"name": "State", "type": "string", "jsonPath": ".status.state"},
+        {"name": "Function", "type": "string", "jsonPath": ".spec.function"},
+        {"name": "Action", "type": "string", "jsonPath": ".spec.action"},
+        {"name": "Message", "type": "string", "jsonPath": ".status.message", "priority": 1},
+    ],
 }
-_DATA_COLUMNS = [{"name": "State", "type": "string", "jsonPath": ".status.state"},
-                 {"name": "Path", "type": "string", "jsonPath": ".spec.path"}]
+_DATA_COLUMNS = [
+    {"name": "State", "type": "string", "jsonPath": ".status.state"},
+    {"name": "Path", "type": "string", "jsonPath": ".spec.path"},
+]
 
 
 def structural(schema: Schema, defs: dict[str, Schema]) -> Schema:
@@ -94,27 +115,38 @@ def build_crd(rt: ResourceType) -> dict[str, Any]:
         "spec": {
             "group": GROUP,
             "scope": "Namespaced",
-            "names": {"kind": rt.kind, "plural": rt.plural, "singular": rt.singular, "listKind": f"{rt.kind}List",
-                      "shortNames": [rt.short_name], "categories": [CATEGORY]},
-            "versions": [{
-                "name": VERSION,
-                "served": True,
-                "storage": True,
-                "subresources": {"status": {}},
-                "additionalPrinterColumns": _columns(rt),
-                "schema": {"openAPIV3Schema": {
-                    "type": "object",
-                    "description": f"A digitalhub {rt.model.ENTITY_TYPE}: the spec and status of the SDK's {rt.kind}.",
-                    "properties": {
-                        "apiVersion": {"type": "string"},
-                        "kind": {"type": "string"},
-                        "metadata": {"type": "object"},
-                        "spec": spec_schema,
-                        "status": status_schema,
+            "names": {
+                "kind": rt.kind,
+                "plural": rt.plural,
+                "singular": rt.singular,
+                "listKind": f"{rt.kind}List",
+                "shortNames": [rt.short_name],
+                "categories": [CATEGORY],
+            },
+            "versions": [
+                {
+                    "name": VERSION,
+                    "served": True,
+                    "storage": True,
+                    "subresources": {"status": {}},
+                    "additionalPrinterColumns": _columns(rt),
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "description": f"A digitalhub {rt.model.ENTITY_TYPE}: "
+                            f"the spec and status of the SDK's {rt.kind}.",
+                            "properties": {
+                                "apiVersion": {"type": "string"},
+                                "kind": {"type": "string"},
+                                "metadata": {"type": "object"},
+                                "spec": spec_schema,
+                                "status": status_schema,
+                            },
+                            "required": ["spec"],
+                        }
                     },
-                    "required": ["spec"],
-                }},
-            }],
+                }
+            ],
         },
     }
 
@@ -147,8 +179,10 @@ def crd_file_name(crd: dict[str, Any]) -> str:
     return f"{crd['metadata']['name']}.yaml"
 
 
-HEADER = ("# Generated from the models by `python -m digitalhub_runtime_python.models.crds <folder>`: do not edit.\n"
-          "# A test fails when this file and the models disagree.\n")
+HEADER = (
+    "# Generated from the models by `python -m digitalhub_runtime_python.models.crds <folder>`: do not edit.\n"
+    "# A test fails when this file and the models disagree.\n"
+)
 
 
 def render_crds() -> dict[str, str]:
@@ -159,7 +193,9 @@ def render_crds() -> dict[str, str]:
         def ignore_aliases(self, data: Any) -> bool:  # no &anchors: plain YAML for humans and helm
             return True
 
-    return {crd_file_name(crd): HEADER + yaml.dump(crd, Dumper=Dumper, sort_keys=False, width=120) for crd in build_crds()}
+    return {
+        crd_file_name(crd): HEADER + yaml.dump(crd, Dumper=Dumper, sort_keys=False, width=120) for crd in build_crds()
+    }
 
 
 def write_crds(folder: Path) -> list[Path]:

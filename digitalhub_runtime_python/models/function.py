@@ -22,7 +22,7 @@ class PythonVersion(str, Enum):
     PYTHON3_12 = "PYTHON3_12"
 
     @classmethod
-    def current(cls) -> "PythonVersion":
+    def current(cls) -> PythonVersion:
         """The version of the running interpreter, if supported."""
         return cls(f"PYTHON{sys.version_info.major}_{sys.version_info.minor}")
 
@@ -35,7 +35,9 @@ class PythonVersion(str, Enum):
 class FunctionSpec(StrictModel):
     """Spec of a python function. Exactly one of ``code_src``, ``code``, ``base64`` holds the code."""
 
-    code_src: str | None = Field(None, description="URI of the code: local path, git+https://, zip+s3://, s3://, http(s)://")
+    code_src: str | None = Field(
+        None, description="URI of the code: local path, git+https://, zip+s3://, s3://, http(s)://"
+    )
     code: str | None = Field(None, description="Source code, plain text")
     base64: str | None = Field(None, description="Source code, base64-encoded")
     handler: str = Field(description="Entrypoint: 'fn' or 'pkg.mod:fn'")
@@ -62,7 +64,7 @@ class FunctionSpec(StrictModel):
         return value
 
     @model_validator(mode="after")
-    def _one_source(self) -> "FunctionSpec":
+    def _one_source(self) -> FunctionSpec:
         given = [f for f in ("code_src", "code", "base64") if getattr(self, f)]
         if len(given) != 1:
             detail = "none was given" if not given else f"got {', '.join(given)}"
@@ -77,4 +79,3 @@ class Function(Entity):
     kind: Literal["python"] = "python"
     spec: FunctionSpec
     status: EntityStatus = Field(default_factory=EntityStatus)
-

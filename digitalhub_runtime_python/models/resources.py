@@ -77,7 +77,9 @@ def resource_type(entity_type: str) -> ResourceType:
     try:
         return RESOURCE_TYPES[entity_type]
     except KeyError:
-        raise ValueError(f"entity type {entity_type!r} has no custom resource: use one of {', '.join(RESOURCE_TYPES)}") from None
+        raise ValueError(
+            f"entity type {entity_type!r} has no custom resource: use one of {', '.join(RESOURCE_TYPES)}"
+        ) from None
 
 
 def dns_name(name: str) -> str:
@@ -111,7 +113,10 @@ def to_resource(entity: Entity, namespace: str) -> dict[str, Any]:
             "name": cr_name(entity.ENTITY_TYPE, entity.name, entity.id),
             "namespace": namespace,
             "labels": identity_labels(entity.project, entity.name, entity.id),
-            "annotations": {ANNOTATION_KIND: entity.kind, ANNOTATION_METADATA: json.dumps(document["metadata"], sort_keys=True)},
+            "annotations": {
+                ANNOTATION_KIND: entity.kind,
+                ANNOTATION_METADATA: json.dumps(document["metadata"], sort_keys=True),
+            },
         },
         "spec": document.get("spec", {}),
         "status": document.get("status", {}),
@@ -152,8 +157,15 @@ def from_resource(model: type[Entity], obj: dict[str, Any]) -> Entity:
         try:
             metadata = json.loads(annotations[ANNOTATION_METADATA])
         except ValueError as exc:
-            raise SpecError(what, [(f"metadata.annotations[{ANNOTATION_METADATA}]",
-                                    f"not JSON ({exc}): remove the annotation or restore it")]) from None
+            raise SpecError(
+                what,
+                [
+                    (
+                        f"metadata.annotations[{ANNOTATION_METADATA}]",
+                        f"not JSON ({exc}): remove the annotation or restore it",
+                    )
+                ],
+            ) from None
     else:
         metadata = {"created": meta.get("creationTimestamp"), "updated": meta.get("creationTimestamp")}
         metadata = {k: v for k, v in metadata.items() if v}

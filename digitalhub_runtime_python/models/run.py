@@ -21,7 +21,9 @@ class RunSpec(StrictModel):
     inputs: dict[str, str] = Field(default_factory=dict, description="Argument name -> entity key")
     parameters: dict[str, Any] = Field(default_factory=dict, description="Argument name -> plain value")
     outputs: dict[str, str] = Field(default_factory=dict, description="Output name -> name to log it under")
-    init_parameters: dict[str, Any] = Field(default_factory=dict, description="Serve only: options for the init function")
+    init_parameters: dict[str, Any] = Field(
+        default_factory=dict, description="Serve only: options for the init function"
+    )
     local_execution: bool = False
     isolation: Literal["inprocess", "subprocess"] = Field(
         "inprocess", description="Local execution only: in the calling process, or in a child process"
@@ -45,7 +47,7 @@ class RunSpec(StrictModel):
         return value
 
     @model_validator(mode="after")
-    def _init_parameters_for_serve(self) -> "RunSpec":
+    def _init_parameters_for_serve(self) -> RunSpec:
         if self.init_parameters and self.action != Action.SERVE.value:
             raise ValueError(f"init_parameters apply to serve runs only, not {self.action}: remove them")
         return self

@@ -84,7 +84,7 @@ class Volume(StrictModel):
         return check_name(value, "volume name")
 
     @model_validator(mode="after")
-    def _source_needed(self) -> "Volume":
+    def _source_needed(self) -> Volume:
         if self.volume_type != "empty_dir" and not self.source:
             raise ValueError(f"volume {self.name!r} of type {self.volume_type} needs 'source' (the object's name)")
         if self.size_limit is not None:
@@ -137,7 +137,7 @@ class TaskSpec(StrictModel):
         return value
 
     @model_validator(mode="after")
-    def _fields_match_action(self) -> "TaskSpec":
+    def _fields_match_action(self) -> TaskSpec:
         for field, action in ACTION_ONLY.items():
             if getattr(self, field) not in (None, []) and self.action != action.value:
                 raise ValueError(f"{field} applies to {action.value} tasks only, not {self.action}: remove it")

@@ -26,7 +26,9 @@ from .service import Service
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m digitalhub_runtime_python.serving")
-    parser.add_argument("--run", default=os.environ.get("DIGITALHUB_RUN_KEY"), help="key of the run (or DIGITALHUB_RUN_KEY)")
+    parser.add_argument(
+        "--run", default=os.environ.get("DIGITALHUB_RUN_KEY"), help="key of the run (or DIGITALHUB_RUN_KEY)"
+    )
     parser.add_argument("--host", help="address to bind (or DIGITALHUB_SERVE_HOST)")
     parser.add_argument("--port", type=int, help="port to bind (or PORT / DIGITALHUB_SERVE_PORT)")
     args = parser.parse_args(argv)
@@ -53,8 +55,13 @@ def main(argv: list[str] | None = None) -> int:
             server.fail()
 
         gate = create_app(service, config, on_init_error=init_failed)
-        server = DrainingServer(uvicorn.Config(gate, log_config=None, **config.uvicorn_options()), gate, service,
-                                drain_delay=config.drain_delay, notify_fd=config.notify_fd)
+        server = DrainingServer(
+            uvicorn.Config(gate, log_config=None, **config.uvicorn_options()),
+            gate,
+            service,
+            drain_delay=config.drain_delay,
+            notify_fd=config.notify_fd,
+        )
         # uvicorn re-raises the SIGTERM it drained on once done; handled here, the process exits with our code.
         signal.signal(signal.SIGTERM, lambda *_: None)
         server.run()

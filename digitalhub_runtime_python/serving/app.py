@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Annotated, Any, AsyncIterator
+from typing import Annotated, Any
 
 from fastapi import Body, FastAPI, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,8 +20,15 @@ from ..models import SpecError, validate
 from .commands import CommandSpec
 from .config import ServeConfig
 from .drain import Gate
-from .errors import (HandlerFailure, RequestError, describe_failure, error_response, install_error_handlers, new_error_id,
-                     response_for)
+from .errors import (
+    HandlerFailure,
+    RequestError,
+    describe_failure,
+    error_response,
+    install_error_handlers,
+    new_error_id,
+    response_for,
+)
 from .events import Event
 from .jobs import FINISHED, JobManager, Work
 from .responses import Renderer, is_stream, json_bytes
@@ -29,7 +36,9 @@ from .service import Service
 
 HANDLER_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 RequestId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$", description="Caller-chosen job id")]
-WaitSeconds = Annotated[float, Query(ge=0, le=60, description="Long poll: wait up to this many seconds for the job to finish")]
+WaitSeconds = Annotated[
+    float, Query(ge=0, le=60, description="Long poll: wait up to this many seconds for the job to finish")
+]
 
 
 class _Strict(BaseModel):
@@ -58,7 +67,9 @@ def _not_ready(service: Service, init_error: list[str]) -> str | None:
     return f"not ready: {init_error[0] if init_error else 'the init function is still running'}"
 
 
-def create_app(service: Service, config: ServeConfig, on_init_error: Callable[[BaseException], None] | None = None) -> Gate:
+def create_app(
+    service: Service, config: ServeConfig, on_init_error: Callable[[BaseException], None] | None = None
+) -> Gate:
     """The served app behind its gate (concurrency limit, drain). Init runs in the background after start."""
     debug = config.debug
     render = Renderer(debug, stream_grace=config.drain_timeout)
@@ -83,10 +94,17 @@ def create_app(service: Service, config: ServeConfig, on_init_error: Callable[[B
             task.cancel()
             await jobs.close()
 
-    app = FastAPI(title=f"{service.handler_name} ({service.run.name})", version=service.run.id, lifespan=lifespan,
-                  description=f"Serves run {service.run.key}")
-    gate = Gate(HandlerEndpoint(app, service, render, lambda: _not_ready(service, init_error)),
-                config.max_concurrency, config.max_body_size)
+    app = FastAPI(
+        title=f"{service.handler_name} ({service.run.name})",
+        version=service.run.id,
+        lifespan=lifespan,
+        description=f"Serves run {service.run.key}",
+    )
+    gate = Gate(
+        HandlerEndpoint(app, service, render, lambda: _not_ready(service, init_error)),
+        config.max_concurrency,
+        config.max_body_size,
+    )
     install_error_handlers(app, debug)
 
     def require_ready() -> None:
@@ -130,9 +148,15 @@ def create_app(service: Service, config: ServeConfig, on_init_error: Callable[[B
     # Typed commands
 
     for spec in service.commands.values():
-        app.add_api_route(f"/{spec.name}", _command_endpoint(service, spec, require_ready, render), methods=["POST"],
-                          tags=["commands"], summary=spec.description or f"Command {spec.name}",
-                          response_model=spec.outputs, name=f"command_{spec.name}")
+        app.add_api_route(
+            f"/{spec.name}",
+            _command_endpoint(service, spec, require_ready, render),
+            methods=["POST"],
+            tags=["commands"],
+            summary=spec.description or f"Command {spec.name}",
+            response_model=spec.outputs,
+            name=f"command_{spec.name}",
+        )
 
     # Async jobs
 
@@ -146,14 +170,20 @@ def create_app(service: Service, config: ServeConfig, on_init_error: Callable[[B
             known = ", ".join(service.commands) or "none"
             raise RequestError(404, f"command {command!r} does not exist (commands: {known})")
         try:
-            values = validate(spec.inputs, args or {}, f"inputs of {command}").model_dump() if spec.inputs else (args or {})
+            values = (
+                validate(spec.inputs, args or {}, f"inputs of {command}").model_dump() if spec.inputs else (args or {})
+            )
         except SpecError as exc:  # the same status as the command's own route
             raise RequestError(422, str(exc)) from None
         event = Event("POST", f"/{command}", json_bytes(args), args, b"", headers)
 
         async def work() -> Any:
             value = await service.call_command(command, values, event)
-            return validate(spec.outputs, value, f"outputs of {command}").model_dump(mode="json") if spec.outputs else value
+            return (
+                validate(spec.outputs, value, f"outputs of {command}").model_dump(mode="json")
+                if spec.outputs
+                else value
+            )
 
         return work
 
@@ -166,7 +196,9 @@ def create_app(service: Service, config: ServeConfig, on_init_error: Callable[[B
     @app.post("/jobs/batch", tags=["jobs"], status_code=202, summary="Submit several async requests with their ids")
     async def submit_batch(batch: BatchRequest, request: Request) -> dict[str, Any]:
         require_ready()
-        created = jobs.submit([(item.request_id, work_for(batch.command, item.args, request)) for item in batch.requests])
+        created = jobs.submit(
+            [(item.request_id, work_for(batch.command, item.args, request)) for item in batch.requests]
+        )
         return {"jobs": [job.view() for job in created]}
 
     @app.get("/jobs/{job_id}", tags=["jobs"], summary="Status of a job")
@@ -176,8 +208,11 @@ def create_app(service: Service, config: ServeConfig, on_init_error: Callable[[B
     @app.get("/jobs/{job_id}/result", tags=["jobs"], summary="Result of a job (202 while it is unfinished)")
     async def job_result(job_id: str, wait: WaitSeconds = 0.0) -> Response:
         job = await jobs.wait(job_id, wait)
-        return Response(json_bytes(job.view(with_result=True)), status_code=200 if job.status in FINISHED else 202,
-                        media_type="application/json")
+        return Response(
+            json_bytes(job.view(with_result=True)),
+            status_code=200 if job.status in FINISHED else 202,
+            media_type="application/json",
+        )
 
     @app.delete("/jobs/{job_id}", tags=["jobs"], summary="Cancel a queued or running job")
     async def cancel(job_id: str) -> dict[str, Any]:
@@ -205,8 +240,11 @@ class HandlerEndpoint:
 
     async def _respond(self, scope: Scope, receive: Receive) -> Response:
         if scope["method"] not in HANDLER_METHODS:
-            return error_response(405, f"method {scope['method']} is not allowed on /: use {', '.join(HANDLER_METHODS)}",
-                                  headers={"allow": ", ".join(HANDLER_METHODS)})
+            return error_response(
+                405,
+                f"method {scope['method']} is not allowed on /: use {', '.join(HANDLER_METHODS)}",
+                headers={"allow": ", ".join(HANDLER_METHODS)},
+            )
         reason = self.not_ready()
         if reason is not None:
             return error_response(503, reason)
@@ -232,23 +270,30 @@ async def _read_body(receive: Receive) -> bytes:
 
 def _document_handler(app: FastAPI, handler_name: str) -> None:
     """Add ``/`` (served outside FastAPI's router) to the OpenAPI document."""
-    operation = {"tags": ["handler"], "summary": f"Call {handler_name}",
-                 "description": "Any JSON (or other) body; the handler gets it as event.body.",
-                 "requestBody": {"content": {"application/json": {"schema": {}}}},
-                 "responses": {"200": {"description": "What the handler returned: JSON, bytes, or an event stream"}}}
+    operation = {
+        "tags": ["handler"],
+        "summary": f"Call {handler_name}",
+        "description": "Any JSON (or other) body; the handler gets it as event.body.",
+        "requestBody": {"content": {"application/json": {"schema": {}}}},
+        "responses": {"200": {"description": "What the handler returned: JSON, bytes, or an event stream"}},
+    }
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = build()
-            schema["paths"] = {"/": {m.lower(): {**operation, "operationId": f"handler_{m.lower()}"} for m in HANDLER_METHODS},
-                               **schema["paths"]}
+            schema["paths"] = {
+                "/": {m.lower(): {**operation, "operationId": f"handler_{m.lower()}"} for m in HANDLER_METHODS},
+                **schema["paths"],
+            }
         return app.openapi_schema  # type: ignore[return-value]
 
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def _command_endpoint(service: Service, spec: CommandSpec, require_ready: Callable[[], None], render: Renderer) -> Callable[..., Any]:
+def _command_endpoint(
+    service: Service, spec: CommandSpec, require_ready: Callable[[], None], render: Renderer
+) -> Callable[..., Any]:
     """An endpoint taking the command's inputs model as its JSON body (so OpenAPI shows it)."""
 
     async def endpoint(request: Request, inputs: Any = None) -> Any:
@@ -266,9 +311,15 @@ def _command_endpoint(service: Service, spec: CommandSpec, require_ready: Callab
         return value  # FastAPI checks it against the declared outputs
 
     body = spec.inputs if spec.inputs is not None else Annotated[dict[str, Any] | None, Body()]
-    endpoint.__signature__ = inspect.Signature([  # type: ignore[attr-defined]
-        inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
-        inspect.Parameter("inputs", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=body,
-                          default=inspect.Parameter.empty if spec.inputs is not None else None),
-    ])
+    endpoint.__signature__ = inspect.Signature(
+        [  # type: ignore[attr-defined]
+            inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
+            inspect.Parameter(
+                "inputs",
+                inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                annotation=body,
+                default=inspect.Parameter.empty if spec.inputs is not None else None,
+            ),
+        ]
+    )
     return endpoint

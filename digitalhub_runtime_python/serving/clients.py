@@ -79,8 +79,15 @@ def _error_of(response: httpx.Response) -> dict[str, Any]:
 class _Endpoint:
     """Shared connection settings: base URL, command, TLS (``verify``: CA path or SSLContext), headers, timeout."""
 
-    def __init__(self, url: str, *, command: str | None = None, verify: Any = True, headers: dict[str, str] | None = None,
-                 timeout: float = 60.0):
+    def __init__(
+        self,
+        url: str,
+        *,
+        command: str | None = None,
+        verify: Any = True,
+        headers: dict[str, str] | None = None,
+        timeout: float = 60.0,
+    ):
         self.url = url.rstrip("/")
         self.command = command
         self._options = {"verify": verify, "headers": headers, "timeout": timeout}
@@ -129,7 +136,7 @@ class SyncEndpoint(_Endpoint):
 class AsyncEndpointBatchResponse:
     """Tracks a batch of async jobs: ``poll()``, ``is_done()``, ``get_responses()``, ``wait()`` or ``await``."""
 
-    def __init__(self, endpoint: "AsyncEndpoint", request_ids: list[str]):
+    def __init__(self, endpoint: AsyncEndpoint, request_ids: list[str]):
         self._endpoint = endpoint
         self.request_ids = list(request_ids)
         self.responses = {request_id: EndpointResponse(PENDING, request_id=request_id) for request_id in request_ids}
@@ -147,8 +154,12 @@ class AsyncEndpointBatchResponse:
         """One round of fetching the unfinished jobs (each may wait up to ``wait`` s on the server)."""
         client = self._endpoint._client
         for request_id in self._pending():
-            self._record(request_id, client.get(f"/jobs/{request_id}/result", params={"wait": wait},
-                                                timeout=wait + (client.timeout.read or 0)))
+            self._record(
+                request_id,
+                client.get(
+                    f"/jobs/{request_id}/result", params={"wait": wait}, timeout=wait + (client.timeout.read or 0)
+                ),
+            )
 
     def is_done(self, poll: bool = True) -> bool:
         """True once every job has finished; polls first unless ``poll`` is False."""
@@ -166,7 +177,9 @@ class AsyncEndpointBatchResponse:
         while self._pending():
             remaining = LONG_POLL if deadline is None else deadline - time.monotonic()
             if remaining <= 0:
-                raise TimeoutError(f"{len(self._pending())} of {len(self.request_ids)} requests still pending after {timeout} s")
+                raise TimeoutError(
+                    f"{len(self._pending())} of {len(self.request_ids)} requests still pending after {timeout} s"
+                )
             self.poll(wait=min(LONG_POLL, remaining))
         return self.get_responses()
 
@@ -177,12 +190,19 @@ class AsyncEndpointBatchResponse:
             while pending := self._pending():
                 remaining = LONG_POLL if deadline is None else deadline - time.monotonic()
                 if remaining <= 0:
-                    raise TimeoutError(f"{len(pending)} of {len(self.request_ids)} requests still pending after {timeout} s")
+                    raise TimeoutError(
+                        f"{len(pending)} of {len(self.request_ids)} requests still pending after {timeout} s"
+                    )
                 wait = min(LONG_POLL, remaining)
-                responses = await asyncio.gather(*(
-                    client.get(f"/jobs/{rid}/result", params={"wait": wait}, timeout=wait + (client.timeout.read or 0))
-                    for rid in pending))
-                for request_id, response in zip(pending, responses):
+                responses = await asyncio.gather(
+                    *(
+                        client.get(
+                            f"/jobs/{rid}/result", params={"wait": wait}, timeout=wait + (client.timeout.read or 0)
+                        )
+                        for rid in pending
+                    )
+                )
+                for request_id, response in zip(pending, responses, strict=True):
                     self._record(request_id, response)
         return self.get_responses()
 
@@ -204,8 +224,10 @@ class AsyncEndpoint(_Endpoint):
 
     def predict_batch(self, requests: list[EndpointRequest]) -> AsyncEndpointBatchResponse:
         """Submit requests together; ``request_id``s must be distinct (the server checks and refuses the batch)."""
-        body = {"command": self.command,
-                "requests": [{"args": r.args, "request_id": r.request_id} for r in map(_as_request, requests)]}
+        body = {
+            "command": self.command,
+            "requests": [{"args": r.args, "request_id": r.request_id} for r in map(_as_request, requests)],
+        }
         response = self._client.post("/jobs/batch", json=body)
         if not response.is_success:
             error = _error_of(response)

@@ -54,8 +54,9 @@ class SetupSpec:
     options: type[BaseModel] | None
 
 
-def command(name: str | None = None, *, inputs: Fields = None, outputs: Fields = None,
-            description: str | None = None) -> Callable[[F], F]:
+def command(
+    name: str | None = None, *, inputs: Fields = None, outputs: Fields = None, description: str | None = None
+) -> Callable[[F], F]:
     """Serve the function as ``POST /<name>`` (default: the function's name with ``_`` kept)."""
 
     def decorate(func: F) -> F:
@@ -66,8 +67,13 @@ def command(name: str | None = None, *, inputs: Fields = None, outputs: Fields =
                 f"starting with a letter, and none of {', '.join(sorted(RESERVED_ROUTES))}"
             )
         title = "".join(part.capitalize() for part in re.split(r"[-_]", route))
-        spec = CommandSpec(route, func, fields_model(f"{title}Inputs", inputs), fields_model(f"{title}Outputs", outputs),
-                           description if description is not None else (func.__doc__ or "").strip() or None)
+        spec = CommandSpec(
+            route,
+            func,
+            fields_model(f"{title}Inputs", inputs),
+            fields_model(f"{title}Outputs", outputs),
+            description if description is not None else (func.__doc__ or "").strip() or None,
+        )
         setattr(func, COMMAND_ATTRIBUTE, spec)
         return func
 
@@ -99,8 +105,11 @@ def find_commands(namespace: Iterable[Any]) -> list[CommandSpec]:
 
 def find_setup(namespace: Iterable[Any]) -> SetupSpec | None:
     """The one ``@setup`` function among ``namespace``'s values, if any."""
-    found = {id(spec): spec for value in namespace
-             if isinstance(spec := getattr(value, SETUP_ATTRIBUTE, None), SetupSpec) and spec.func is value}
+    found = {
+        id(spec): spec
+        for value in namespace
+        if isinstance(spec := getattr(value, SETUP_ATTRIBUTE, None), SetupSpec) and spec.func is value
+    }
     if len(found) > 1:
         names = ", ".join(sorted(spec.func.__name__ for spec in found.values()))
         raise ValueError(f"several @setup functions ({names}): keep one")

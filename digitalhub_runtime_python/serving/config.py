@@ -20,12 +20,19 @@ class ServeConfig(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
 
     host: str = Field("0.0.0.0", description="Address to bind")
-    port: int = Field(8080, ge=0, le=65535, validation_alias=AliasChoices(f"{ENV_PREFIX}PORT", "PORT", "port"),
-                      description="Port to bind (PORT works too); 0 picks a free one")
+    port: int = Field(
+        8080,
+        ge=0,
+        le=65535,
+        validation_alias=AliasChoices(f"{ENV_PREFIX}PORT", "PORT", "port"),
+        description="Port to bind (PORT works too); 0 picks a free one",
+    )
     options: dict[str, Any] = Field(default_factory=dict, description="Init options as a JSON object")
     debug: bool = Field(False, description="Put exception messages and tracebacks in error bodies")
     max_concurrency: int = Field(100, ge=0, description="Requests handled at once before answering 429; 0: no limit")
-    max_body_size: int = Field(16 * 1024 * 1024, ge=0, description="Largest request body in bytes (413 beyond); 0: no limit")
+    max_body_size: int = Field(
+        16 * 1024 * 1024, ge=0, description="Largest request body in bytes (413 beyond); 0: no limit"
+    )
     drain_delay: float = Field(0.0, ge=0, description="Seconds /readyz reports draining before the listener closes")
     drain_timeout: float = Field(30.0, ge=0, description="Seconds in-flight requests get to finish on SIGTERM")
     tls_cert: Path | None = Field(None, description="PEM certificate chain: serve HTTPS")
@@ -35,10 +42,12 @@ class ServeConfig(BaseSettings):
     job_ttl: float = Field(3600.0, gt=0, description="Seconds a finished job's result is kept")
     max_jobs: int = Field(10000, ge=1, description="Jobs kept at once (queued, running, finished); more answer 429")
     access_log: bool = Field(True, description="Log one line per request")
-    notify_fd: int | None = Field(None, description="File descriptor to write 'ready' to once serving (set by the local launcher)")
+    notify_fd: int | None = Field(
+        None, description="File descriptor to write 'ready' to once serving (set by the local launcher)"
+    )
 
     @model_validator(mode="after")
-    def _tls_complete(self) -> "ServeConfig":
+    def _tls_complete(self) -> ServeConfig:
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ValueError(f"set both {ENV_PREFIX}TLS_CERT and {ENV_PREFIX}TLS_KEY, or neither")
         if self.tls_client_ca is not None and self.tls_cert is None:
@@ -50,13 +59,18 @@ class ServeConfig(BaseSettings):
         return self
 
     @classmethod
-    def load(cls, **overrides: Any) -> "ServeConfig":
+    def load(cls, **overrides: Any) -> ServeConfig:
         """Settings from the environment, ``overrides`` winning; a SpecError names each bad variable."""
         try:
             return cls(**{key: value for key, value in overrides.items() if value is not None})
         except ValidationError as exc:
-            problems = [(f"{ENV_PREFIX}{'.'.join(map(str, e['loc'])).upper()}" if e["loc"] else "",
-                         e["msg"].removeprefix("Value error, ")) for e in exc.errors()]
+            problems = [
+                (
+                    f"{ENV_PREFIX}{'.'.join(map(str, e['loc'])).upper()}" if e["loc"] else "",
+                    e["msg"].removeprefix("Value error, "),
+                )
+                for e in exc.errors()
+            ]
             raise SpecError("serving settings", problems) from None
 
     @property
@@ -66,8 +80,11 @@ class ServeConfig(BaseSettings):
     def uvicorn_options(self) -> dict[str, Any]:
         """Keyword arguments for ``uvicorn.Config``: address, TLS/mTLS, graceful shutdown, access log."""
         options: dict[str, Any] = {
-            "host": self.host, "port": self.port, "access_log": self.access_log,
-            "timeout_graceful_shutdown": self.drain_timeout, "lifespan": "on",
+            "host": self.host,
+            "port": self.port,
+            "access_log": self.access_log,
+            "timeout_graceful_shutdown": self.drain_timeout,
+            "lifespan": "on",
         }
         if self.tls_cert:
             options.update(ssl_certfile=str(self.tls_cert), ssl_keyfile=str(self.tls_key))

@@ -56,15 +56,21 @@ class Gate:
         self.in_flight = 0
         self.draining = False
 
-    async def __call__(self, scope: Scope, receive: Callable[[], Awaitable[Any]], send: Callable[[Any], Awaitable[None]]) -> None:
+    async def __call__(
+        self, scope: Scope, receive: Callable[[], Awaitable[Any]], send: Callable[[Any], Awaitable[None]]
+    ) -> None:
         if scope["type"] != "http" or scope["path"] in EXEMPT_PATHS:
             await self.app(scope, receive, send)
             return
         if self.draining:
-            await _refuse(send, 503, "the server is shutting down: retry on another replica", [(b"connection", b"close")])
+            await _refuse(
+                send, 503, "the server is shutting down: retry on another replica", [(b"connection", b"close")]
+            )
             return
         if self.limit and self.in_flight >= self.limit:
-            await _refuse(send, 429, f"too many requests in flight (limit {self.limit}): retry shortly", [(b"retry-after", b"1")])
+            await _refuse(
+                send, 429, f"too many requests in flight (limit {self.limit}): retry shortly", [(b"retry-after", b"1")]
+            )
             return
         if self.max_body:
             length = _content_length(scope)
@@ -80,8 +86,15 @@ class Gate:
             self.in_flight -= 1
 
 
-async def _refuse(send: Callable[[Any], Awaitable[None]], code: int, details: str, headers: list[tuple[bytes, bytes]]) -> None:
+async def _refuse(
+    send: Callable[[Any], Awaitable[None]], code: int, details: str, headers: list[tuple[bytes, bytes]]
+) -> None:
     body = json.dumps(error_body(code, details)).encode()
-    await send({"type": "http.response.start", "status": code,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *headers]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": code,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *headers],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

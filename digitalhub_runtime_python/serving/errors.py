@@ -40,8 +40,9 @@ def error_body(code: int, details: str, error_id: str | None = None, **extra: An
     return {"id": error_id or new_error_id(), "code": code, "details": details, **extra}
 
 
-def error_response(code: int, details: str, error_id: str | None = None, headers: dict[str, str] | None = None,
-                   **extra: Any) -> Response:
+def error_response(
+    code: int, details: str, error_id: str | None = None, headers: dict[str, str] | None = None, **extra: Any
+) -> Response:
     body = json.dumps(error_body(code, details, error_id, **extra), default=str).encode()
     return Response(body, status_code=code, media_type="application/json", headers=headers)
 
@@ -76,7 +77,9 @@ def response_for(exc: Exception, debug: bool) -> Response:
         return error_response(400, str(exc))
     error_id = new_error_id()
     if isinstance(exc, ResponseValidationError):
-        logger.error("error %s: the command's result does not match its outputs: %s", error_id, _validation_details(exc))
+        logger.error(
+            "error %s: the command's result does not match its outputs: %s", error_id, _validation_details(exc)
+        )
         details = f"the command's result does not match its declared outputs (error id {error_id})"
         return error_response(500, details + (f": {_validation_details(exc)}" if debug else ""), error_id)
     details, extra = describe_failure(exc, error_id, debug)
@@ -89,6 +92,14 @@ def install_error_handlers(app: FastAPI, debug: bool) -> None:
     async def handle(_request: Request, exc: Exception) -> Response:
         return response_for(exc, debug)
 
-    for kind in (HTTPException, RequestError, RequestValidationError, ResponseValidationError, SpecError, BodyError,
-                 ArgumentError, HandlerFailure):
+    for kind in (
+        HTTPException,
+        RequestError,
+        RequestValidationError,
+        ResponseValidationError,
+        SpecError,
+        BodyError,
+        ArgumentError,
+        HandlerFailure,
+    ):
         app.add_exception_handler(kind, handle)

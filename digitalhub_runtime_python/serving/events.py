@@ -29,20 +29,33 @@ class Event:
 
     __slots__ = ("method", "path", "data", "body", "_raw_query", "_raw_headers", "_query", "_headers")
 
-    def __init__(self, method: str, path: str, data: bytes, body: Any,
-                 raw_query: bytes = b"", raw_headers: list[tuple[bytes, bytes]] | Mapping[str, str] = ()):
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        data: bytes,
+        body: Any,
+        raw_query: bytes = b"",
+        raw_headers: list[tuple[bytes, bytes]] | Mapping[str, str] = (),
+    ):
         self.method, self.path, self.data, self.body = method, path, data, body
         self._raw_query, self._raw_headers = raw_query, raw_headers
         self._query: dict[str, str] | None = None
         self._headers: dict[str, str] | None = None
 
     @classmethod
-    def from_scope(cls, scope: Mapping[str, Any], data: bytes) -> "Event":
+    def from_scope(cls, scope: Mapping[str, Any], data: bytes) -> Event:
         """The event of an ASGI HTTP request whose body has been read."""
         raw_headers = scope["headers"]
         content_type = next((v.decode("latin-1") for k, v in raw_headers if k == b"content-type"), "")
-        return cls(scope["method"], scope["path"], data, decode_body(data, content_type),
-                   scope.get("query_string", b""), raw_headers)
+        return cls(
+            scope["method"],
+            scope["path"],
+            data,
+            decode_body(data, content_type),
+            scope.get("query_string", b""),
+            raw_headers,
+        )
 
     @property
     def query(self) -> dict[str, str]:
@@ -62,7 +75,13 @@ class Event:
         return self._headers
 
     def to_dict(self) -> dict[str, Any]:
-        return {"method": self.method, "path": self.path, "query": self.query, "headers": self.headers, "body": self.body}
+        return {
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "headers": self.headers,
+            "body": self.body,
+        }
 
     def __repr__(self) -> str:
         return f"Event({self.method} {self.path})"

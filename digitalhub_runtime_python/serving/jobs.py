@@ -48,8 +48,13 @@ class Job:
 
     def view(self, with_result: bool = False) -> dict[str, Any]:
         """The job as JSON: id, status, times, the error if it failed and, on request, the result."""
-        body: dict[str, Any] = {"id": self.id, "status": self.status.value, "created": self.created,
-                                "started": self.started, "finished": self.finished}
+        body: dict[str, Any] = {
+            "id": self.id,
+            "status": self.status.value,
+            "created": self.created,
+            "started": self.started,
+            "finished": self.finished,
+        }
         if self.error is not None:
             body["error"] = self.error
         if with_result and self.status == JobStatus.SUCCESS:
@@ -79,13 +84,17 @@ class JobManager:
         ids = [job_id for job_id, _ in work if job_id is not None]
         repeated = sorted(job_id for job_id, count in Counter(ids).items() if count > 1)
         if repeated:
-            raise RequestError(400, f"request_id {', '.join(repeated)} repeated in one batch: give each request its own id")
+            raise RequestError(
+                400, f"request_id {', '.join(repeated)} repeated in one batch: give each request its own id"
+            )
         self._evict()
         taken = sorted(job_id for job_id in ids if job_id in self._jobs)
         if taken:
             raise RequestError(409, f"request_id {', '.join(taken)} already in use: choose new ids")
         if len(self._jobs) + len(work) > self.max_jobs:
-            raise RequestError(429, f"too many jobs kept ({len(self._jobs)} of {self.max_jobs}): fetch or cancel some, or retry later")
+            raise RequestError(
+                429, f"too many jobs kept ({len(self._jobs)} of {self.max_jobs}): fetch or cancel some, or retry later"
+            )
         jobs = []
         for job_id, run in work:
             job = Job(id=job_id or new_id())
@@ -116,7 +125,9 @@ class JobManager:
         try:
             return self._jobs[job_id]
         except KeyError:
-            raise RequestError(404, f"no job {job_id!r}: it never existed, or it finished more than {self.ttl:g} s ago") from None
+            raise RequestError(
+                404, f"no job {job_id!r}: it never existed, or it finished more than {self.ttl:g} s ago"
+            ) from None
 
     async def wait(self, job_id: str, timeout: float) -> Job:
         """The job once finished, or as it is after ``timeout`` seconds (long polling)."""

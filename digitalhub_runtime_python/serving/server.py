@@ -17,8 +17,15 @@ from .service import Service
 class DrainingServer(uvicorn.Server):
     """A uvicorn server that drains on SIGTERM/SIGINT and tells the launcher (``notify_fd``) once it is ready."""
 
-    def __init__(self, config: uvicorn.Config, gate: Gate, service: Service, *, drain_delay: float = 0.0,
-                 notify_fd: int | None = None):
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        gate: Gate,
+        service: Service,
+        *,
+        drain_delay: float = 0.0,
+        notify_fd: int | None = None,
+    ):
         super().__init__(config)
         self.gate, self.service = gate, service
         self.drain_delay, self.notify_fd = drain_delay, notify_fd

@@ -44,7 +44,7 @@ class Target:
         self.func = func
         if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
             self.mode = "stream"  # calling it only creates the generator; iterating happens while responding
-        elif inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(getattr(func, "__call__", None)):
+        elif inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(type(func).__call__):
             self.mode = "async"
         else:
             self.mode = "thread"
@@ -66,7 +66,9 @@ def _namespace(func: Callable[..., Any]) -> list[Any]:
     return list(namespace.values())
 
 
-def _init_target(namespace: list[Any], name: str | None, handler_name: str) -> tuple[Callable[..., Any] | None, SetupSpec | None]:
+def _init_target(
+    namespace: list[Any], name: str | None, handler_name: str
+) -> tuple[Callable[..., Any] | None, SetupSpec | None]:
     """The init function: the spec's ``init_function`` or the module's ``@setup`` function (they must agree)."""
     decorated = find_setup(namespace)
     if name is None:
@@ -82,14 +84,25 @@ def _init_target(namespace: list[Any], name: str | None, handler_name: str) -> t
 class Service:
     """The served code with the run's arguments bound once; the HTTP layer only adds the per-request event."""
 
-    def __init__(self, project: Project, run: Run, handler: Callable[..., Any], *,
-                 init_function: Callable[..., Any] | None = None, setup: SetupSpec | None = None,
-                 commands: list[CommandSpec] | None = None, inputs: Mapping[str, Any] | None = None):
+    def __init__(
+        self,
+        project: Project,
+        run: Run,
+        handler: Callable[..., Any],
+        *,
+        init_function: Callable[..., Any] | None = None,
+        setup: SetupSpec | None = None,
+        commands: list[CommandSpec] | None = None,
+        inputs: Mapping[str, Any] | None = None,
+    ):
         self.run = run
-        self.context = ServeContext(project=project, run_key=run.key, run_id=run.id, parameters=dict(run.spec.parameters))
+        self.context = ServeContext(
+            project=project, run_key=run.key, run_id=run.id, parameters=dict(run.spec.parameters)
+        )
         self.reserved = {"project": project, "context": self.context, "event": None, "events": None}
-        bound = compose_arguments(handler, run.spec.parameters, inputs or {},
-                                  {**self.reserved, "event": _EVENT, "events": _EVENT})
+        bound = compose_arguments(
+            handler, run.spec.parameters, inputs or {}, {**self.reserved, "event": _EVENT, "events": _EVENT}
+        )
         self.handler = Target(handler)
         self.handler_name = getattr(handler, "__name__", repr(handler))
         self._static = {name: value for name, value in bound.items() if value is not _EVENT}
@@ -102,7 +115,7 @@ class Service:
         self._init_lock = asyncio.Lock()
 
     @classmethod
-    def from_run(cls, project: Project, run_key: str) -> "Service":
+    def from_run(cls, project: Project, run_key: str) -> Service:
         """Fetch and import the run's function code, find its init function and commands, bind the run's arguments."""
         store = project.client.store
         run: Run = store.get_key(run_key)  # type: ignore[assignment]
@@ -113,8 +126,15 @@ class Service:
         handler = load_handler(tree, function.spec.handler)
         namespace = _namespace(handler)
         init_function, setup = _init_target(namespace, function.spec.init_function, function.spec.handler)
-        return cls(project, run, handler, init_function=init_function, setup=setup,
-                   commands=find_commands(namespace), inputs=fetch_inputs(project, run.spec.inputs))
+        return cls(
+            project,
+            run,
+            handler,
+            init_function=init_function,
+            setup=setup,
+            commands=find_commands(namespace),
+            inputs=fetch_inputs(project, run.spec.inputs),
+        )
 
     async def initialise(self, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Run the init function with the current options updated by ``options``; keep the old state if it fails."""
@@ -158,10 +178,14 @@ class Service:
                 "values": self.context.options,
             },
             "commands": [
-                {"name": spec.name, "path": f"/{spec.name}", "description": spec.description,
-                 "streaming": self._command_targets[spec.name].mode == "stream",
-                 "inputs": spec.inputs.model_json_schema() if spec.inputs else None,
-                 "outputs": spec.outputs.model_json_schema() if spec.outputs else None}
+                {
+                    "name": spec.name,
+                    "path": f"/{spec.name}",
+                    "description": spec.description,
+                    "streaming": self._command_targets[spec.name].mode == "stream",
+                    "inputs": spec.inputs.model_json_schema() if spec.inputs else None,
+                    "outputs": spec.outputs.model_json_schema() if spec.outputs else None,
+                }
                 for spec in self.commands.values()
             ],
         }

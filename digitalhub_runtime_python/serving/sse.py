@@ -24,7 +24,9 @@ async def _events(items: Iterator[Any] | AsyncIterator[Any], debug: bool) -> Asy
             if isinstance(item, ServerSentEvent):
                 yield item
             else:
-                yield ServerSentEvent(data=json.dumps(jsonable_encoder(item), ensure_ascii=False, separators=(",", ":")))
+                yield ServerSentEvent(
+                    data=json.dumps(jsonable_encoder(item), ensure_ascii=False, separators=(",", ":"))
+                )
     except Exception as exc:  # the status line is gone already: report the failure in the stream
         error_id = new_error_id()
         details, extra = describe_failure(exc, error_id, debug)

@@ -30,7 +30,9 @@ def materialize(spec: FunctionSpec, cache_dir: Path) -> CodeTree:
         fetcher = FETCHERS[scheme]
     except KeyError:
         known = ", ".join(sorted(FETCHERS)) or "none"
-        raise SourceError(f"code_src {code_src!r}: unsupported scheme {scheme!r} (registered: {known}; or a local path)") from None
+        raise SourceError(
+            f"code_src {code_src!r}: unsupported scheme {scheme!r} (registered: {known}; or a local path)"
+        ) from None
     return fetcher(code_src, cache_dir)
 
 
@@ -38,7 +40,9 @@ def _refuse_credentials(code_src: str) -> None:
     """code_src is stored with the function, so it must not carry a user or password."""
     parsed = urlparse(code_src)
     if parsed.username is not None or parsed.password is not None:
-        shown = parsed._replace(netloc=f"***@{parsed.hostname or ''}{f':{parsed.port}' if parsed.port else ''}").geturl()
+        shown = parsed._replace(
+            netloc=f"***@{parsed.hostname or ''}{f':{parsed.port}' if parsed.port else ''}"
+        ).geturl()
         raise SourceError(
             f"code_src {shown!r}: credentials in the URL would be stored with the function; remove them and set "
             "GIT_TOKEN/GIT_USER (git) or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (S3) in the environment or a secret"

@@ -34,7 +34,7 @@ class Limits(NamedTuple):
     max_files: int
 
     @classmethod
-    def from_env(cls) -> "Limits":
+    def from_env(cls) -> Limits:
         return cls(
             max_bytes=_positive_int("DIGITALHUB_MAX_ARCHIVE_BYTES", DEFAULT_MAX_BYTES),
             max_files=_positive_int("DIGITALHUB_MAX_ARCHIVE_FILES", DEFAULT_MAX_FILES),
@@ -75,7 +75,9 @@ def extract(archive: Path, dest: Path, code_src: str, limits: Limits | None = No
         elif tarfile.is_tarfile(archive):
             _extract_tar(archive, dest, code_src, limits)
         else:
-            raise source_error(code_src, "not a zip or tar archive (nor a .py file): point code_src at a .py, .zip, .tar.gz or .tgz")
+            raise source_error(
+                code_src, "not a zip or tar archive (nor a .py file): point code_src at a .py, .zip, .tar.gz or .tgz"
+            )
     except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError) as exc:
         raise source_error(code_src, f"cannot extract the archive ({type(exc).__name__}: {exc})") from None
 
@@ -86,7 +88,10 @@ def check_members(members: list[Member], code_src: str, limits: Limits) -> None:
         raise _unsafe(code_src, f"more than {limits.max_files} members, the limit set by DIGITALHUB_MAX_ARCHIVE_FILES")
     total = sum(m.size for m in members)
     if total > limits.max_bytes:
-        raise _unsafe(code_src, f"{total} bytes uncompressed, more than {limits.max_bytes}, the limit set by DIGITALHUB_MAX_ARCHIVE_BYTES")
+        raise _unsafe(
+            code_src,
+            f"{total} bytes uncompressed, more than {limits.max_bytes}, the limit set by DIGITALHUB_MAX_ARCHIVE_BYTES",
+        )
     symlinks = {_clean(m.name, code_src) for m in members if m.kind == "symlink"}
     for m in members:
         path = _clean(m.name, code_src)
@@ -162,7 +167,7 @@ def _extract_zip(archive: Path, dest: Path, code_src: str, limits: Limits) -> No
     with zipfile.ZipFile(archive) as zf:
         members = _zip_members(zf, code_src)
         check_members(members, code_src, limits)
-        for info, member in zip(zf.infolist(), members):
+        for info, member in zip(zf.infolist(), members, strict=True):
             target = dest / member.name
             if member.kind == "dir":
                 target.mkdir(parents=True, exist_ok=True)

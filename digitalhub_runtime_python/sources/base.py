@@ -55,7 +55,9 @@ def split_options(code_src: str, allowed: tuple[str, ...]) -> tuple[str, dict[st
     options = dict(pairs or [])
     if pairs is None or len(options) != len(pairs) or not set(options) <= set(allowed):
         usage = "&".join(f"{key}=..." for key in allowed)
-        raise source_error(code_src, f"cannot read the options after '#' ({fragment!r}): use #{usage}, each at most once")
+        raise source_error(
+            code_src, f"cannot read the options after '#' ({fragment!r}): use #{usage}, each at most once"
+        )
     return uri, options
 
 

@@ -31,7 +31,7 @@ class Target(NamedTuple):
     sha256: str | None = None
 
     @classmethod
-    def parse(cls, code_src: str, archive: bool | None = None) -> tuple[str, "Target"]:
+    def parse(cls, code_src: str, archive: bool | None = None) -> tuple[str, Target]:
         """Split ``code_src`` into the URI and a Target; a file not ending in ``.py`` is an archive."""
         uri, options = split_options(code_src, OPTIONS)
         filename = PurePosixPath(unquote(urlparse(uri).path)).name
@@ -40,7 +40,9 @@ class Target(NamedTuple):
         if pinned is not None and not _SHA256.match(pinned):
             raise source_error(code_src, f"sha256={pinned!r} is not 64 lowercase hex digits")
         if options.get("path") and not archive:
-            raise source_error(code_src, "path= picks a folder or file inside an archive; this source is a single .py file")
+            raise source_error(
+                code_src, "path= picks a folder or file inside an archive; this source is a single .py file"
+            )
         return uri, cls(code_src, filename, archive, options.get("path"), pinned)
 
     def tree_name(self, sha256: str) -> str:
@@ -65,7 +67,9 @@ def save(stream: BinaryIO, dest: Path, code_src: str) -> None:
         while chunk := stream.read(CHUNK):
             budget -= len(chunk)
             if budget < 0:
-                raise source_error(code_src, "download is larger than DIGITALHUB_MAX_ARCHIVE_BYTES; raise the limit if intended")
+                raise source_error(
+                    code_src, "download is larger than DIGITALHUB_MAX_ARCHIVE_BYTES; raise the limit if intended"
+                )
             out.write(chunk)
 
 
@@ -73,7 +77,9 @@ def build(cache_dir: Path, target: Target, file: Path) -> CodeTree:
     """Store a fetched file's tree under its sha256 (checked against a pin); ``revision`` is that sha256."""
     sha256 = file_digest(file)
     if target.sha256 and sha256 != target.sha256:
-        raise source_error(target.code_src, f"content has sha256 {sha256}, not the pinned {target.sha256}: fix the pin or the upload")
+        raise source_error(
+            target.code_src, f"content has sha256 {sha256}, not the pinned {target.sha256}: fix the pin or the upload"
+        )
 
     def fill(folder: Path) -> None:
         if target.archive:

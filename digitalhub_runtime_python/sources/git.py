@@ -26,14 +26,23 @@ OPTIONS = ("ref", "path")
 TIMEOUT = 300.0
 DEFAULT_USER = "oauth2"
 COMMIT_SHA = re.compile(r"^([0-9a-f]{40}|[0-9a-f]{64})$", re.IGNORECASE)
-AUTH_FAILED = re.compile(r"Authentication failed|could not read (Username|Password)|HTTP (401|403)|returned error: 40[13]")
+AUTH_FAILED = re.compile(
+    r"Authentication failed|could not read (Username|Password)|HTTP (401|403)|returned error: 40[13]"
+)
 TLS_FAILED = re.compile(r"SSL certificate problem|server certificate verification failed|certificate verify failed")
 NO_SUCH_COMMIT = re.compile(r"not our ref|unadvertised object|couldn't find remote ref")
 # Variables that would point git at another repository than the throwaway one.
-REPOSITORY_VARIABLES = frozenset({
-    "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-    "GIT_COMMON_DIR", "GIT_NAMESPACE",
-})
+REPOSITORY_VARIABLES = frozenset(
+    {
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GIT_OBJECT_DIRECTORY",
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+        "GIT_COMMON_DIR",
+        "GIT_NAMESPACE",
+    }
+)
 
 
 class Git:
@@ -73,7 +82,9 @@ class Git:
         except FileNotFoundError:
             raise source_error(self.code_src, "git is not installed: install git to use git+https:// sources") from None
         except subprocess.TimeoutExpired:
-            raise source_error(self.code_src, f"git {args[0]} took longer than {TIMEOUT:.0f} s: check the server") from None
+            raise source_error(
+                self.code_src, f"git {args[0]} took longer than {TIMEOUT:.0f} s: check the server"
+            ) from None
 
     def run(self, *args: str, cwd: Path | None = None) -> str:
         """Run one git command; a failure becomes a SourceError with the cause and the fix."""
@@ -95,11 +106,13 @@ class Git:
             given = "GIT_TOKEN was refused" if self.token else "GIT_TOKEN is not set"
             return source_error(
                 self.code_src,
-                f"authentication failed for {self.url} ({given}): set GIT_TOKEN (and GIT_USER) to credentials with read access",
+                f"authentication failed for {self.url} ({given}): "
+                "set GIT_TOKEN (and GIT_USER) to credentials with read access",
             )
         if TLS_FAILED.search(stderr):
             return source_error(
-                self.code_src, f"TLS verification of {self.url} failed ({last}): set DIGITALHUB_GIT_CA to the server's CA bundle"
+                self.code_src,
+                f"TLS verification of {self.url} failed ({last}): set DIGITALHUB_GIT_CA to the server's CA bundle",
             )
         return source_error(self.code_src, f"git {command} failed: {last}")
 
@@ -129,9 +142,12 @@ def resolve(git: Git, ref: str | None) -> str:
     for name in candidates:
         if name in refs:
             return refs[name]
-    hint = " (a commit must be given as its full 40-character sha)" if ref and re.fullmatch(r"[0-9a-f]{4,39}", ref) else ""
+    hint = (
+        " (a commit must be given as its full 40-character sha)" if ref and re.fullmatch(r"[0-9a-f]{4,39}", ref) else ""
+    )
     raise source_error(
-        git.code_src, f"ref {ref or 'HEAD'!r} is not a branch or tag of {git.url}{hint}: use an existing branch, tag or commit"
+        git.code_src,
+        f"ref {ref or 'HEAD'!r} is not a branch or tag of {git.url}{hint}: use an existing branch, tag or commit",
     )
 
 
@@ -143,7 +159,9 @@ def checkout(git: Git, commit: str, dest: Path, cache_dir: Path) -> None:
         fetched = git.attempt("fetch", "--quiet", "--depth=1", "--no-tags", "--", git.url, commit, cwd=repo)
         if fetched.returncode != 0:
             if NO_SUCH_COMMIT.search(fetched.stderr):
-                raise source_error(git.code_src, f"commit {commit} is not in {git.url}: use an existing commit, branch or tag")
+                raise source_error(
+                    git.code_src, f"commit {commit} is not in {git.url}: use an existing commit, branch or tag"
+                )
             raise git.explain("fetch", fetched.stderr)
         git.run(f"--work-tree={dest}", "read-tree", "-u", "--reset", f"{commit}^{{tree}}", cwd=repo)
 

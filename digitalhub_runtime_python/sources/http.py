@@ -37,13 +37,18 @@ def fetch_http(code_src: str, cache_dir: Path) -> CodeTree:
         with staging(cache_dir) as scratch, urlopen(Request(url, headers=headers), timeout=TIMEOUT) as response:
             save(response, scratch / "download", code_src)
             tree = build(cache_dir, target, scratch / "download")
-            validators = {"etag": response.headers.get("ETag", ""), "last_modified": response.headers.get("Last-Modified", "")}
+            validators = {
+                "etag": response.headers.get("ETag", ""),
+                "last_modified": response.headers.get("Last-Modified", ""),
+            }
     except HTTPError as exc:
         if exc.code == 304 and previous:
             return previous
         raise source_error(code_src, f"the server answered HTTP {exc.code} {exc.reason}: check the URL") from None
     except (URLError, TimeoutError, ConnectionError, HTTPException) as exc:
-        raise source_error(code_src, f"cannot download ({getattr(exc, 'reason', exc)}): check the URL and the network") from None
+        raise source_error(
+            code_src, f"cannot download ({getattr(exc, 'reason', exc)}): check the URL and the network"
+        ) from None
     write_index(cache_dir, index_key, {"sha256": str(tree.revision), **validators})
     return tree
 

@@ -25,7 +25,9 @@ def decode_base64(text: str) -> str:
     try:
         return base64.b64decode(text, validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError) as exc:
-        raise SourceError(f"base64: not valid base64-encoded UTF-8 source ({exc}); encode the file with base64.b64encode") from None
+        raise SourceError(
+            f"base64: not valid base64-encoded UTF-8 source ({exc}); encode the file with base64.b64encode"
+        ) from None
 
 
 def local_path(code_src: str, cache_dir: Path) -> CodeTree:
@@ -35,7 +37,9 @@ def local_path(code_src: str, cache_dir: Path) -> CodeTree:
         if is_archive_name(path.name):
             return build(cache_dir, Target(code_src, path.name, archive=True), path)
         if path.suffix != ".py":
-            raise SourceError(f"code_src {code_src!r}: a local file must be a .py file or an archive ({', '.join(ARCHIVE_SUFFIXES)})")
+            raise SourceError(
+                f"code_src {code_src!r}: a local file must be a .py file or an archive ({', '.join(ARCHIVE_SUFFIXES)})"
+            )
         return CodeTree(root=path.parent.resolve(), entry=path.resolve())
     if path.is_dir():
         return CodeTree(root=path.resolve())

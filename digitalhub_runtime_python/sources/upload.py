@@ -51,7 +51,9 @@ def pack_to_s3(local_path: Path, artifact_store: str, project: str) -> str:
     try:
         bucket, prefix = split_uri(artifact_store)
     except ValueError:
-        raise ValueError(f"artifact_store {artifact_store!r}: code for remote runs goes to S3; set it to s3://<bucket>[/<prefix>]") from None
+        raise ValueError(
+            f"artifact_store {artifact_store!r}: code for remote runs goes to S3; set it to s3://<bucket>[/<prefix>]"
+        ) from None
     with tempfile.TemporaryDirectory() as tmp:
         archive = Path(tmp, "code.zip")
         pack_zip(local_path, archive)

@@ -9,7 +9,18 @@ from .s3 import S3Files
 register_scheme("s3", S3Files)
 
 __all__ = [
-    "AlreadyExists", "FileStore", "KubernetesStore", "LocalFiles", "LocalStore", "LogRecord", "NotFound", "S3Files",
+    "AlreadyExists",
+    "FileStore",
+    "KubernetesStore",
+    "LocalFiles",
+    "LocalStore",
+    "LogRecord",
+    "NotFound",
+    "S3Files",
     "Store",
-    "apply_transition", "entity_class", "file_info", "file_store_for", "register_scheme",
+    "apply_transition",
+    "entity_class",
+    "file_info",
+    "file_store_for",
+    "register_scheme",
 ]

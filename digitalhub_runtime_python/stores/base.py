@@ -102,5 +102,5 @@ class Store(abc.ABC):
 
         return self.update(run_key, change)
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 (optional: stores without connections keep it)
         """Release connections."""

@@ -31,8 +31,11 @@ def file_info(path: Path) -> list[FileInfo]:
     """Size and sha256 of a file, or of each file in a folder."""
     files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
     return [
-        FileInfo(path=str(f.relative_to(path.parent if path.is_file() else path)), size=f.stat().st_size,
-                 sha256=hashlib.sha256(f.read_bytes()).hexdigest())
+        FileInfo(
+            path=str(f.relative_to(path.parent if path.is_file() else path)),
+            size=f.stat().st_size,
+            sha256=hashlib.sha256(f.read_bytes()).hexdigest(),
+        )
         for f in files
     ]
 

@@ -15,13 +15,21 @@ import os
 import random
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ..models import Entity, Run, SpecError, now, parse_key
 from ..models.resources import (
-    GROUP, LABEL_NAME, LABEL_PROJECT, LABEL_RUN, VERSION, cr_name, from_resource, resource_type, to_resource,
+    GROUP,
+    LABEL_NAME,
+    LABEL_PROJECT,
+    LABEL_RUN,
+    VERSION,
+    cr_name,
+    from_resource,
+    resource_type,
+    to_resource,
 )
 from .base import AlreadyExists, E, LogRecord, NotFound, Store, entity_class
 
@@ -54,8 +62,10 @@ def load_api_client() -> Any:
         else:  # KUBECONFIG is read now: the client library only looks at it when first imported
             config.load_kube_config(config_file=os.environ.get("KUBECONFIG"), client_configuration=configuration)
     except (config.ConfigException, OSError) as exc:
-        raise StoreError(f"cannot reach Kubernetes: {exc}; set KUBECONFIG (or ~/.kube/config), or run in a pod "
-                         "with a service account, or use DIGITALHUB_BACKEND=local") from None
+        raise StoreError(
+            f"cannot reach Kubernetes: {exc}; set KUBECONFIG (or ~/.kube/config), or run in a pod "
+            "with a service account, or use DIGITALHUB_BACKEND=local"
+        ) from None
     return client.ApiClient(configuration)
 
 
@@ -73,14 +83,16 @@ def default_namespace() -> str:
 
 
 def _created(obj: dict[str, Any], entity: Entity) -> tuple[datetime, str]:
-    return entity.metadata.created.astimezone(timezone.utc), obj["metadata"].get("creationTimestamp") or ""
+    return entity.metadata.created.astimezone(UTC), obj["metadata"].get("creationTimestamp") or ""
 
 
 def _merged_metadata(current: dict[str, Any], ours: dict[str, Any]) -> dict[str, Any]:
     """The object's metadata (finalizers, owners, resourceVersion, others' labels) with our labels and annotations."""
-    return {**current,
-            "labels": {**(current.get("labels") or {}), **ours["labels"]},
-            "annotations": {**(current.get("annotations") or {}), **ours["annotations"]}}
+    return {
+        **current,
+        "labels": {**(current.get("labels") or {}), **ours["labels"]},
+        "annotations": {**(current.get("annotations") or {}), **ours["annotations"]},
+    }
 
 
 class KubernetesStore(Store):
@@ -97,8 +109,9 @@ class KubernetesStore(Store):
 
     # -- requests
 
-    def _request(self, what: str, call: Callable[..., Any], *args: Any, conflict: type[Exception] = Conflict,
-                 **kwargs: Any) -> Any:
+    def _request(
+        self, what: str, call: Callable[..., Any], *args: Any, conflict: type[Exception] = Conflict, **kwargs: Any
+    ) -> Any:
         """Call the API; 404 becomes NotFound, 409 ``conflict``, anything else StoreError."""
         from kubernetes.client.rest import ApiException
 
@@ -110,17 +123,21 @@ class KubernetesStore(Store):
             if exc.status == 409:
                 raise conflict(f"{what}: {exc.reason}") from None
             if exc.status in (401, 403):
-                raise StoreError(f"{what}: the API server refused access ({exc.status} {exc.reason}); "
-                                 f"grant this identity the RBAC rules in docs/kubernetes.md in namespace {self.namespace}") from None
+                raise StoreError(
+                    f"{what}: the API server refused access ({exc.status} {exc.reason}); "
+                    f"grant this identity the RBAC rules in docs/kubernetes.md in namespace {self.namespace}"
+                ) from None
             raise StoreError(f"{what}: API server answered {exc.status} {exc.reason}: {exc.body}") from None
 
     def _fetch(self, plural: str, name: str) -> dict[str, Any]:
-        return self._request(f"{plural}/{name}", self._custom.get_namespaced_custom_object,
-                             GROUP, VERSION, self.namespace, plural, name)
+        return self._request(
+            f"{plural}/{name}", self._custom.get_namespaced_custom_object, GROUP, VERSION, self.namespace, plural, name
+        )
 
     def _list_raw(self, plural: str, **selectors: str) -> list[dict[str, Any]]:
-        listed = self._request(plural, self._custom.list_namespaced_custom_object,
-                               GROUP, VERSION, self.namespace, plural, **selectors)
+        listed = self._request(
+            plural, self._custom.list_namespaced_custom_object, GROUP, VERSION, self.namespace, plural, **selectors
+        )
         return listed.get("items", [])
 
     # -- reading
@@ -160,8 +177,10 @@ class KubernetesStore(Store):
             raise NotFound(f"no {cls.ENTITY_TYPE} {name}:{id} in project {project}: {exc}") from None
         entity = from_resource(cls, obj)
         if entity.project != project or entity.name != name or entity.id != id:
-            raise NotFound(f"no {cls.ENTITY_TYPE} {name}:{id} in project {project} "
-                           f"({rt.plural}/{obj['metadata']['name']} holds {entity.key})")
+            raise NotFound(
+                f"no {cls.ENTITY_TYPE} {name}:{id} in project {project} "
+                f"({rt.plural}/{obj['metadata']['name']} holds {entity.key})"
+            )
         return obj, entity
 
     def get(self, cls: type[E], project: str, name: str, id: str | None = None) -> E:
@@ -187,8 +206,16 @@ class KubernetesStore(Store):
         rt = resource_type(entity.ENTITY_TYPE)
         body = to_resource(entity, self.namespace)
         status = body.pop("status")
-        created = self._request(f"{rt.plural}/{body['metadata']['name']}", self._custom.create_namespaced_custom_object,
-                                GROUP, VERSION, self.namespace, rt.plural, body, conflict=AlreadyExists)
+        created = self._request(
+            f"{rt.plural}/{body['metadata']['name']}",
+            self._custom.create_namespaced_custom_object,
+            GROUP,
+            VERSION,
+            self.namespace,
+            rt.plural,
+            body,
+            conflict=AlreadyExists,
+        )
         if status:
             self._initial_status(rt.plural, created, status)
         return entity
@@ -198,8 +225,16 @@ class KubernetesStore(Store):
         name = obj["metadata"]["name"]
         for _ in range(self.retries):
             try:
-                self._request(f"{plural}/{name}/status", self._custom.replace_namespaced_custom_object_status,
-                              GROUP, VERSION, self.namespace, plural, name, {**obj, "status": status})
+                self._request(
+                    f"{plural}/{name}/status",
+                    self._custom.replace_namespaced_custom_object_status,
+                    GROUP,
+                    VERSION,
+                    self.namespace,
+                    plural,
+                    name,
+                    {**obj, "status": status},
+                )
                 return
             except Conflict:
                 obj = self._fetch(plural, name)
@@ -226,13 +261,29 @@ class KubernetesStore(Store):
                     body = to_resource(changed, self.namespace)
                     body.pop("status")
                     body["metadata"] = _merged_metadata(obj["metadata"], body["metadata"])
-                    obj = self._request(f"{plural}/{name}", self._custom.replace_namespaced_custom_object,
-                                        GROUP, VERSION, self.namespace, plural, name, body)
+                    obj = self._request(
+                        f"{plural}/{name}",
+                        self._custom.replace_namespaced_custom_object,
+                        GROUP,
+                        VERSION,
+                        self.namespace,
+                        plural,
+                        name,
+                        body,
+                    )
                 main_written = True
                 if changed.status != before.status:
                     body = {**obj, "status": changed.status.model_dump(mode="json", exclude_none=True)}
-                    obj = self._request(f"{plural}/{name}/status", self._custom.replace_namespaced_custom_object_status,
-                                        GROUP, VERSION, self.namespace, plural, name, body)
+                    obj = self._request(
+                        f"{plural}/{name}/status",
+                        self._custom.replace_namespaced_custom_object_status,
+                        GROUP,
+                        VERSION,
+                        self.namespace,
+                        plural,
+                        name,
+                        body,
+                    )
                 return from_resource(cls, obj)
             except Conflict:
                 time.sleep(random.uniform(0, 0.01 * 2 ** min(attempt, 5)))
@@ -243,8 +294,15 @@ class KubernetesStore(Store):
         cls, obj = self._raw_by_key(key)
         plural = resource_type(cls.ENTITY_TYPE).plural
         name = obj["metadata"]["name"]
-        self._request(f"{plural}/{name}", self._custom.delete_namespaced_custom_object,
-                      GROUP, VERSION, self.namespace, plural, name)
+        self._request(
+            f"{plural}/{name}",
+            self._custom.delete_namespaced_custom_object,
+            GROUP,
+            VERSION,
+            self.namespace,
+            plural,
+            name,
+        )
 
     # -- logs
 
@@ -259,7 +317,9 @@ class KubernetesStore(Store):
         workloads = [w for w in (info.job, info.deployment) if w]
         if workloads:
             selector = f"{LABEL_RUN} in ({', '.join(workloads)})"
-            for pod in self._request("pods", self._core.list_namespaced_pod, self.namespace, label_selector=selector).items:
+            for pod in self._request(
+                "pods", self._core.list_namespaced_pod, self.namespace, label_selector=selector
+            ).items:
                 pods[pod.metadata.name] = pod
         for name in set(info.pods) - set(pods):
             try:
@@ -274,8 +334,12 @@ class KubernetesStore(Store):
         records = []
         for pod in self._run_pods(run):  # type: ignore[arg-type]
             try:
-                text = self._request(f"pods/{pod.metadata.name}/log", self._core.read_namespaced_pod_log,
-                                     pod.metadata.name, self.namespace)
+                text = self._request(
+                    f"pods/{pod.metadata.name}/log",
+                    self._core.read_namespaced_pod_log,
+                    pod.metadata.name,
+                    self.namespace,
+                )
             except (NotFound, StoreError):
                 continue
             if text:
@@ -288,9 +352,15 @@ class KubernetesStore(Store):
         from kubernetes import watch
 
         stream = watch.Watch().stream(
-            self._custom.list_namespaced_custom_object, GROUP, VERSION, self.namespace, plural,
-            field_selector=f"metadata.name={name}", resource_version=version,
-            timeout_seconds=max(1, math.ceil(seconds)), _request_timeout=seconds + 10,
+            self._custom.list_namespaced_custom_object,
+            GROUP,
+            VERSION,
+            self.namespace,
+            plural,
+            field_selector=f"metadata.name={name}",
+            resource_version=version,
+            timeout_seconds=max(1, math.ceil(seconds)),
+            _request_timeout=seconds + 10,
         )
         try:
             yield from stream

@@ -29,8 +29,11 @@ def s3_client() -> Any:
     env = os.environ
     region = env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION") or DEFAULT_REGION
     return _client(
-        env.get("S3_ENDPOINT_URL") or None, region,
-        env.get("AWS_ACCESS_KEY_ID"), env.get("AWS_SECRET_ACCESS_KEY"), env.get("AWS_SESSION_TOKEN"),
+        env.get("S3_ENDPOINT_URL") or None,
+        region,
+        env.get("AWS_ACCESS_KEY_ID"),
+        env.get("AWS_SECRET_ACCESS_KEY"),
+        env.get("AWS_SESSION_TOKEN"),
     )
 
 
@@ -46,8 +49,13 @@ def _client(endpoint: str | None, region: str, key_id: str | None, secret: str |
         s3={"addressing_style": "path"} if endpoint else {},
     )
     return boto3.session.Session().client(
-        "s3", endpoint_url=endpoint, region_name=region, aws_access_key_id=key_id,
-        aws_secret_access_key=secret, aws_session_token=token, config=config,
+        "s3",
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id=key_id,
+        aws_secret_access_key=secret,
+        aws_session_token=token,
+        config=config,
     )
 
 
@@ -68,7 +76,10 @@ def s3_problem(exc: Exception, bucket: str, key: str) -> str:
         if code in ("404", "NoSuchKey"):
             return f"no object {where}: check the key"
         if code in ("403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"):
-            return f"access to {where} denied ({code}): check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY and the bucket policy"
+            return (
+                f"access to {where} denied ({code}): "
+                "check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY and the bucket policy"
+            )
         return f"S3 refused {where}: {code} {exc.response.get('Error', {}).get('Message', '')}".rstrip()
     return f"S3 request for {where} failed: {type(exc).__name__}: {exc}"
 
@@ -116,18 +127,24 @@ class S3Files:
         name = PurePosixPath(key.rstrip("/")).name
         try:
             folder = key.rstrip("/") + "/"
-            objects = [(key, Path(name))] if object_exists(client, bucket, key) else [
-                (item["Key"], Path(name, *PurePosixPath(item["Key"][len(folder) :]).parts))
-                for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=folder)
-                for item in page.get("Contents", [])
-            ]
+            objects = (
+                [(key, Path(name))]
+                if object_exists(client, bucket, key)
+                else [
+                    (item["Key"], Path(name, *PurePosixPath(item["Key"][len(folder) :]).parts))
+                    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=folder)
+                    for item in page.get("Contents", [])
+                ]
+            )
             if not objects:
                 raise FileNotFoundError(f"{uri} does not exist (no object and no folder under that key)")
             root = Path(dest).resolve()
             for object_key, relative in objects:
                 target = (root / relative).resolve()
                 if ".." in relative.parts or not target.is_relative_to(root):
-                    raise OSError(f"{uri}: object key {object_key!r} would land outside {root}; refusing to download it")
+                    raise OSError(
+                        f"{uri}: object key {object_key!r} would land outside {root}; refusing to download it"
+                    )
                 target.parent.mkdir(parents=True, exist_ok=True)
                 client.download_file(bucket, object_key, str(target))
         except _errors() as exc:

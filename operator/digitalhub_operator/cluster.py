@@ -28,10 +28,16 @@ class Cluster:
 
     def __init__(self, api_client: client.ApiClient):
         batch, apps, core = client.BatchV1Api(api_client), client.AppsV1Api(api_client), client.CoreV1Api(api_client)
-        self._create = {"Job": batch.create_namespaced_job, "Deployment": apps.create_namespaced_deployment,
-                        "Service": core.create_namespaced_service}
-        self._delete = {"Job": batch.delete_namespaced_job, "Deployment": apps.delete_namespaced_deployment,
-                        "Service": core.delete_namespaced_service}
+        self._create = {
+            "Job": batch.create_namespaced_job,
+            "Deployment": apps.create_namespaced_deployment,
+            "Service": core.create_namespaced_service,
+        }
+        self._delete = {
+            "Job": batch.delete_namespaced_job,
+            "Deployment": apps.delete_namespaced_deployment,
+            "Service": core.delete_namespaced_service,
+        }
         self._read = {"Job": batch.read_namespaced_job, "Deployment": apps.read_namespaced_deployment}
         self._custom = client.CustomObjectsApi(api_client)
         self._core = core

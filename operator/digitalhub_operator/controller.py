@@ -13,21 +13,42 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
 from digitalhub_runtime_python.models import (
-    Action, ErrorInfo, Function, IllegalTransition, InvalidKey, KubernetesInfo, Run, RunStatus, ServiceInfo, SpecError,
-    State, Task, Transition, format_validation_error, is_final,
+    Action,
+    ErrorInfo,
+    Function,
+    IllegalTransition,
+    InvalidKey,
+    KubernetesInfo,
+    Run,
+    RunStatus,
+    ServiceInfo,
+    SpecError,
+    State,
+    Task,
+    Transition,
+    format_validation_error,
+    is_final,
 )
 from digitalhub_runtime_python.models.resources import from_resource
 from digitalhub_runtime_python.stores import NotFound, Store, apply_transition
 
 from .cluster import Cluster, Rejected
 from .manifests import (
-    RUN_LABEL, ManifestError, Owner, Workload, deployment_manifest, job_manifest, service_manifest, service_url, workload_name,
+    RUN_LABEL,
+    ManifestError,
+    Owner,
+    Workload,
+    deployment_manifest,
+    job_manifest,
+    service_manifest,
+    service_url,
+    workload_name,
 )
 from .settings import OperatorSettings
 from .status import Observation, job_failed, merge, observe_deployment, observe_job, pending_expired, pod_problem
@@ -39,8 +60,13 @@ Cache = Callable[[str, str], "dict[str, Any] | None"]
 Recorder = Callable[[Owner, str, str, str, str], None]
 """Posts a Kubernetes event on a run: (owner, namespace, type Normal|Warning, reason, message)."""
 
-EVENT_REASONS = {State.READY: "Ready", State.RUNNING: "Running", State.COMPLETED: "Completed",
-                 State.ERROR: "Failed", State.STOPPED: "Stopped"}
+EVENT_REASONS = {
+    State.READY: "Ready",
+    State.RUNNING: "Running",
+    State.COMPLETED: "Completed",
+    State.ERROR: "Failed",
+    State.STOPPED: "Stopped",
+}
 BAD_INPUT = (NotFound, SpecError, ManifestError, Rejected, InvalidKey)
 
 
@@ -71,8 +97,14 @@ class RunRef:
 class Controller:
     """Launches, mirrors, expires and releases run workloads."""
 
-    def __init__(self, settings: OperatorSettings, stores: StoreFor, cluster: Cluster, record: Recorder,
-                 cached: Cache | None = None):
+    def __init__(
+        self,
+        settings: OperatorSettings,
+        stores: StoreFor,
+        cluster: Cluster,
+        record: Recorder,
+        cached: Cache | None = None,
+    ):
         self.settings = settings
         self.stores = stores
         self.cached = cached or (lambda namespace, key: None)
@@ -108,8 +140,11 @@ class Controller:
                 return
             try:
                 workload = self._workload(run, ref)
-                manifests = ([job_manifest(workload)] if run.spec.action == Action.JOB
-                             else [deployment_manifest(workload), service_manifest(workload)])
+                manifests = (
+                    [job_manifest(workload)]
+                    if run.spec.action == Action.JOB
+                    else [deployment_manifest(workload), service_manifest(workload)]
+                )
                 for manifest in manifests:
                     self.cluster.create(manifest)
             except BAD_INPUT + (LaunchError,) as exc:
@@ -140,13 +175,17 @@ class Controller:
 
     def _workload(self, run: Run, ref: RunRef) -> Workload:
         if run.spec.action == Action.BUILD:
-            raise LaunchError("action 'build' is not supported yet by the operator: build the image elsewhere "
-                              "and set the function's 'image'")
+            raise LaunchError(
+                "action 'build' is not supported yet by the operator: build the image elsewhere "
+                "and set the function's 'image'"
+            )
         task: Task = self._get(ref.namespace, run.spec.task, "spec.task", Task)
         function: Function = self._get(ref.namespace, run.spec.function, "spec.function", Function)
         if task.spec.action != run.spec.action:
-            raise LaunchError(f"spec.action {run.spec.action!r} does not match the task's action "
-                              f"{task.spec.action!r}: run the task with its own action")
+            raise LaunchError(
+                f"spec.action {run.spec.action!r} does not match the task's action "
+                f"{task.spec.action!r}: run the task with its own action"
+            )
         return Workload(run, task, function, ref.namespace, ref.owner, self.settings)
 
     def _record_launch(self, ref: RunRef, workload: Workload, manifests: list[dict[str, Any]]) -> None:
@@ -159,11 +198,16 @@ class Controller:
             info.job, info.deployment, info.service = names.get("Job"), names.get("Deployment"), names.get("Service")
             run.status.kubernetes = info
             if serve:
-                run.status.service = ServiceInfo(url=service_url(workload), replicas=manifests[0]["spec"]["replicas"],
-                                                 available_replicas=0)
+                run.status.service = ServiceInfo(
+                    url=service_url(workload), replicas=manifests[0]["spec"]["replicas"], available_replicas=0
+                )
                 if run.status.state == State.CREATED:
-                    apply_transition(run.status, State.READY, f"deployment {names['Deployment']} and service "
-                                                              f"{names['Service']} created, waiting for replicas")
+                    apply_transition(
+                        run.status,
+                        State.READY,
+                        f"deployment {names['Deployment']} and service "
+                        f"{names['Service']} created, waiting for replicas",
+                    )
                     entered.append(State.READY)
             elif run.status.state == State.CREATED:
                 run.status.message = f"job {names['Job']} created, waiting for its pod"
@@ -179,7 +223,9 @@ class Controller:
     def fail(self, ref: RunRef, message: str, kind: str = "Error") -> None:
         """End the run in ERROR with ``message`` (a run that ended meanwhile is left as it is)."""
         try:
-            self.stores(ref.namespace).transition(ref.key, State.ERROR, message, error=ErrorInfo(type=kind, message=message))
+            self.stores(ref.namespace).transition(
+                ref.key, State.ERROR, message, error=ErrorInfo(type=kind, message=message)
+            )
         except (IllegalTransition, NotFound):
             return
         self.record(ref.owner, ref.namespace, "Warning", "Failed", message)
@@ -245,7 +291,11 @@ class Controller:
             # the pods' last events may not have arrived yet: ask for them, the failure reason is in there
             pods = self.cluster.pods(ref.namespace, f"{RUN_LABEL}={ref.workload}") or pods
         preview = run.status.model_copy(deep=True)
-        merge(preview, self.observe(run, workload, pods, deleted), (run.status.kubernetes or KubernetesInfo()).model_copy())
+        merge(
+            preview,
+            self.observe(run, workload, pods, deleted),
+            (run.status.kubernetes or KubernetesInfo()).model_copy(),
+        )
         if preview == run.status:
             return
         old_reason = run.status.kubernetes.reason if run.status.kubernetes else None
@@ -272,20 +322,23 @@ class Controller:
 
     # -- pending deadline
 
-    def expire(self, ref: RunRef, workload: dict[str, Any], pods: list[dict[str, Any]],
-               now: datetime | None = None) -> bool:
+    def expire(
+        self, ref: RunRef, workload: dict[str, Any], pods: list[dict[str, Any]], now: datetime | None = None
+    ) -> bool:
         """End a run still waiting to start after the pending deadline, and remove its workload."""
         try:
             run: Run = self.stores(ref.namespace).get_key(ref.key)  # type: ignore[assignment]
         except NotFound:
             return False
         observation = self.observe(run, workload, pods, deleted=False)
-        if not pending_expired(observation, run.status.state, now or datetime.now(timezone.utc),
-                               self.settings.pending_deadline):
+        if not pending_expired(observation, run.status.state, now or datetime.now(UTC), self.settings.pending_deadline):
             return False
         waiting = observation.message or "waiting to start"
-        self.fail(ref, f"did not start within {self.settings.pending_deadline:g} s: {waiting}",
-                  observation.reason or "PendingDeadlineExceeded")
+        self.fail(
+            ref,
+            f"did not start within {self.settings.pending_deadline:g} s: {waiting}",
+            observation.reason or "PendingDeadlineExceeded",
+        )
         self.release(ref)
         return True
 

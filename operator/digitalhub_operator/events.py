@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import socket
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
@@ -26,15 +26,27 @@ class EventRecorder:
 
     def __call__(self, owner: Owner, namespace: str, type: str, reason: str, message: str) -> None:
         """One event on the run ``owner`` names: ``type`` Normal or Warning, ``reason`` a CamelCase word."""
-        stamp = datetime.now(timezone.utc)
+        stamp = datetime.now(UTC)
         body = {
-            "apiVersion": "v1", "kind": "Event",
+            "apiVersion": "v1",
+            "kind": "Event",
             "metadata": {"name": f"{owner.name}.{time.time_ns():x}", "namespace": namespace},
-            "involvedObject": {"apiVersion": owner.api_version, "kind": owner.kind, "name": owner.name,
-                               "namespace": namespace, "uid": owner.uid},
-            "type": type, "reason": reason, "message": message[:MAX_MESSAGE],
-            "firstTimestamp": stamp.isoformat(), "lastTimestamp": stamp.isoformat(), "count": 1,
-            "source": {"component": COMPONENT}, "reportingComponent": COMPONENT, "reportingInstance": self._instance,
+            "involvedObject": {
+                "apiVersion": owner.api_version,
+                "kind": owner.kind,
+                "name": owner.name,
+                "namespace": namespace,
+                "uid": owner.uid,
+            },
+            "type": type,
+            "reason": reason,
+            "message": message[:MAX_MESSAGE],
+            "firstTimestamp": stamp.isoformat(),
+            "lastTimestamp": stamp.isoformat(),
+            "count": 1,
+            "source": {"component": COMPONENT},
+            "reportingComponent": COMPONENT,
+            "reportingInstance": self._instance,
         }
         try:
             self._core.create_namespaced_event(namespace, body)

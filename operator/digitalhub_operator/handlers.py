@@ -20,7 +20,16 @@ from typing import Any
 import kopf
 from pydantic import ValidationError
 
-from digitalhub_runtime_python.models import Action, Entity, Function, Run, SpecError, State, Task, format_validation_error
+from digitalhub_runtime_python.models import (
+    Action,
+    Entity,
+    Function,
+    Run,
+    SpecError,
+    State,
+    Task,
+    format_validation_error,
+)
 from digitalhub_runtime_python.models.resources import API_VERSION, GROUP, VERSION, from_resource
 
 from . import health, lifecycle
@@ -45,8 +54,14 @@ def parse_run(body: kopf.Body) -> tuple[RunRef, Run]:
         raise format_validation_error(what, exc) from None
     info = run.status.kubernetes
     owner = Owner(body.get("apiVersion", API_VERSION), body.get("kind", "Run"), meta["name"], meta["uid"])
-    ref = RunRef(key=run.key, namespace=meta["namespace"], state=State(run.status.state).value,
-                 action=Action(run.spec.action).value, launched=bool(info and (info.job or info.deployment)), owner=owner)
+    ref = RunRef(
+        key=run.key,
+        namespace=meta["namespace"],
+        state=State(run.status.state).value,
+        action=Action(run.spec.action).value,
+        launched=bool(info and (info.job or info.deployment)),
+        owner=owner,
+    )
     return ref, run
 
 
@@ -55,11 +70,16 @@ def _first(store: Any) -> Any:
 
 
 def _slim(body: kopf.Body) -> dict[str, Any]:
-    return {"kind": body.get("kind"), "metadata": dict(body.get("metadata", {})), "spec": dict(body.get("spec", {})),
-            "status": dict(body.get("status", {}))}
+    return {
+        "kind": body.get("kind"),
+        "metadata": dict(body.get("metadata", {})),
+        "spec": dict(body.get("spec", {})),
+        "status": dict(body.get("status", {})),
+    }
 
 
 # -- indices: workload name -> objects, per namespace
+
 
 @kopf.index(GROUP, VERSION, RUNS)
 def runs(body: kopf.Body, namespace: str, **_: Any) -> dict[tuple[str, str], RunRef] | None:
@@ -102,15 +122,29 @@ def deployments(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) 
 def pods(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) -> dict[tuple[str, str], dict] | None:
     if RUN_LABEL not in labels:
         return None
-    return {(namespace, labels[RUN_LABEL]): {"metadata": dict(body.get("metadata", {})), "status": dict(body.get("status", {}))}}
+    return {
+        (namespace, labels[RUN_LABEL]): {
+            "metadata": dict(body.get("metadata", {})),
+            "status": dict(body.get("status", {})),
+        }
+    }
 
 
 # -- operator lifecycle
 
+
 @kopf.on.startup()
-async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, runs: kopf.Index, jobs: kopf.Index,
-                  deployments: kopf.Index, pods: kopf.Index, tasks: kopf.Index, functions: kopf.Index,
-                  **_: Any) -> None:
+async def startup(
+    settings: kopf.OperatorSettings,
+    memo: kopf.Memo,
+    runs: kopf.Index,
+    jobs: kopf.Index,
+    deployments: kopf.Index,
+    pods: kopf.Index,
+    tasks: kopf.Index,
+    functions: kopf.Index,
+    **_: Any,
+) -> None:
     """Configure kopf from the operator settings, connect, start the health endpoint and the deadline scan."""
     operator_settings = lifecycle.configure(settings)
     cache = lifecycle.IndexCache(tasks, functions)
@@ -132,9 +166,17 @@ async def cleanup(memo: kopf.Memo, **_: Any) -> None:
 
 # -- runs
 
+
 @kopf.on.event(GROUP, VERSION, RUNS)
-def run_event(event: kopf.RawEvent, body: kopf.Body, namespace: str, memo: kopf.Memo, jobs: kopf.Index,
-              deployments: kopf.Index, **_: Any) -> None:
+def run_event(
+    event: kopf.RawEvent,
+    body: kopf.Body,
+    namespace: str,
+    memo: kopf.Memo,
+    jobs: kopf.Index,
+    deployments: kopf.Index,
+    **_: Any,
+) -> None:
     """Launch a new run, release the workload of a stopped one; a malformed Run ends in ERROR."""
     if event["type"] == "DELETED" or body.get("metadata", {}).get("deletionTimestamp"):
         return  # its workload is garbage-collected through the owner reference
@@ -150,8 +192,16 @@ def run_event(event: kopf.RawEvent, body: kopf.Body, namespace: str, memo: kopf.
 
 # -- workloads
 
-def _sync(namespace: str, workload_key: str, memo: kopf.Memo, runs: kopf.Index, workload: dict | None,
-          pods: kopf.Index, deleted: bool = False) -> None:
+
+def _sync(
+    namespace: str,
+    workload_key: str,
+    memo: kopf.Memo,
+    runs: kopf.Index,
+    workload: dict | None,
+    pods: kopf.Index,
+    deleted: bool = False,
+) -> None:
     key = (namespace, workload_key)
     ref = _first(runs.get(key))
     if ref is None or workload is None:
@@ -160,22 +210,46 @@ def _sync(namespace: str, workload_key: str, memo: kopf.Memo, runs: kopf.Index, 
 
 
 @kopf.on.event("batch", "v1", "jobs", labels=OWNED)
-def job_event(event: kopf.RawEvent, body: kopf.Body, namespace: str, labels: kopf.Labels, memo: kopf.Memo,
-              runs: kopf.Index, pods: kopf.Index, **_: Any) -> None:
+def job_event(
+    event: kopf.RawEvent,
+    body: kopf.Body,
+    namespace: str,
+    labels: kopf.Labels,
+    memo: kopf.Memo,
+    runs: kopf.Index,
+    pods: kopf.Index,
+    **_: Any,
+) -> None:
     if RUN_LABEL in labels:
         _sync(namespace, labels[RUN_LABEL], memo, runs, _slim(body), pods, event["type"] == "DELETED")
 
 
 @kopf.on.event("apps", "v1", "deployments", labels=OWNED)
-def deployment_event(event: kopf.RawEvent, body: kopf.Body, namespace: str, labels: kopf.Labels, memo: kopf.Memo,
-                     runs: kopf.Index, pods: kopf.Index, **_: Any) -> None:
+def deployment_event(
+    event: kopf.RawEvent,
+    body: kopf.Body,
+    namespace: str,
+    labels: kopf.Labels,
+    memo: kopf.Memo,
+    runs: kopf.Index,
+    pods: kopf.Index,
+    **_: Any,
+) -> None:
     if RUN_LABEL in labels:
         _sync(namespace, labels[RUN_LABEL], memo, runs, _slim(body), pods, event["type"] == "DELETED")
 
 
 @kopf.on.event("", "v1", "pods", labels=OWNED)
-def pod_event(namespace: str, labels: kopf.Labels, memo: kopf.Memo, runs: kopf.Index, jobs: kopf.Index,
-              deployments: kopf.Index, pods: kopf.Index, **_: Any) -> None:
+def pod_event(
+    namespace: str,
+    labels: kopf.Labels,
+    memo: kopf.Memo,
+    runs: kopf.Index,
+    jobs: kopf.Index,
+    deployments: kopf.Index,
+    pods: kopf.Index,
+    **_: Any,
+) -> None:
     if RUN_LABEL in labels:
         key = (namespace, labels[RUN_LABEL])
         workload = _first(jobs.get(key)) or _first(deployments.get(key))

@@ -30,7 +30,9 @@ class Health:
 
     async def _healthz(self, _: web.Request) -> web.Response:
         silence = round(time.monotonic() - self._last_beat, 1)
-        return web.json_response({"alive": self.alive, "seconds_since_scan": silence}, status=200 if self.alive else 503)
+        return web.json_response(
+            {"alive": self.alive, "seconds_since_scan": silence}, status=200 if self.alive else 503
+        )
 
     async def _readyz(self, _: web.Request) -> web.Response:
         return web.json_response({"ready": self.ready}, status=200 if self.ready else 503)

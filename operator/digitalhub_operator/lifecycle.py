@@ -109,8 +109,9 @@ def scan_once(controller: Controller, work: list[tuple[RunRef, dict | None, list
             logger.exception("scan of run %s failed", ref.key)
 
 
-async def scan_forever(controller: Controller, health: Health, runs: Any, jobs: Any, deployments: Any,
-                       pods: Any) -> None:
+async def scan_forever(
+    controller: Controller, health: Health, runs: Any, jobs: Any, deployments: Any, pods: Any
+) -> None:
     """Every ``check_interval`` seconds, scan the unfinished runs in a worker thread."""
     while True:
         await asyncio.sleep(controller.settings.check_interval)

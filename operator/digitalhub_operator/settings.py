@@ -85,7 +85,7 @@ class OperatorSettings:
     health_port: int = 8080
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "OperatorSettings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> OperatorSettings:
         """Settings from the environment; a bad value raises SettingsError naming the variable."""
         env = os.environ if env is None else env
         images = {}
@@ -95,7 +95,9 @@ class OperatorSettings:
                 images[version.value] = override
         template = env.get(PREFIX + "IMAGE_TEMPLATE") or DEFAULT_IMAGE
         if "{python}" not in template:
-            raise SettingsError(f"{PREFIX}IMAGE_TEMPLATE={template!r} needs a '{{python}}' placeholder, e.g. {DEFAULT_IMAGE}")
+            raise SettingsError(
+                f"{PREFIX}IMAGE_TEMPLATE={template!r} needs a '{{python}}' placeholder, e.g. {DEFAULT_IMAGE}"
+            )
         policy = env.get(PREFIX + "IMAGE_PULL_POLICY") or "IfNotPresent"
         if policy not in ("Always", "IfNotPresent", "Never"):
             raise SettingsError(f"{PREFIX}IMAGE_PULL_POLICY={policy!r}: use Always, IfNotPresent or Never")

@@ -12,15 +12,29 @@ from datetime import datetime
 from typing import Any
 
 from digitalhub_runtime_python.models import (
-    IllegalTransition, KubernetesInfo, RunStatus, ServiceInfo, State, is_final,
+    IllegalTransition,
+    KubernetesInfo,
+    RunStatus,
+    ServiceInfo,
+    State,
+    is_final,
 )
 from digitalhub_runtime_python.stores import apply_transition
 
 # Waiting reasons worth surfacing, and those that will never fix themselves.
-WAITING_REASONS = frozenset({
-    "ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull", "CreateContainerConfigError",
-    "CreateContainerError", "CrashLoopBackOff", "RunContainerError", "PreCreateHookError",
-})
+WAITING_REASONS = frozenset(
+    {
+        "ErrImagePull",
+        "ImagePullBackOff",
+        "InvalidImageName",
+        "ErrImageNeverPull",
+        "CreateContainerConfigError",
+        "CreateContainerError",
+        "CrashLoopBackOff",
+        "RunContainerError",
+        "PreCreateHookError",
+    }
+)
 PERMANENT_REASONS = frozenset({"InvalidImageName", "ErrImageNeverPull"})
 
 
@@ -125,8 +139,13 @@ def observe_job(job: dict[str, Any], pods: list[dict[str, Any]], state: State | 
             reason = problems[0].reason if problems[0].reason == "OOMKilled" else reason
         return Observation(State.ERROR, detail, reason, **common)
     if "Complete" in conditions:
-        return Observation(State.ERROR, f"job {name} completed but the runtime recorded no end for the run: "
-                           "check the run's logs and the runtime image", "NoRunResult", **common)
+        return Observation(
+            State.ERROR,
+            f"job {name} completed but the runtime recorded no end for the run: "
+            "check the run's logs and the runtime image",
+            "NoRunResult",
+            **common,
+        )
     permanent = [p for p in problems if p.reason in PERMANENT_REASONS]
     if permanent:
         return Observation(State.ERROR, f"cannot start: {permanent[0].describe()}", permanent[0].reason, **common)
@@ -139,8 +158,9 @@ def observe_job(job: dict[str, Any], pods: list[dict[str, Any]], state: State | 
     return Observation(None, f"job {name} created, waiting for its pod" + (f" {names[0]}" if names else ""), **common)
 
 
-def observe_deployment(deployment: dict[str, Any], pods: list[dict[str, Any]], state: State | str,
-                       url: str) -> Observation:
+def observe_deployment(
+    deployment: dict[str, Any], pods: list[dict[str, Any]], state: State | str, url: str
+) -> Observation:
     """Deployment + its pods -> where a serve run stands (READY until a replica answers, then RUNNING)."""
     names, problems, started = _pods(pods)
     status = deployment.get("status") or {}
@@ -150,9 +170,13 @@ def observe_deployment(deployment: dict[str, Any], pods: list[dict[str, Any]], s
     common = {"pods": names, "started": available > 0, "stuck_since": _timestamp(deployment), "service": service}
     if is_final(state):
         return Observation(None, None, **common)
-    conditions = (status.get("conditions") or [])
-    failures = [c for c in conditions if (c.get("type") == "ReplicaFailure" and c.get("status") == "True")
-                or (c.get("type") == "Progressing" and c.get("reason") == "ProgressDeadlineExceeded")]
+    conditions = status.get("conditions") or []
+    failures = [
+        c
+        for c in conditions
+        if (c.get("type") == "ReplicaFailure" and c.get("status") == "True")
+        or (c.get("type") == "Progressing" and c.get("reason") == "ProgressDeadlineExceeded")
+    ]
     trouble = problems[0].describe() if problems else None
     reason = problems[0].reason if problems else None
     if failures and not trouble:

@@ -39,8 +39,14 @@ def git_env(monkeypatch: pytest.MonkeyPatch, cert: Cert) -> None:
 def repo(git_server: GitServer, tmp_path: Path) -> Repo:
     """A fresh repository on the git server: handler.py and src/pkg/mod.py on main, tags v1 (annotated) and v0."""
     repo = Repo(git_server.root, f"repo{next(_names)}.git", tmp_path / "work")
-    repo.commit({"handler.py": "def add(a, b):\n    return a + b\n", "src/pkg/__init__.py": "",
-                 "src/pkg/mod.py": "def hello(name):\n    return f'hello {name}'\n"}, "first")
+    repo.commit(
+        {
+            "handler.py": "def add(a, b):\n    return a + b\n",
+            "src/pkg/__init__.py": "",
+            "src/pkg/mod.py": "def hello(name):\n    return f'hello {name}'\n",
+        },
+        "first",
+    )
     git("tag", "v0", cwd=repo.work)
     git("tag", "-a", "v1", "-m", "release 1", cwd=repo.work)
     repo.push("main", "v0", "v1")

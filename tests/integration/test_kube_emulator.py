@@ -22,8 +22,13 @@ def api(kube):
 
 
 def widget(name: str, labels: dict[str, str] | None = None, **spec) -> dict:
-    return {"apiVersion": f"{GROUP}/{VERSION}", "kind": "Widget",
-            "metadata": {"name": name, "labels": labels or {}}, "spec": spec, "status": {"phase": "ignored"}}
+    return {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": "Widget",
+        "metadata": {"name": name, "labels": labels or {}},
+        "spec": spec,
+        "status": {"phase": "ignored"},
+    }
 
 
 def create(custom, kube, name: str, **kwargs) -> dict:
@@ -62,11 +67,13 @@ def test_status_subresource_is_isolated(api, kube):
     custom, _, _ = api
     create(custom, kube, "w3", size=1)
     status = custom.patch_namespaced_custom_object_status(
-        GROUP, VERSION, kube.namespace, PLURAL, "w3", {"status": {"phase": "Ready"}, "spec": {"size": 99}})
+        GROUP, VERSION, kube.namespace, PLURAL, "w3", {"status": {"phase": "Ready"}, "spec": {"size": 99}}
+    )
     assert status["status"] == {"phase": "Ready"} and status["spec"] == {"size": 1}
     assert status["metadata"]["generation"] == 1
     main = custom.patch_namespaced_custom_object(
-        GROUP, VERSION, kube.namespace, PLURAL, "w3", {"status": {"phase": "Hacked"}, "spec": {"size": 3}})
+        GROUP, VERSION, kube.namespace, PLURAL, "w3", {"status": {"phase": "Hacked"}, "spec": {"size": 3}}
+    )
     assert main["status"] == {"phase": "Ready"} and main["spec"] == {"size": 3}
 
 
@@ -114,7 +121,9 @@ def test_watch_streams_changes_and_ends_at_timeout(api, kube):
 
     def writer() -> None:
         assert first.wait(5)
-        custom.patch_namespaced_custom_object_status(GROUP, VERSION, kube.namespace, PLURAL, "other", {"status": {"n": 2}})
+        custom.patch_namespaced_custom_object_status(
+            GROUP, VERSION, kube.namespace, PLURAL, "other", {"status": {"n": 2}}
+        )
         custom.patch_namespaced_custom_object_status(GROUP, VERSION, kube.namespace, PLURAL, "w5", {"status": {"n": 3}})
         custom.delete_namespaced_custom_object(GROUP, VERSION, kube.namespace, PLURAL, "w5")
 
@@ -122,9 +131,16 @@ def test_watch_streams_changes_and_ends_at_timeout(api, kube):
     thread.start()
     began = time.monotonic()
     # Watching from the creation's version: the change made since arrives first, then the live events.
-    for event in watch.Watch().stream(custom.list_namespaced_custom_object, GROUP, VERSION, kube.namespace, PLURAL,
-                                      label_selector="watched=yes", timeout_seconds=2,
-                                      resource_version=created["metadata"]["resourceVersion"]):
+    for event in watch.Watch().stream(
+        custom.list_namespaced_custom_object,
+        GROUP,
+        VERSION,
+        kube.namespace,
+        PLURAL,
+        label_selector="watched=yes",
+        timeout_seconds=2,
+        resource_version=created["metadata"]["resourceVersion"],
+    ):
         obj = event["object"]
         seen.append((event["type"], obj["metadata"]["name"], obj.get("status", {}).get("n", 0)))
         first.set()
@@ -137,15 +153,26 @@ def test_deleting_an_owner_collects_what_it_owns(api, kube):
     custom, core, batch = api
     owner = create(custom, kube, "owner")
     ref = {"apiVersion": f"{GROUP}/{VERSION}", "kind": "Widget", "name": "owner", "uid": owner["metadata"]["uid"]}
-    job = batch.create_namespaced_job(kube.namespace, {
-        "metadata": {"name": "owned-job", "ownerReferences": [ref]},
-        "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]}}},
-    })
+    job = batch.create_namespaced_job(
+        kube.namespace,
+        {
+            "metadata": {"name": "owned-job", "ownerReferences": [ref]},
+            "spec": {
+                "template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]}}
+            },
+        },
+    )
     job_ref = {"apiVersion": "batch/v1", "kind": "Job", "name": "owned-job", "uid": job.metadata.uid}
-    core.create_namespaced_pod(kube.namespace, {"metadata": {"name": "owned-pod", "ownerReferences": [job_ref]},
-                                                "spec": {"containers": [{"name": "c", "image": "busybox"}]}})
-    core.create_namespaced_pod(kube.namespace, {"metadata": {"name": "free-pod"},
-                                                "spec": {"containers": [{"name": "c", "image": "busybox"}]}})
+    core.create_namespaced_pod(
+        kube.namespace,
+        {
+            "metadata": {"name": "owned-pod", "ownerReferences": [job_ref]},
+            "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+        },
+    )
+    core.create_namespaced_pod(
+        kube.namespace, {"metadata": {"name": "free-pod"}, "spec": {"containers": [{"name": "c", "image": "busybox"}]}}
+    )
     custom.delete_namespaced_custom_object(GROUP, VERSION, kube.namespace, PLURAL, "owner")
     assert batch.list_namespaced_job(kube.namespace).items == []
     assert [p.metadata.name for p in core.list_namespaced_pod(kube.namespace).items] == ["free-pod"]
@@ -159,7 +186,9 @@ def test_finalizers_hold_deletion_until_removed(api, kube):
     marked = custom.delete_namespaced_custom_object(GROUP, VERSION, kube.namespace, PLURAL, "held")
     assert marked["metadata"]["deletionTimestamp"]
     assert custom.get_namespaced_custom_object(GROUP, VERSION, kube.namespace, PLURAL, "held")
-    custom.patch_namespaced_custom_object(GROUP, VERSION, kube.namespace, PLURAL, "held", {"metadata": {"finalizers": None}})
+    custom.patch_namespaced_custom_object(
+        GROUP, VERSION, kube.namespace, PLURAL, "held", {"metadata": {"finalizers": None}}
+    )
     with pytest.raises(ApiException) as info:
         custom.get_namespaced_custom_object(GROUP, VERSION, kube.namespace, PLURAL, "held")
     assert info.value.status == 404
@@ -167,7 +196,9 @@ def test_finalizers_hold_deletion_until_removed(api, kube):
 
 def test_pod_logs_and_discovery(api, kube):
     _, core, _ = api
-    core.create_namespaced_pod(kube.namespace, {"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "x"}]}})
+    core.create_namespaced_pod(
+        kube.namespace, {"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "x"}]}}
+    )
     kube.emulator.pod_logs[(kube.namespace, "p")] = "line 1\nline 2\n"
     assert core.read_namespaced_pod_log("p", kube.namespace) == "line 1\nline 2\n"
     assert core.read_namespaced_pod_log("p", kube.namespace, tail_lines=1) == "line 2\n"

@@ -55,9 +55,19 @@ def operator(kube):
     settings.watching.server_timeout = 5
     settings.posting.enabled = False
     stop, ready = threading.Event(), threading.Event()
-    thread = threading.Thread(target=lambda: asyncio.run(kopf.operator(
-        registry=registry, settings=settings, standalone=True, namespaces=[kube.namespace],
-        stop_flag=stop, ready_flag=ready)), daemon=True)
+    thread = threading.Thread(
+        target=lambda: asyncio.run(
+            kopf.operator(
+                registry=registry,
+                settings=settings,
+                standalone=True,
+                namespaces=[kube.namespace],
+                stop_flag=stop,
+                ready_flag=ready,
+            )
+        ),
+        daemon=True,
+    )
     thread.start()
     assert ready.wait(10), "kopf did not start"
     yield seen
@@ -77,8 +87,13 @@ def test_kopf_handlers_run_against_the_emulator(kube, operator):
                     return None
                 raise
 
-        custom.create_namespaced_custom_object(GROUP, VERSION, kube.namespace, PLURAL, {
-            "apiVersion": f"{GROUP}/{VERSION}", "kind": "Widget", "metadata": {"name": "gizmo"}, "spec": {"size": 2}})
+        custom.create_namespaced_custom_object(
+            GROUP,
+            VERSION,
+            kube.namespace,
+            PLURAL,
+            {"apiVersion": f"{GROUP}/{VERSION}", "kind": "Widget", "metadata": {"name": "gizmo"}, "spec": {"size": 2}},
+        )
         until(lambda: (widget() or {}).get("status", {}).get("size") == 4, what="status written by the create handler")
         assert "kopf.zalando.org/KopfFinalizerMarker" in widget()["metadata"]["finalizers"]
         custom.patch_namespaced_custom_object(GROUP, VERSION, kube.namespace, PLURAL, "gizmo", {"spec": {"size": 5}})

@@ -19,16 +19,16 @@ from digitalhub_runtime_python.settings import Settings
 
 pytestmark = pytest.mark.integration
 
-CODE = '''
+CODE = """
 def train(project, context, x: int, label: str = "run"):
     print(f"training {label} with x={x}")
     context.logger.info("halfway")
     return {"score": x * 2, "label": label}
-'''
-FAILING = '''
+"""
+FAILING = """
 def train(x: int):
     raise ValueError(f"x={x} is not acceptable")
-'''
+"""
 
 
 def run_pod(kube, run: Run, tmp_path, command: list[str] | None = None) -> subprocess.CompletedProcess:
@@ -42,7 +42,12 @@ def run_pod(kube, run: Run, tmp_path, command: list[str] | None = None) -> subpr
 def test_pod_contract():
     run = Run(project="demo", name="abc", id="abc", spec={"task": "t", "function": "f", "action": "job"})
     assert runner_command(run.key, python="python") == [
-        "python", "-m", "digitalhub_runtime_python.runner", "--run", "store://demo/run/python+run/abc:abc"]
+        "python",
+        "-m",
+        "digitalhub_runtime_python.runner",
+        "--run",
+        "store://demo/run/python+run/abc:abc",
+    ]
     assert runner_env(run, pod_settings()) == [
         {"name": "DIGITALHUB_BACKEND", "value": "kubernetes"},
         {"name": "DIGITALHUB_HOME", "value": str(POD_HOME)},
@@ -74,12 +79,21 @@ def test_failing_handler_ends_the_run_in_error_with_traceback(kube, tmp_path):
     run.refresh()
     assert run.status.state == State.ERROR
     assert run.status.message == "ValueError: x=3 is not acceptable"
-    assert run.status.error.type == "ValueError" and 'raise ValueError(f"x={x} is not acceptable")' in run.status.error.traceback
+    assert (
+        run.status.error.type == "ValueError"
+        and 'raise ValueError(f"x={x} is not acceptable")' in run.status.error.traceback
+    )
 
 
 def kubectl(kube, *args: str, stdin: str | None = None) -> str:
-    done = subprocess.run(["kubectl", *args], input=stdin, capture_output=True, text=True, timeout=60,
-                          env={"PATH": os.environ["PATH"], "KUBECONFIG": str(kube.kubeconfig), "HOME": str(kube.kubeconfig.parent)})
+    done = subprocess.run(
+        ["kubectl", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": os.environ["PATH"], "KUBECONFIG": str(kube.kubeconfig), "HOME": str(kube.kubeconfig.parent)},
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -97,7 +111,9 @@ spec: {{function: train_it, task: {task_name}, action: job, parameters: {{x: 5}}
     # --validate=false: the emulator serves no OpenAPI document for kubectl's client-side validation.
     assert "run.digitalhub.io/applied created" in kubectl(kube, "apply", "--validate=false", "-f", "-", stdin=manifest)
     with kube.api_client() as api:
-        created = k8s.CustomObjectsApi(api).get_namespaced_custom_object(GROUP, VERSION, kube.namespace, "runs", "applied")
+        created = k8s.CustomObjectsApi(api).get_namespaced_custom_object(
+            GROUP, VERSION, kube.namespace, "runs", "applied"
+        )
     run = from_resource(Run, created)  # what the operator reads from the CR it is told about
     done = run_pod(kube, run, tmp_path)
     assert done.returncode == 0, done.stderr
@@ -108,6 +124,11 @@ spec: {{function: train_it, task: {task_name}, action: job, parameters: {{x: 5}}
 
 
 def test_runner_without_a_run_key_explains_itself(kube, tmp_path):
-    done = subprocess.run([sys.executable, "-m", "digitalhub_runtime_python.runner"], capture_output=True, text=True,
-                          env={"PATH": os.environ["PATH"], "PYTHONPATH": os.environ["PYTHONPATH"]}, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "digitalhub_runtime_python.runner"],
+        capture_output=True,
+        text=True,
+        env={"PATH": os.environ["PATH"], "PYTHONPATH": os.environ["PYTHONPATH"]},
+        timeout=60,
+    )
     assert done.returncode == 2 and "--run KEY (or DIGITALHUB_RUN_KEY) is required" in done.stderr

@@ -120,14 +120,26 @@ def test_wait_times_out(project):
 
 
 def test_concurrent_updates_retry_on_conflicts(store):
-    run = store.create(Run(project="p", name="r1", id="r1", spec={"task": "store://p/task/python+job/t:1",
-                                                                 "function": "store://p/function/python/f:1", "action": "job"}))
+    run = store.create(
+        Run(
+            project="p",
+            name="r1",
+            id="r1",
+            spec={
+                "task": "store://p/task/python+job/t:1",
+                "function": "store://p/function/python/f:1",
+                "action": "job",
+            },
+        )
+    )
 
     def writer(prefix: str) -> None:
         for i in range(8):
-            def add(entity, key=f"{prefix}{i}"):
+
+            def add(entity, key=f"{prefix}{i}", i=i):
                 entity.status.results[key] = i
                 return entity
+
             store.update(run.key, add)
 
     threads = [threading.Thread(target=writer, args=(prefix,)) for prefix in "abc"]
@@ -151,9 +163,13 @@ def test_logs_come_from_the_runs_pods(project, api, kube):
     run = project.new_function("double_it", code=CODE, handler="double").run("job")
     core = k8s.CoreV1Api(api)
     for pod, workload in (("run-a-1", f"run-{run.id}"), ("other", "run-other")):
-        core.create_namespaced_pod(kube.namespace, {
-            "metadata": {"name": pod, "labels": {"digitalhub.io/run": workload}},
-            "spec": {"containers": [{"name": "runtime", "image": "python"}]}})
+        core.create_namespaced_pod(
+            kube.namespace,
+            {
+                "metadata": {"name": pod, "labels": {"digitalhub.io/run": workload}},
+                "spec": {"containers": [{"name": "runtime", "image": "python"}]},
+            },
+        )
         kube.emulator.pod_logs[(kube.namespace, pod)] = f"hello from {pod}\n"
     assert run.logs() == ""
     set_state(api, kube, run.id, State.READY, kubernetes={"job": f"run-{run.id}", "pods": []})
@@ -165,9 +181,12 @@ def test_hand_written_run_resolves_function_and_task_by_name(project, store, api
     sdk_run = fn.run("job")
     task = store.get_key(sdk_run.spec.task)
     newer = project.new_function("double_it", code=CODE.replace("2 *", "3 *"), handler="double")
-    body = {"apiVersion": f"{GROUP}/{VERSION}", "kind": "Run",
-            "metadata": {"name": "nightly", "labels": {"digitalhub.io/project": "demo"}},
-            "spec": {"function": "double_it", "task": task.name, "action": "job", "parameters": {"x": 1}}}
+    body = {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": "Run",
+        "metadata": {"name": "nightly", "labels": {"digitalhub.io/project": "demo"}},
+        "spec": {"function": "double_it", "task": task.name, "action": "job", "parameters": {"x": 1}},
+    }
     created = k8s.CustomObjectsApi(api).create_namespaced_custom_object(GROUP, VERSION, kube.namespace, "runs", body)
     run = from_resource(Run, created)
     assert run.key == "store://demo/run/python+run/nightly:nightly"
@@ -177,8 +196,12 @@ def test_hand_written_run_resolves_function_and_task_by_name(project, store, api
 
 
 def test_unlabeled_resources_belong_to_the_namespace_project(store, api, kube):
-    body = {"apiVersion": f"{GROUP}/{VERSION}", "kind": "Function", "metadata": {"name": "hand-made"},
-            "spec": {"code": CODE, "handler": "double"}}
+    body = {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": "Function",
+        "metadata": {"name": "hand-made"},
+        "spec": {"code": CODE, "handler": "double"},
+    }
     k8s.CustomObjectsApi(api).create_namespaced_custom_object(GROUP, VERSION, kube.namespace, "functions", body)
     function = store.get(Function, kube.namespace, "hand-made")
     assert function.key == f"store://{kube.namespace}/function/python/hand-made:hand-made"
@@ -206,21 +229,45 @@ def test_files_need_shared_storage_on_this_backend(project, tmp_path):
 
 
 def test_hand_written_function_with_a_project_label_is_its_latest_version(store, api, kube):
-    body = {"apiVersion": f"{GROUP}/{VERSION}", "kind": "Function",
-            "metadata": {"name": "train", "labels": {"digitalhub.io/project": "demo"}},
-            "spec": {"code": CODE, "handler": "double"}}
+    body = {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": "Function",
+        "metadata": {"name": "train", "labels": {"digitalhub.io/project": "demo"}},
+        "spec": {"code": CODE, "handler": "double"},
+    }
     k8s.CustomObjectsApi(api).create_namespaced_custom_object(GROUP, VERSION, kube.namespace, "functions", body)
     assert store.get(Function, "demo", "train").key == "store://demo/function/python/train:train"
     assert store.list(Function, kube.namespace) == []
 
 
 def test_updates_keep_finalizers_owners_and_foreign_annotations(store, api, kube):
-    run = store.create(Run(project="p", name="r2", id="r2", spec={"task": "store://p/task/python+job/t:1",
-                                                                 "function": "store://p/function/python/f:1", "action": "job"}))
+    run = store.create(
+        Run(
+            project="p",
+            name="r2",
+            id="r2",
+            spec={
+                "task": "store://p/task/python+job/t:1",
+                "function": "store://p/function/python/f:1",
+                "action": "job",
+            },
+        )
+    )
     custom = k8s.CustomObjectsApi(api)
-    custom.patch_namespaced_custom_object(GROUP, VERSION, kube.namespace, "runs", "r2", {"metadata": {
-        "finalizers": ["kopf.zalando.org/KopfFinalizerMarker"], "annotations": {"kopf.zalando.org/last-handled": "{}"},
-        "labels": {"team": "a"}}})
+    custom.patch_namespaced_custom_object(
+        GROUP,
+        VERSION,
+        kube.namespace,
+        "runs",
+        "r2",
+        {
+            "metadata": {
+                "finalizers": ["kopf.zalando.org/KopfFinalizerMarker"],
+                "annotations": {"kopf.zalando.org/last-handled": "{}"},
+                "labels": {"team": "a"},
+            }
+        },
+    )
 
     def relate(entity):
         entity.metadata.relationships.append(Relationship(type="consumes", dest="store://p/dataitem/table/d:1"))

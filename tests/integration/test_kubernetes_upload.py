@@ -33,11 +33,19 @@ def test_local_folder_is_uploaded_and_the_pod_runs_it(kube, bucket, tmp_path):
     assert project.client.store.get_key(run.spec.task).spec.function == run.spec.function
     assert local_fn.run("job", parameters={"x": 1}).spec.function == run.spec.function  # same code, same version
 
-    env = {"PATH": os.environ["PATH"], "PYTHONPATH": os.environ["PYTHONPATH"], "KUBECONFIG": str(kube.kubeconfig),
-           **{name: os.environ[name] for name in S3_VARIABLES}}
+    env = {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": os.environ["PYTHONPATH"],
+        "KUBECONFIG": str(kube.kubeconfig),
+        **{name: os.environ[name] for name in S3_VARIABLES},
+    }
     pod_home = tmp_path / "pod-home"
-    env.update({e["name"]: e["value"] for e in runner_env(run.entity, Settings("kubernetes", pod_home, kube.namespace))})
-    done = subprocess.run(runner_command(run.key), env=env, capture_output=True, text=True, timeout=60, cwd=pod_home.parent)
+    env.update(
+        {e["name"]: e["value"] for e in runner_env(run.entity, Settings("kubernetes", pod_home, kube.namespace))}
+    )
+    done = subprocess.run(
+        runner_command(run.key), env=env, capture_output=True, text=True, timeout=60, cwd=pod_home.parent
+    )
     assert done.returncode == 0, done.stderr
     run.refresh()
     assert run.status.state == State.COMPLETED and run.results() == {"output_0": 40}

@@ -62,18 +62,23 @@ def test_http_and_local_archive_forms(static_server: StaticServer, tmp_path: Pat
 
 
 @pytest.mark.usefixtures("git_env")
-def test_job_from_git_and_a_refused_token_leaves_no_trace(git_server: GitServer, repo: Repo, tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_job_from_git_and_a_refused_token_leaves_no_trace(
+    git_server: GitServer, repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import digitalhub_runtime_python as dh
 
     home = tmp_path / "home"
     project = dh.get_or_create_project("demo", home=home)
-    fn = project.new_function(name="add", code_src=f"git+{git_server.url(repo.bare.name)}#ref=v1&path=handler.py", handler="add")
+    fn = project.new_function(
+        name="add", code_src=f"git+{git_server.url(repo.bare.name)}#ref=v1&path=handler.py", handler="add"
+    )
     assert fn.run(action="job", local_execution=True, parameters={"a": 1, "b": 2}).wait().results() == {"output_0": 3}
 
     token = "refused-token-4f9c2b"
     monkeypatch.setenv("GIT_TOKEN", token)
-    failed = project.new_function(name="other", code_src=f"git+{git_server.url(repo.bare.name)}#ref=main", handler="h:f")
+    failed = project.new_function(
+        name="other", code_src=f"git+{git_server.url(repo.bare.name)}#ref=main", handler="h:f"
+    )
     run = failed.run(action="job", local_execution=True).wait()
     assert run.status.state == "ERROR" and "authentication failed" in (run.status.message or "")
     for path in home.rglob("*"):  # store, logs and cache
@@ -87,5 +92,7 @@ def test_packed_code_runs_in_a_subprocess_like_a_pod(bucket: str, tmp_path: Path
     code_src = pack_to_s3(write(tmp_path / "code", PACKAGE), f"s3://{bucket}/store", "demo")
     project = dh.get_or_create_project("demo", home=tmp_path / "home")
     fn = project.new_function(name="total", code_src=code_src, handler="shop.prices:total")
-    run = fn.run(action="job", local_execution=True, isolation="subprocess", parameters={"a": 20, "b": 22}).wait(timeout=60)
+    run = fn.run(action="job", local_execution=True, isolation="subprocess", parameters={"a": 20, "b": 22}).wait(
+        timeout=60
+    )
     assert run.results() == {"output_0": 42}, run.status.message

@@ -30,8 +30,9 @@ def test_branch_tag_and_default_head(git_server: GitServer, repo: Repo, fragment
 
 
 @pytest.mark.usefixtures("git_env")
-def test_inherited_repository_variables_are_ignored(git_server: GitServer, repo: Repo, monkeypatch: pytest.MonkeyPatch,
-                                                     tmp_path: Path) -> None:
+def test_inherited_repository_variables_are_ignored(
+    git_server: GitServer, repo: Repo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("GIT_DIR", str(repo.work / ".git"))
     monkeypatch.setenv("GIT_WORK_TREE", str(repo.work))
     tree = fetch_git(src(git_server, repo, f"#ref={head(repo).upper()}"), tmp_path / "cache")
@@ -85,8 +86,9 @@ def test_unknown_commit_is_named(git_server: GitServer, repo: Repo, tmp_path: Pa
 @pytest.mark.usefixtures("git_env")
 @pytest.mark.parametrize("token", ["wrong-token-value", None])
 @pytest.mark.parametrize("pinned", [False, True])
-def test_bad_credentials(git_server: GitServer, repo: Repo, token: str | None, pinned: bool,
-                         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_bad_credentials(
+    git_server: GitServer, repo: Repo, token: str | None, pinned: bool, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     if token:
         monkeypatch.setenv("GIT_TOKEN", token)
     else:
@@ -100,8 +102,9 @@ def test_bad_credentials(git_server: GitServer, repo: Repo, token: str | None, p
 
 
 @pytest.mark.usefixtures("git_env")
-def test_untrusted_certificate_says_which_variable_to_set(git_server: GitServer, repo: Repo, monkeypatch: pytest.MonkeyPatch,
-                                                          tmp_path: Path) -> None:
+def test_untrusted_certificate_says_which_variable_to_set(
+    git_server: GitServer, repo: Repo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.delenv("DIGITALHUB_GIT_CA")
     with pytest.raises(SourceError, match="TLS verification .* set DIGITALHUB_GIT_CA"):
         fetch_git(src(git_server, repo), tmp_path / "cache")

@@ -64,14 +64,18 @@ def test_unchanged_file_is_revalidated_not_downloaded(static_server: StaticServe
     second = fetch_http(url, cache)
     assert first == second
     assert static_server.requests[0] == "GET /code.tgz"
-    assert static_server.requests[1].startswith("GET /code.tgz ") and "GMT" in static_server.requests[1]  # If-Modified-Since
+    assert (
+        static_server.requests[1].startswith("GET /code.tgz ") and "GMT" in static_server.requests[1]
+    )  # If-Modified-Since
 
 
 def test_changed_file_is_downloaded_again(static_server: StaticServer, tmp_path: Path) -> None:
     publish_archive(static_server, "code.tgz", CODE)
     url, cache = f"{static_server.base_url}/code.tgz", tmp_path / "cache"
     first = fetch_http(url, cache)
-    publish_archive(static_server, "code.tgz", {**CODE, "app/main.py": "def run():\n    return 'v2'\n"}, mtime=1_700_000_100)
+    publish_archive(
+        static_server, "code.tgz", {**CODE, "app/main.py": "def run():\n    return 'v2'\n"}, mtime=1_700_000_100
+    )
     second = fetch_http(url, cache)
     assert first.revision != second.revision and "v2" in (second.root / "app" / "main.py").read_text()
 

@@ -54,12 +54,16 @@ def test_s3_key_not_ending_in_py_is_an_archive(bucket: str, tmp_path: Path) -> N
 
 
 def test_missing_key(bucket: str, tmp_path: Path) -> None:
-    with pytest.raises(SourceError, match=f"code_src 's3://{bucket}/nope.py': no object s3://{bucket}/nope.py: check the key"):
+    with pytest.raises(
+        SourceError, match=f"code_src 's3://{bucket}/nope.py': no object s3://{bucket}/nope.py: check the key"
+    ):
         fetch_s3(f"s3://{bucket}/nope.py", tmp_path / "cache")
 
 
 def test_wrong_bucket(s3_env: None, tmp_path: Path) -> None:
-    with pytest.raises(SourceError, match="bucket 'no-such-bucket' does not exist at http://127.0.0.1:.*S3_ENDPOINT_URL"):
+    with pytest.raises(
+        SourceError, match="bucket 'no-such-bucket' does not exist at http://127.0.0.1:.*S3_ENDPOINT_URL"
+    ):
         fetch_zip_s3("zip+s3://no-such-bucket/app.zip", tmp_path / "cache")
 
 

@@ -33,7 +33,7 @@ import itertools
 import re
 import uuid
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp.web
@@ -110,12 +110,19 @@ parsing.parse_path = _parse_namespaces_path  # rendering.Request._parse looks it
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _status_error(code: int, reason: str, message: str) -> aiohttp.web.Response:
-    body = {"apiVersion": "v1", "kind": "Status", "metadata": {}, "status": "Failure",
-            "code": code, "reason": reason, "message": message}
+    body = {
+        "apiVersion": "v1",
+        "kind": "Status",
+        "metadata": {},
+        "status": "Failure",
+        "code": code,
+        "reason": reason,
+        "message": message,
+    }
     return aiohttp.web.json_response(body, status=code)
 
 
@@ -189,9 +196,13 @@ class CompatEmulator(kmock.KubernetesEmulator):
             body = request.data
             wanted = (body.get("metadata") or {}).get("resourceVersion") if isinstance(body, dict) else None
             if wanted and wanted != current["metadata"].get("resourceVersion"):
-                return _status_error(409, "Conflict", f"Operation cannot be fulfilled on {request.resource.plural} "
-                                     f"{request.name!r}: the object has been modified; please apply your changes "
-                                     "to the latest version and try again")
+                return _status_error(
+                    409,
+                    "Conflict",
+                    f"Operation cannot be fulfilled on {request.resource.plural} "
+                    f"{request.name!r}: the object has been modified; please apply your changes "
+                    "to the latest version and try again",
+                )
             try:
                 if request.method == enums.method.PUT:
                     proposed = dict(body)
@@ -276,7 +287,7 @@ class CompatEmulator(kmock.KubernetesEmulator):
         text = self.pod_logs.get((request.namespace, request.name), "")
         tail = request.params.get("tailLines")
         if tail:
-            text = "".join(text.splitlines(keepends=True)[-int(tail):])
+            text = "".join(text.splitlines(keepends=True)[-int(tail) :])
         return aiohttp.web.Response(text=text, content_type="text/plain")
 
     # -- reading
@@ -303,8 +314,11 @@ class CompatEmulator(kmock.KubernetesEmulator):
         return matches, since
 
     def _matching(self, request: rendering.Request, matches: Callable[[Obj], bool]) -> list[Obj]:
-        return [obj.raw for (resource, _, _), obj in self._objects.items()
-                if resource == request.resource and not obj.deleted and matches(obj.raw)]
+        return [
+            obj.raw
+            for (resource, _, _), obj in self._objects.items()
+            if resource == request.resource and not obj.deleted and matches(obj.raw)
+        ]
 
     async def _serve_list(self, request: rendering.Request) -> rendering.Payload:
         if request.resource not in self._get_resources():

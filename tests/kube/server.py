@@ -24,8 +24,12 @@ def declare_crds(emulator: kmock.KubernetesEmulator, crds: Iterable[dict[str, An
         names = spec["names"]
         for version in spec["versions"]:
             emulator.resources[f"{spec['group']}/{version['name']}/{names['plural']}"] = kmock.ResourceInfo(
-                kind=names["kind"], singular=names.get("singular"), namespaced=spec["scope"] == "Namespaced",
-                verbs=VERBS, shortnames=names.get("shortNames", []), categories=names.get("categories", []),
+                kind=names["kind"],
+                singular=names.get("singular"),
+                namespaced=spec["scope"] == "Namespaced",
+                verbs=VERBS,
+                shortnames=names.get("shortNames", []),
+                categories=names.get("categories", []),
                 subresources=set(version.get("subresources", {})),
             )
 
@@ -47,7 +51,7 @@ class EmulatorServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 10) -> "EmulatorServer":
+    def start(self, timeout: float = 10) -> EmulatorServer:
         self._thread.start()
         if not self._ready.wait(timeout):
             raise TimeoutError(f"the Kubernetes emulator did not start within {timeout} s")
@@ -83,10 +87,14 @@ class EmulatorServer:
     def kubeconfig(self, path: Path, namespace: str = "default") -> Path:
         """Write a kubeconfig for this server whose current context uses ``namespace``."""
         config = {
-            "apiVersion": "v1", "kind": "Config", "current-context": "emulator",
+            "apiVersion": "v1",
+            "kind": "Config",
+            "current-context": "emulator",
             "clusters": [{"name": "emulator", "cluster": {"server": self.url}}],
             "users": [{"name": "tester", "user": {"token": "emulator-token"}}],
-            "contexts": [{"name": "emulator", "context": {"cluster": "emulator", "user": "tester", "namespace": namespace}}],
+            "contexts": [
+                {"name": "emulator", "context": {"cluster": "emulator", "user": "tester", "namespace": namespace}}
+            ],
         }
         path.write_text(yaml.safe_dump(config))
         return path

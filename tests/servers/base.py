@@ -29,7 +29,7 @@ class RecordingServer(ThreadingHTTPServer):
         with self._lock:
             self.requests.append(request)
 
-    def __enter__(self) -> "RecordingServer":
+    def __enter__(self) -> RecordingServer:
         self._thread.start()
         return self
 

@@ -39,7 +39,7 @@ class S3Server:
         """How many requests of ``method`` for exactly ``path`` (query ignored) were served."""
         return sum(1 for r in list(self.requests) if r.split("?")[0] == f"{method} {path}")
 
-    def __enter__(self) -> "S3Server":
+    def __enter__(self) -> S3Server:
         self._thread.start()
         return self
 

@@ -10,7 +10,7 @@ RESERVED = {"project": "PROJECT", "context": "CONTEXT", "events": None}
 
 
 def test_reserved_inputs_parameters_and_defaults() -> None:
-    def handler(project, context, events, di, a, b=2):  # noqa: ANN001
+    def handler(project, context, events, di, a, b=2):
         return None
 
     kwargs = compose_arguments(handler, {"a": 1}, {"di": "DATAITEM"}, RESERVED)
@@ -42,14 +42,14 @@ def test_unknown_parameter_is_refused_without_kwargs() -> None:
 
 
 def test_extra_parameters_go_to_kwargs() -> None:
-    def handler(a, **rest):  # noqa: ANN001, ANN003
+    def handler(a, **rest):
         return None
 
     assert compose_arguments(handler, {"a": 1, "c": 3}, {"d": "D"}, RESERVED) == {"a": 1, "c": 3, "d": "D"}
 
 
 def test_positional_only_is_refused() -> None:
-    def handler(a, /):  # noqa: ANN001
+    def handler(a, /):
         return None
 
     with pytest.raises(ArgumentError, match="positional-only"):

@@ -29,9 +29,13 @@ def validator(kind: str) -> jsonschema.Draft4Validator:
 def test_committed_crds_match_the_models():
     committed = {path.name: path.read_text() for path in CRD_FOLDER.glob("*.yaml")}
     rendered = render_crds()
-    assert sorted(committed) == sorted(rendered), "run: python -m digitalhub_runtime_python.models.crds charts/digitalhub/crds"
+    assert sorted(committed) == sorted(rendered), (
+        "run: python -m digitalhub_runtime_python.models.crds charts/digitalhub/crds"
+    )
     for name, text in rendered.items():
-        assert committed[name] == text, f"{name} is out of date: run python -m digitalhub_runtime_python.models.crds charts/digitalhub/crds"
+        assert committed[name] == text, (
+            f"{name} is out of date: run python -m digitalhub_runtime_python.models.crds charts/digitalhub/crds"
+        )
 
 
 @pytest.mark.parametrize("version", ["1.29", "1.33"])

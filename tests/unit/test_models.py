@@ -32,8 +32,13 @@ def test_versioned_entities_record_their_version() -> None:
 
 def test_tampered_key_is_refused() -> None:
     with pytest.raises(ValueError, match="does not match"):
-        m.Function(project="demo", name="add", id="1", key="store://demo/function/python/other:1",
-                   spec={"code": "x", "handler": "add"})
+        m.Function(
+            project="demo",
+            name="add",
+            id="1",
+            key="store://demo/function/python/other:1",
+            spec={"code": "x", "handler": "add"},
+        )
 
 
 @pytest.mark.parametrize("name", ["Add", "-add", "a b", "x" * 64, ""])
@@ -80,7 +85,9 @@ def test_invalid_handlers(handler: str) -> None:
 
 
 def test_task_resources_shorthand_and_validation() -> None:
-    spec = m.TaskSpec(function="f", action="job", resources={"cpu": "500m", "mem": {"requests": "1Gi", "limits": "2Gi"}, "gpu": 1})
+    spec = m.TaskSpec(
+        function="f", action="job", resources={"cpu": "500m", "mem": {"requests": "1Gi", "limits": "2Gi"}, "gpu": 1}
+    )
     assert spec.resources.cpu.requests == "500m"
     assert spec.resources.mem.limits == "2Gi"
     assert spec.resources.gpu.requests == "1"
@@ -122,9 +129,15 @@ def test_run_spec_checks_input_keys_and_output_names() -> None:
 
 
 LEGAL = {
-    (State.CREATED, State.READY), (State.CREATED, State.ERROR), (State.CREATED, State.STOPPED),
-    (State.READY, State.RUNNING), (State.READY, State.ERROR), (State.READY, State.STOPPED),
-    (State.RUNNING, State.COMPLETED), (State.RUNNING, State.ERROR), (State.RUNNING, State.STOPPED),
+    (State.CREATED, State.READY),
+    (State.CREATED, State.ERROR),
+    (State.CREATED, State.STOPPED),
+    (State.READY, State.RUNNING),
+    (State.READY, State.ERROR),
+    (State.READY, State.STOPPED),
+    (State.RUNNING, State.COMPLETED),
+    (State.RUNNING, State.ERROR),
+    (State.RUNNING, State.STOPPED),
     (State.STOPPED, State.READY),
 }
 

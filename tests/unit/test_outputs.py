@@ -17,7 +17,7 @@ def test_undecorated_single_value_and_tuple() -> None:
 
 def test_decorated_names() -> None:
     @handler(outputs=["total", "label"])
-    def f():  # noqa: ANN202
+    def f():
         return 1, "x"
 
     assert declared_outputs(f) == ["total", "label"]

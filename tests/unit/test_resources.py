@@ -8,18 +8,30 @@ import pytest
 
 from digitalhub_runtime_python.models import Function, Project, Run, SpecError, Task, parse_key
 from digitalhub_runtime_python.models.resources import (
-    LABEL_ID, LABEL_NAME, LABEL_PROJECT, cr_name, dns_name, from_resource, to_resource,
+    LABEL_ID,
+    LABEL_NAME,
+    LABEL_PROJECT,
+    cr_name,
+    dns_name,
+    from_resource,
+    to_resource,
 )
-
 from tests.kube.samples import sample_entities
 
 DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("train", "train"), ("train_model", "train-model"), ("v1.2", "v1.2"), ("a._b", "a-b"), ("a.-b", "a-b"),
-    ("x_.y", "x-y"),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("train", "train"),
+        ("train_model", "train-model"),
+        ("v1.2", "v1.2"),
+        ("a._b", "a-b"),
+        ("a.-b", "a-b"),
+        ("x_.y", "x-y"),
+    ],
+)
 def test_dns_names(name, expected):
     assert dns_name(name) == expected and DNS_SUBDOMAIN.match(expected)
 
@@ -43,11 +55,15 @@ def test_round_trip(entity):
 
 
 def test_hand_written_run_refers_to_latest_function_and_task():
-    run = from_resource(Run, {
-        "apiVersion": "digitalhub.io/v1alpha1", "kind": "Run",
-        "metadata": {"name": "nightly", "namespace": "team-a", "creationTimestamp": "2026-01-02T03:04:05Z"},
-        "spec": {"function": "train", "task": "train-job", "action": "job", "parameters": {"n": 1}},
-    })
+    run = from_resource(
+        Run,
+        {
+            "apiVersion": "digitalhub.io/v1alpha1",
+            "kind": "Run",
+            "metadata": {"name": "nightly", "namespace": "team-a", "creationTimestamp": "2026-01-02T03:04:05Z"},
+            "spec": {"function": "train", "task": "train-job", "action": "job", "parameters": {"n": 1}},
+        },
+    )
     assert (run.project, run.name, run.id) == ("team-a", "nightly", "nightly")
     assert run.spec.function == "store://team-a/function/python/train"
     assert parse_key(run.spec.function).id is None  # latest
@@ -57,9 +73,13 @@ def test_hand_written_run_refers_to_latest_function_and_task():
 
 
 def test_hand_written_task_and_function_get_their_kind():
-    task = from_resource(Task, {"metadata": {"name": "t", "namespace": "ns"}, "spec": {"function": "f", "action": "serve"}})
+    task = from_resource(
+        Task, {"metadata": {"name": "t", "namespace": "ns"}, "spec": {"function": "f", "action": "serve"}}
+    )
     assert task.kind == "python+serve" and task.spec.function == "store://ns/function/python/f"
-    function = from_resource(Function, {"metadata": {"name": "f", "namespace": "ns"}, "spec": {"code": "x=1", "handler": "f"}})
+    function = from_resource(
+        Function, {"metadata": {"name": "f", "namespace": "ns"}, "spec": {"code": "x=1", "handler": "f"}}
+    )
     assert function.kind == "python" and function.key == "store://ns/function/python/f:f"
 
 
@@ -76,8 +96,10 @@ def test_invalid_cr_names_the_resource_and_field():
 
 def test_hand_written_run_with_a_wrong_action_names_the_field():
     with pytest.raises(SpecError) as info:
-        from_resource(Run, {"metadata": {"name": "r", "namespace": "ns"},
-                            "spec": {"function": "f", "task": "t", "action": "jobb"}})
+        from_resource(
+            Run,
+            {"metadata": {"name": "r", "namespace": "ns"}, "spec": {"function": "f", "task": "t", "action": "jobb"}},
+        )
     assert info.value.fields == ["spec.action"]
 
 

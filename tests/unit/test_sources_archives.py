@@ -58,24 +58,43 @@ OK = ("ok.py", b"x = 1\n")
 
 # Each case writes an archive into a folder and returns it; `evil` is where an escape would land.
 CASES: dict[str, tuple[Callable[[Path, Path], Path], str]] = {
-    "zip slip ../evil": (lambda d, evil: make_zip(d / "a.zip", [("ok.py", b"", FILE), ("../evil", b"x", FILE)]), "'..'"),
+    "zip slip ../evil": (
+        lambda d, evil: make_zip(d / "a.zip", [("ok.py", b"", FILE), ("../evil", b"x", FILE)]),
+        "'..'",
+    ),
     "zip absolute path": (lambda d, evil: make_zip(d / "a.zip", [(str(evil), b"x", FILE)]), "absolute"),
-    "zip symlink escape": (lambda d, evil: make_zip(d / "a.zip", [("out", b"../..", LINK), ("out/evil", b"x", FILE)]), "outside"),
-    "zip absolute symlink": (lambda d, evil: make_zip(d / "a.zip", [("out", str(evil.parent).encode(), LINK)]), "absolute"),
+    "zip symlink escape": (
+        lambda d, evil: make_zip(d / "a.zip", [("out", b"../..", LINK), ("out/evil", b"x", FILE)]),
+        "outside",
+    ),
+    "zip absolute symlink": (
+        lambda d, evil: make_zip(d / "a.zip", [("out", str(evil.parent).encode(), LINK)]),
+        "absolute",
+    ),
     "zip backslash": (lambda d, evil: make_zip(d / "a.zip", [("..\\evil", b"x", FILE)]), "backslash"),
     "zip device": (lambda d, evil: make_zip(d / "a.zip", [("dev", b"", stat.S_IFCHR | 0o644)]), "device"),
     "tar with ..": (lambda d, evil: make_tar(d / "a.tar.gz", [OK, ("sub/../../evil", b"x")]), "'..'"),
     "tar absolute path": (lambda d, evil: make_tar(d / "a.tar.gz", [(str(evil), b"x")]), "absolute"),
-    "tar symlink escape": (lambda d, evil: make_tar(d / "a.tar.gz", [link("out", "../../.."), ("out/evil", b"x")]), "outside"),
+    "tar symlink escape": (
+        lambda d, evil: make_tar(d / "a.tar.gz", [link("out", "../../.."), ("out/evil", b"x")]),
+        "outside",
+    ),
     "tar absolute symlink": (lambda d, evil: make_tar(d / "a.tar.gz", [link("out", str(evil.parent))]), "absolute"),
     "tar symlink chain": (
         lambda d, evil: make_tar(d / "a.tar.gz", [link("s/up", ".."), link("t", "s/up/../.."), ("t/evil", b"x")]),
         "another symlink",
     ),
-    "tar write under symlink": (lambda d, evil: make_tar(d / "a.tar.gz", [link("s", "."), ("s/evil", b"x")]), "under a symlink"),
-    "tar hardlink escape": (lambda d, evil: make_tar(d / "a.tar.gz", [link("h", "../../etc/passwd", tarfile.LNKTYPE)]), "outside"),
+    "tar write under symlink": (
+        lambda d, evil: make_tar(d / "a.tar.gz", [link("s", "."), ("s/evil", b"x")]),
+        "under a symlink",
+    ),
+    "tar hardlink escape": (
+        lambda d, evil: make_tar(d / "a.tar.gz", [link("h", "../../etc/passwd", tarfile.LNKTYPE)]),
+        "outside",
+    ),
     "tar hardlink to symlink": (
-        lambda d, evil: make_tar(d / "a.tar.gz", [link("s", "ok.py"), link("h", "s", tarfile.LNKTYPE), OK]), "hard link"
+        lambda d, evil: make_tar(d / "a.tar.gz", [link("s", "ok.py"), link("h", "s", tarfile.LNKTYPE), OK]),
+        "hard link",
     ),
     "tar device": (lambda d, evil: make_tar(d / "a.tar.gz", [device("dev")]), "device"),
 }
@@ -156,12 +175,22 @@ def test_not_an_archive(tmp_path: Path) -> None:
 @pytest.mark.parametrize("kind", ["zip", "tar.gz"])
 def test_safe_archive_with_internal_symlink_extracts(kind: str, tmp_path: Path) -> None:
     if kind == "zip":
-        archive = make_zip(tmp_path / "a.zip", [("pkg/__init__.py", b"", FILE), ("pkg/mod.py", b"def f():\n    return 1\n", FILE),
-                                                ("alias.py", b"pkg/mod.py", LINK)])
+        archive = make_zip(
+            tmp_path / "a.zip",
+            [
+                ("pkg/__init__.py", b"", FILE),
+                ("pkg/mod.py", b"def f():\n    return 1\n", FILE),
+                ("alias.py", b"pkg/mod.py", LINK),
+            ],
+        )
     else:
-        archive = make_tar(tmp_path / "a.tar.gz", [("pkg/__init__.py", b""), ("pkg/mod.py", b"def f():\n    return 1\n"),
-                                                   link("alias.py", "pkg/mod.py")])
+        archive = make_tar(
+            tmp_path / "a.tar.gz",
+            [("pkg/__init__.py", b""), ("pkg/mod.py", b"def f():\n    return 1\n"), link("alias.py", "pkg/mod.py")],
+        )
     tree = materialize(FunctionSpec(code_src=str(archive), handler="pkg.mod:f"), tmp_path / "cache")
     assert tree.entry is None and tree.root.parent == (tmp_path / "cache" / "trees").resolve()
     assert (tree.root / "pkg" / "mod.py").read_text().startswith("def f")
-    assert (tree.root / "alias.py").is_symlink() and (tree.root / "alias.py").read_text() == (tree.root / "pkg/mod.py").read_text()
+    assert (tree.root / "alias.py").is_symlink() and (tree.root / "alias.py").read_text() == (
+        tree.root / "pkg/mod.py"
+    ).read_text()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import tarfile
+import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,7 +22,9 @@ from digitalhub_runtime_python.sources.upload import pack_zip
 
 def test_split_options() -> None:
     assert split_options("git+https://h/r.git#ref=v1.2&path=src%2Fa", ("ref", "path")) == (
-        "git+https://h/r.git", {"ref": "v1.2", "path": "src/a"})
+        "git+https://h/r.git",
+        {"ref": "v1.2", "path": "src/a"},
+    )
     assert split_options("https://h/a.zip?x=1", ("path",)) == ("https://h/a.zip?x=1", {})
 
 
@@ -40,8 +42,12 @@ def test_select_path(tmp_path: Path) -> None:
     assert select(tmp_path, None, "s") == CodeTree(root)
     assert select(tmp_path, "src", "s", "abc") == CodeTree(root / "src", None, "abc")
     assert select(tmp_path, "src/pkg/mod.py", "s") == CodeTree(root / "src/pkg", root / "src/pkg/mod.py")
-    for bad, problem in [("../x", "inside the source"), ("/etc", "inside the source"), ("notes.txt", "not a folder or a .py"),
-                         ("missing", "not a folder or a .py")]:
+    for bad, problem in [
+        ("../x", "inside the source"),
+        ("/etc", "inside the source"),
+        ("notes.txt", "not a folder or a .py"),
+        ("missing", "not a folder or a .py"),
+    ]:
         with pytest.raises(SourceError, match=problem):
             select(tmp_path, bad, "s")
 
@@ -54,7 +60,9 @@ def test_credentials_in_code_src_are_refused_without_echoing_them(tmp_path: Path
 
 
 def test_unknown_scheme_lists_the_known_ones(tmp_path: Path) -> None:
-    with pytest.raises(SourceError, match="unsupported scheme 'ftp' .registered: git\\+https, http, https, s3, zip\\+s3"):
+    with pytest.raises(
+        SourceError, match="unsupported scheme 'ftp' .registered: git\\+https, http, https, s3, zip\\+s3"
+    ):
         materialize(FunctionSpec(code_src="ftp://h/x.py", handler="f"), tmp_path)
 
 
@@ -118,7 +126,8 @@ def test_concurrent_processes_fetch_one_archive(tmp_path: Path) -> None:
     script = (
         "import sys; from pathlib import Path; from digitalhub_runtime_python.models import FunctionSpec;"
         "from digitalhub_runtime_python.sources import materialize;"
-        f"print(materialize(FunctionSpec(code_src={str(archive)!r}, handler='m1:x'), Path({str(tmp_path / 'cache')!r})).root)"
+        f"print(materialize(FunctionSpec(code_src={str(archive)!r}, handler='m1:x'), "
+        f"Path({str(tmp_path / 'cache')!r})).root)"
     )
     procs = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True) for _ in range(4)]
     roots = {p.communicate(timeout=60)[0].strip() for p in procs}
@@ -141,6 +150,10 @@ def test_pack_zip_is_deterministic_and_skips_caches(tmp_path: Path) -> None:
 
 
 def test_importing_sources_loads_no_heavy_library() -> None:
-    code = ("import sys, digitalhub_runtime_python.sources; "
-            "print(sorted(m for m in ('boto3', 'botocore', 'tarfile', 'urllib.request') if m in sys.modules))")
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
+    code = (
+        "import sys, digitalhub_runtime_python.sources; "
+        "print(sorted(m for m in ('boto3', 'botocore', 'tarfile', 'urllib.request') if m in sys.modules))"
+    )
+    assert (
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
+    )

@@ -39,8 +39,14 @@ class Owner:
     uid: str
 
     def reference(self) -> dict[str, Any]:
-        return {"apiVersion": self.api_version, "kind": self.kind, "name": self.name, "uid": self.uid,
-                "controller": True, "blockOwnerDeletion": True}
+        return {
+            "apiVersion": self.api_version,
+            "kind": self.kind,
+            "name": self.name,
+            "uid": self.uid,
+            "controller": True,
+            "blockOwnerDeletion": True,
+        }
 
 
 @dataclass(frozen=True)
@@ -60,13 +66,22 @@ class Workload:
         return workload_name(self.run.id)
 
     def labels(self) -> dict[str, str]:
-        return {**MANAGED_BY, LABEL_PREFIX + "project": self.run.project,
-                LABEL_PREFIX + "function": self.function.name, LABEL_PREFIX + "action": Action(self.run.spec.action).value,
-                RUN_LABEL: self.name}
+        return {
+            **MANAGED_BY,
+            LABEL_PREFIX + "project": self.run.project,
+            LABEL_PREFIX + "function": self.function.name,
+            LABEL_PREFIX + "action": Action(self.run.spec.action).value,
+            RUN_LABEL: self.name,
+        }
 
     def metadata(self, name: str | None = None) -> dict[str, Any]:
-        return {"name": name or self.name, "namespace": self.namespace, "labels": self.labels(),
-                "annotations": {RUN_KEY_ANNOTATION: self.run.key}, "ownerReferences": [self.owner.reference()]}
+        return {
+            "name": name or self.name,
+            "namespace": self.namespace,
+            "labels": self.labels(),
+            "annotations": {RUN_KEY_ANNOTATION: self.run.key},
+            "ownerReferences": [self.owner.reference()],
+        }
 
 
 def workload_name(run_id: str) -> str:
@@ -79,15 +94,19 @@ def workload_name(run_id: str) -> str:
 
 def check_dns_label(value: str, field: str) -> str:
     if not _DNS_LABEL.match(value):
-        raise ManifestError(f"{field} {value!r} is not a valid Kubernetes name: use up to 63 lowercase letters, "
-                            "digits and '-', starting and ending with a letter or digit")
+        raise ManifestError(
+            f"{field} {value!r} is not a valid Kubernetes name: use up to 63 lowercase letters, "
+            "digits and '-', starting and ending with a letter or digit"
+        )
     return value
 
 
 def check_object_name(value: str, field: str) -> str:
     if not _DNS_SUBDOMAIN.match(value):
-        raise ManifestError(f"{field} {value!r} is not a valid Kubernetes object name: use lowercase letters, "
-                            "digits, '-' and '.', starting and ending with a letter or digit")
+        raise ManifestError(
+            f"{field} {value!r} is not a valid Kubernetes object name: use lowercase letters, "
+            "digits, '-' and '.', starting and ending with a letter or digit"
+        )
     return value
 
 
@@ -100,8 +119,10 @@ def resource_requirements(resources: Resources) -> dict[str, dict[str, str]]:
         if amount is None:
             continue
         if amount.requests and amount.limits and parse_quantity(amount.requests) > parse_quantity(amount.limits):
-            raise ManifestError(f"resources.{field}: requests {amount.requests} exceed limits {amount.limits}: "
-                                "lower the request or raise the limit")
+            raise ManifestError(
+                f"resources.{field}: requests {amount.requests} exceed limits {amount.limits}: "
+                "lower the request or raise the limit"
+            )
         if field == "gpu":
             if amount.requests and amount.limits and parse_quantity(amount.requests) != parse_quantity(amount.limits):
                 raise ManifestError("resources.gpu: requests and limits must be equal for GPUs: give one value")
@@ -129,8 +150,10 @@ def _volume_source(volume: Volume) -> dict[str, Any]:
 def volumes(task: Task) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The pod's volumes and the container's mounts: the task's, plus a writable workspace and /tmp."""
     pod_volumes: list[dict[str, Any]] = [{"name": name, "emptyDir": {}} for name in RESERVED_VOLUMES]
-    mounts: list[dict[str, Any]] = [{"name": RESERVED_VOLUMES[0], "mountPath": WORKSPACE},
-                                    {"name": RESERVED_VOLUMES[1], "mountPath": "/tmp"}]
+    mounts: list[dict[str, Any]] = [
+        {"name": RESERVED_VOLUMES[0], "mountPath": WORKSPACE},
+        {"name": RESERVED_VOLUMES[1], "mountPath": "/tmp"},
+    ]
     seen = set(RESERVED_VOLUMES)
     for volume in task.spec.volumes:
         name = check_dns_label(volume.name, "volumes[].name")
@@ -144,8 +167,10 @@ def volumes(task: Task) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
 
 def environment(workload: Workload, extra: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """The pod contract's variables (run identity, API access, home), then ``extra``, then the task's own."""
-    reserved = [*runner_env(workload.run, pod_settings()),
-                *({"name": name, "value": value} for name, value in (extra or {}).items())]
+    reserved = [
+        *runner_env(workload.run, pod_settings()),
+        *({"name": name, "value": value} for name, value in (extra or {}).items()),
+    ]
     names = {item["name"] for item in reserved}
     for env in workload.task.spec.envs:
         if env.name in names:
@@ -153,8 +178,9 @@ def environment(workload: Workload, extra: dict[str, str] | None = None) -> list
     return reserved + [{"name": env.name, "value": env.value} for env in workload.task.spec.envs]
 
 
-def container(workload: Workload, command: list[str], extra_env: dict[str, str] | None = None,
-              **fields: Any) -> dict[str, Any]:
+def container(
+    workload: Workload, command: list[str], extra_env: dict[str, str] | None = None, **fields: Any
+) -> dict[str, Any]:
     """The runtime container: image, command, env, secrets, resources, mounts and a locked-down context."""
     function = workload.function
     image = function.spec.image or workload.settings.image_for(function.spec.python_version)
@@ -169,8 +195,11 @@ def container(workload: Workload, command: list[str], extra_env: dict[str, str] 
         "workingDir": WORKSPACE,
         "env": environment(workload, extra_env),
         "volumeMounts": volumes(workload.task)[1],
-        "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
-                            "capabilities": {"drop": ["ALL"]}},
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
         **fields,
     }
     if secrets:
@@ -181,8 +210,9 @@ def container(workload: Workload, command: list[str], extra_env: dict[str, str] 
     return spec
 
 
-def pod_spec(workload: Workload, runtime_container: dict[str, Any], restart_policy: str,
-             grace_period: int | None = None) -> dict[str, Any]:
+def pod_spec(
+    workload: Workload, runtime_container: dict[str, Any], restart_policy: str, grace_period: int | None = None
+) -> dict[str, Any]:
     """Pod spec around the runtime container: scheduling knobs, volumes, service account, security."""
     spec = workload.task.spec
     account = spec.service_account or workload.settings.run_service_account
@@ -190,8 +220,13 @@ def pod_spec(workload: Workload, runtime_container: dict[str, Any], restart_poli
         "restartPolicy": restart_policy,
         "serviceAccountName": check_object_name(account, "service_account"),
         "automountServiceAccountToken": True,  # the runtime talks to the Kubernetes API
-        "securityContext": {"runAsNonRoot": True, "runAsUser": 1000, "runAsGroup": 1000, "fsGroup": 1000,
-                            "seccompProfile": {"type": "RuntimeDefault"}},
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": 1000,
+            "runAsGroup": 1000,
+            "fsGroup": 1000,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
         "containers": [runtime_container],
         "volumes": volumes(workload.task)[0],
     }
@@ -207,5 +242,7 @@ def pod_spec(workload: Workload, runtime_container: dict[str, Any], restart_poli
 
 
 def pod_template(workload: Workload, pod: dict[str, Any]) -> dict[str, Any]:
-    return {"metadata": {"labels": workload.labels(), "annotations": {RUN_KEY_ANNOTATION: workload.run.key}},
-            "spec": pod}
+    return {
+        "metadata": {"labels": workload.labels(), "annotations": {RUN_KEY_ANNOTATION: workload.run.key}},
+        "spec": pod,
+    }

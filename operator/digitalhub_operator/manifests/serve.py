@@ -18,8 +18,12 @@ def serve_command(run_key: str) -> list[str]:
 
 
 def _probe(path: str, period: int, failures: int) -> dict[str, Any]:
-    return {"httpGet": {"path": path, "port": "http"}, "periodSeconds": period, "failureThreshold": failures,
-            "timeoutSeconds": 2}
+    return {
+        "httpGet": {"path": path, "port": "http"},
+        "periodSeconds": period,
+        "failureThreshold": failures,
+        "timeoutSeconds": 2,
+    }
 
 
 def service_name(workload: Workload) -> str:
@@ -42,8 +46,10 @@ def drain_env(grace_period: int) -> dict[str, str]:
     """Shutdown timing inside the pod's grace period: /readyz reports draining for a few seconds (so Services stop
     routing to the pod) before the listener closes, then in-flight requests get the rest, minus a safety margin."""
     delay = min(5, grace_period // 4)
-    return {"DIGITALHUB_SERVE_DRAIN_DELAY": str(delay),
-            "DIGITALHUB_SERVE_DRAIN_TIMEOUT": str(max(1, grace_period - delay - 2))}
+    return {
+        "DIGITALHUB_SERVE_DRAIN_DELAY": str(delay),
+        "DIGITALHUB_SERVE_DRAIN_TIMEOUT": str(max(1, grace_period - delay - 2)),
+    }
 
 
 def deployment_manifest(workload: Workload) -> dict[str, Any]:
@@ -51,7 +57,9 @@ def deployment_manifest(workload: Workload) -> dict[str, Any]:
     spec = workload.task.spec
     grace = workload.settings.termination_grace_period
     runtime = container(
-        workload, serve_command(workload.run.key), {"PORT": str(PORT), **drain_env(grace)},
+        workload,
+        serve_command(workload.run.key),
+        {"PORT": str(PORT), **drain_env(grace)},
         ports=[{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
         startupProbe=_probe("/healthz", 5, 60),
         livenessProbe=_probe("/healthz", 10, 3),
@@ -81,6 +89,8 @@ def service_manifest(workload: Workload) -> dict[str, Any]:
         "spec": {
             "type": ServiceType(workload.task.spec.service_type or ServiceType.CLUSTER_IP).value,
             "selector": {RUN_LABEL: workload.name},
-            "ports": [{"name": "http", "port": workload.settings.service_port, "targetPort": "http", "protocol": "TCP"}],
+            "ports": [
+                {"name": "http", "port": workload.settings.service_port, "targetPort": "http", "protocol": "TCP"}
+            ],
         },
     }

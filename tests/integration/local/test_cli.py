@@ -7,18 +7,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
 from digitalhub_runtime_python.cli import main, split_target
-import click
 
 
 @pytest.fixture
 def cli(home: Path):
     runner = CliRunner()
 
-    def invoke(*args: str) -> "click.testing.Result":
+    def invoke(*args: str) -> click.testing.Result:
         return runner.invoke(main, ["--project", "demo", *args], catch_exceptions=False)
 
     return invoke
@@ -72,8 +72,12 @@ def test_bad_parameter_syntax(cli, write) -> None:
 
 def test_real_process_reports_spec_errors_in_one_line(home: Path, write) -> None:
     write("a.py", "def f(): pass")
-    done = subprocess.run([sys.executable, "-m", "digitalhub_runtime_python.cli", "run", "a.py:f", "--python-version", "PY2"],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "digitalhub_runtime_python.cli", "run", "a.py:f", "--python-version", "PY2"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert "spec.python_version" in done.stderr and "Traceback" not in done.stderr
 

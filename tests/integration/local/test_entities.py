@@ -20,7 +20,7 @@ def test_function_versions(project: dh.Project) -> None:
     assert project.get_function("f", v1.id).spec.code == "def f(): return 1"
     assert [f.id for f in project.list_functions(all_versions=True)] == [v2.id, v1.id]
     assert [f.id for f in project.list_functions()] == [v2.id]
-    assert project.get_entity(f"store://demo/function/python/f:latest").id == v2.id
+    assert project.get_entity("store://demo/function/python/f:latest").id == v2.id
     assert v1.run().results() == {"output_0": 1}
 
 

@@ -12,7 +12,9 @@ WAIT = 30
 
 
 def test_subprocess_run_matches_in_process(project: dh.Project) -> None:
-    fn = project.new_function(name="add", code="import os\ndef add(a, b):\n    print(os.getpid())\n    return a + b\n", handler="add")
+    fn = project.new_function(
+        name="add", code="import os\ndef add(a, b):\n    print(os.getpid())\n    return a + b\n", handler="add"
+    )
     inline = fn.run(parameters={"a": 1, "b": 2})
     child = fn.run(parameters={"a": 1, "b": 2}, isolation="subprocess").wait(WAIT)
     assert child.status.state == inline.status.state == State.COMPLETED
@@ -29,7 +31,9 @@ def test_subprocess_error_carries_traceback(project: dh.Project) -> None:
 
 
 def test_stop_a_running_subprocess(project: dh.Project) -> None:
-    fn = project.new_function(name="forever", code="import time\ndef f():\n    while True:\n        time.sleep(0.05)\n", handler="f")
+    fn = project.new_function(
+        name="forever", code="import time\ndef f():\n    while True:\n        time.sleep(0.05)\n", handler="f"
+    )
     run = fn.run(isolation="subprocess")
     project.client.store.wait(run.key, lambda r: r.status.state == State.RUNNING, WAIT)
     run.stop()
@@ -63,9 +67,11 @@ def test_keyboard_interrupt_is_not_swallowed_in_process(project: dh.Project, iso
 
 
 def test_stop_kills_a_job_that_ignores_sigterm(project: dh.Project) -> None:
-    code = ("import signal, time\n"
-            "def f():\n    signal.signal(signal.SIGTERM, signal.SIG_IGN)\n    print('ignoring', flush=True)\n"
-            "    while True:\n        time.sleep(0.05)\n")
+    code = (
+        "import signal, time\n"
+        "def f():\n    signal.signal(signal.SIGTERM, signal.SIG_IGN)\n    print('ignoring', flush=True)\n"
+        "    while True:\n        time.sleep(0.05)\n"
+    )
     project.client.local["job"].stop_grace = 0.5
     run = project.new_function(name="stubborn", code=code, handler="f").run(isolation="subprocess")
     project.client.store.wait(run.key, lambda r: "ignoring" in run.logs() and r.status.state == State.RUNNING, WAIT)

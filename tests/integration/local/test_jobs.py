@@ -13,7 +13,9 @@ from digitalhub_runtime_python.models import State
 
 def test_quickstart(project: dh.Project, write) -> None:
     write("src/add.py", "def add(a, b):\n    print('adding', a, b)\n    return a + b\n")
-    fn = project.new_function(name="add", kind="python", code_src="src/add.py", handler="add", python_version="PYTHON3_11")
+    fn = project.new_function(
+        name="add", kind="python", code_src="src/add.py", handler="add", python_version="PYTHON3_11"
+    )
     run = fn.run(action="job", local_execution=True, parameters={"a": 40, "b": 2})
     run.wait()
     assert run.status.state == State.COMPLETED
@@ -57,10 +59,7 @@ def test_tuple_becomes_numbered_results(project: dh.Project) -> None:
 
 
 def test_dataframe_and_object_outputs_with_lineage(project: dh.Project) -> None:
-    code = (
-        "import pandas as pd\n"
-        "def f():\n    return pd.DataFrame({'x': [1, 2, 3]}), {1, 2}\n"
-    )
+    code = "import pandas as pd\ndef f():\n    return pd.DataFrame({'x': [1, 2, 3]}), {1, 2}\n"
     fn = project.new_function(name="out", code=code, handler="f")
     run = fn.run(outputs={"output_0": "table", "output_1": "bag"})
     assert run.status.state == State.COMPLETED, run.status.message
@@ -95,12 +94,14 @@ def test_inputs_arrive_as_entities_and_project_is_reserved(project: dh.Project) 
 
 
 def test_handler_exception_ends_in_error_with_traceback(project: dh.Project) -> None:
-    fn = project.new_function(name="boom", code="def f():\n    print('before')\n    raise RuntimeError('kaput')\n", handler="f")
+    fn = project.new_function(
+        name="boom", code="def f():\n    print('before')\n    raise RuntimeError('kaput')\n", handler="f"
+    )
     run = fn.run()
     assert run.status.state == State.ERROR
     assert run.status.message == "RuntimeError: kaput"
     assert run.status.error.type == "RuntimeError"
-    assert 'line 3, in f' in run.status.error.traceback
+    assert "line 3, in f" in run.status.error.traceback
     assert run.logs().startswith("before\n") and "RuntimeError: kaput" in run.logs()
     assert [t.state for t in run.status.transitions] == ["CREATED", "READY", "RUNNING", "ERROR"]
 
@@ -133,7 +134,9 @@ def test_missing_input_key(project: dh.Project) -> None:
 
 
 def test_missing_parameter(project: dh.Project) -> None:
-    run = project.new_function(name="add", code="def add(a, b):\n    return a + b\n", handler="add").run(parameters={"a": 1})
+    run = project.new_function(name="add", code="def add(a, b):\n    return a + b\n", handler="add").run(
+        parameters={"a": 1}
+    )
     assert run.status.state == State.ERROR
     assert run.status.message == "ArgumentError: missing required argument(s) 'b': pass them in parameters or inputs"
 
@@ -157,8 +160,13 @@ def test_bad_python_version_is_refused(project: dh.Project) -> None:
 
 
 def test_other_python_version_and_missing_requirement_warn(project: dh.Project) -> None:
-    fn = project.new_function(name="warn", code="def f(): return 1", handler="f", python_version="PYTHON3_9",
-                              requirements=["surely-not-installed-pkg>=1", "pydantic>=2"])
+    fn = project.new_function(
+        name="warn",
+        code="def f(): return 1",
+        handler="f",
+        python_version="PYTHON3_9",
+        requirements=["surely-not-installed-pkg>=1", "pydantic>=2"],
+    )
     run = fn.run()
     assert run.status.state == State.COMPLETED
     logs = run.logs()

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from kubernetes import client, config
-
 from operator_harness import OperatorProcess, World
 
 _NAMESPACES = itertools.count(1)

@@ -18,9 +18,9 @@ import httpx
 import jsonschema
 from kubernetes import client
 
-from digitalhub_runtime_python.models import Function, Project, Run, State, Task, task_kind, validate
-from digitalhub_runtime_python.stores import AlreadyExists
+from digitalhub_runtime_python.models import Function, Project, Run, Task, task_kind, validate
 from digitalhub_runtime_python.models.crds import build_crds, json_schema
+from digitalhub_runtime_python.stores import AlreadyExists
 from digitalhub_runtime_python.stores.kubernetes import KubernetesStore
 
 T = TypeVar("T")
@@ -57,18 +57,24 @@ class OperatorProcess:
 
     def __init__(self, kubeconfig: Path, namespace: str, log: Path, **settings: str):
         self.health_port = free_port()
-        self.env = {**os.environ, "KUBECONFIG": str(kubeconfig), "DIGITALHUB_OPERATOR_NAMESPACES": namespace,
-                    "DIGITALHUB_OPERATOR_HEALTH_HOST": "127.0.0.1",
-                    "DIGITALHUB_OPERATOR_HEALTH_PORT": str(self.health_port),
-                    "DIGITALHUB_OPERATOR_CHECK_INTERVAL": "0.2", **settings}
+        self.env = {
+            **os.environ,
+            "KUBECONFIG": str(kubeconfig),
+            "DIGITALHUB_OPERATOR_NAMESPACES": namespace,
+            "DIGITALHUB_OPERATOR_HEALTH_HOST": "127.0.0.1",
+            "DIGITALHUB_OPERATOR_HEALTH_PORT": str(self.health_port),
+            "DIGITALHUB_OPERATOR_CHECK_INTERVAL": "0.2",
+            **settings,
+        }
         self.env.pop("KUBERNETES_SERVICE_HOST", None)
         self.log = log
         self.process: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 30) -> "OperatorProcess":
+    def start(self, timeout: float = 30) -> OperatorProcess:
         with open(self.log, "ab") as out:
-            self.process = subprocess.Popen([sys.executable, "-m", "digitalhub_operator"], env=self.env,
-                                            stdout=out, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "digitalhub_operator"], env=self.env, stdout=out, stderr=subprocess.STDOUT
+            )
         wait_for(self._ready, timeout, f"the operator to be ready (log: {self.log})")
         return self
 
@@ -111,13 +117,26 @@ class World:
     # -- entities, as the SDK stores them
 
     def function(self, **spec: Any) -> Function:
-        entity = validate(Function, {"project": PROJECT, "name": f"fn{next(_NAMES)}", "spec": {
-            "code": CODE, "handler": "main", "python_version": "PYTHON3_11", **spec}})
+        entity = validate(
+            Function,
+            {
+                "project": PROJECT,
+                "name": f"fn{next(_NAMES)}",
+                "spec": {"code": CODE, "handler": "main", "python_version": "PYTHON3_11", **spec},
+            },
+        )
         return self.store.create(entity)
 
     def task(self, function: Function, action: str = "job", **fields: Any) -> Task:
-        entity = validate(Task, {"project": PROJECT, "name": f"{function.name}-{action}", "kind": task_kind(action),
-                                 "spec": {"function": function.key, "action": action, **fields}})
+        entity = validate(
+            Task,
+            {
+                "project": PROJECT,
+                "name": f"{function.name}-{action}",
+                "kind": task_kind(action),
+                "spec": {"function": function.key, "action": action, **fields},
+            },
+        )
         return self.store.create(entity)
 
     def run(self, action: str = "job", function: Function | None = None, **task_fields: Any) -> Run:
@@ -125,8 +144,17 @@ class World:
         function = function or self.function()
         task = self.task(function, action, **task_fields)
         run_id = f"r{next(_NAMES)}-{os.urandom(3).hex()}"
-        return self.store.create(validate(Run, {"project": PROJECT, "name": run_id, "id": run_id, "spec": {
-            "task": task.key, "function": function.key, "action": action, "parameters": {"n": 2}}}))
+        return self.store.create(
+            validate(
+                Run,
+                {
+                    "project": PROJECT,
+                    "name": run_id,
+                    "id": run_id,
+                    "spec": {"task": task.key, "function": function.key, "action": action, "parameters": {"n": 2}},
+                },
+            )
+        )
 
     def get_run(self, run: Run) -> Run:
         return self.store.get_key(run.key)  # type: ignore[return-value]
@@ -143,7 +171,9 @@ class World:
         return self.batch.api_client.sanitize_for_serialization(self.batch.read_namespaced_job(name, self.namespace))
 
     def deployment(self, name: str) -> dict[str, Any]:
-        return self.apps.api_client.sanitize_for_serialization(self.apps.read_namespaced_deployment(name, self.namespace))
+        return self.apps.api_client.sanitize_for_serialization(
+            self.apps.read_namespaced_deployment(name, self.namespace)
+        )
 
     def service(self, name: str) -> dict[str, Any]:
         return self.core.api_client.sanitize_for_serialization(self.core.read_namespaced_service(name, self.namespace))
@@ -175,17 +205,31 @@ class World:
         template = workload["spec"]["template"]
         name = f"{workload['metadata']['name']}-{suffix}"
         meta = workload["metadata"]
-        pod = {"apiVersion": "v1", "kind": "Pod",
-               "metadata": {"name": name, "labels": template["metadata"]["labels"],
-                            "ownerReferences": [{"apiVersion": workload["apiVersion"], "kind": workload["kind"],
-                                                 "name": meta["name"], "uid": meta["uid"], "controller": True}]},
-               "spec": template["spec"]}
+        pod = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "name": name,
+                "labels": template["metadata"]["labels"],
+                "ownerReferences": [
+                    {
+                        "apiVersion": workload["apiVersion"],
+                        "kind": workload["kind"],
+                        "name": meta["name"],
+                        "uid": meta["uid"],
+                        "controller": True,
+                    }
+                ],
+            },
+            "spec": template["spec"],
+        }
         self.core.create_namespaced_pod(self.namespace, pod)
         self.pod_status(name, {"phase": "Pending"})
         return name
 
-    def container_process(self, workload: dict[str, Any], kubeconfig: Path, home: Path,
-                          **overrides: str) -> tuple[list[str], dict[str, str]]:
+    def container_process(
+        self, workload: dict[str, Any], kubeconfig: Path, home: Path, **overrides: str
+    ) -> tuple[list[str], dict[str, str]]:
         """Command line and environment that run the workload's container here, as a child process: downward-API
         values resolved, the image's ``python`` being this interpreter, KUBECONFIG and a writable home standing in
         for the pod's service account and emptyDir, then ``overrides`` (e.g. a free PORT: no network namespace)."""
@@ -212,8 +256,11 @@ class World:
         self.apps.patch_namespaced_deployment_status(name, self.namespace, {"status": status})
 
 
-RUN_SCHEMA = json_schema(next(c for c in build_crds() if c["spec"]["names"]["kind"] == "Run")
-                         ["spec"]["versions"][0]["schema"]["openAPIV3Schema"])
+RUN_SCHEMA = json_schema(
+    next(c for c in build_crds() if c["spec"]["names"]["kind"] == "Run")["spec"]["versions"][0]["schema"][
+        "openAPIV3Schema"
+    ]
+)
 
 
 def assert_valid_run_cr(obj: dict[str, Any]) -> None:
@@ -227,18 +274,37 @@ def assert_valid_run_status(obj: dict[str, Any]) -> None:
 
 
 def running(container_state: str = "running") -> dict[str, Any]:
-    return {"phase": "Running", "containerStatuses": [{"name": "runtime", "ready": True, "restartCount": 0,
-                                                      "image": "x", "imageID": "", "state": {container_state: {}}}]}
+    return {
+        "phase": "Running",
+        "containerStatuses": [
+            {
+                "name": "runtime",
+                "ready": True,
+                "restartCount": 0,
+                "image": "x",
+                "imageID": "",
+                "state": {container_state: {}},
+            }
+        ],
+    }
 
 
 def finished(reason: str, exit_code: int) -> dict[str, Any]:
     phase = "Succeeded" if exit_code == 0 else "Failed"
-    return {"phase": phase, "containerStatuses": [{"name": "runtime", "ready": False, "restartCount": 0, "image": "x",
-                                                  "imageID": "", "state": {"terminated": {"reason": reason,
-                                                                                          "exitCode": exit_code}}}]}
+    return {
+        "phase": phase,
+        "containerStatuses": [
+            {
+                "name": "runtime",
+                "ready": False,
+                "restartCount": 0,
+                "image": "x",
+                "imageID": "",
+                "state": {"terminated": {"reason": reason, "exitCode": exit_code}},
+            }
+        ],
+    }
 
 
 def job_condition(kind: str, reason: str, message: str = "") -> dict[str, Any]:
     return {"conditions": [{"type": kind, "status": "True", "reason": reason, "message": message}]}
-
-

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from operator_harness import PROJECT, assert_valid_run_cr, assert_valid_run_status, wait_for
 
 from digitalhub_runtime_python.models import State
 from digitalhub_runtime_python.models.resources import to_resource
-
-from operator_harness import PROJECT, assert_valid_run_cr, assert_valid_run_status, wait_for
 
 pytestmark = pytest.mark.integration
 GROUP, VERSION = "digitalhub.io", "v1alpha1"
@@ -21,24 +20,35 @@ def wait_error(world, name: str) -> dict:
     def errored():
         obj = world.custom.get_namespaced_custom_object(GROUP, VERSION, world.namespace, "runs", name)
         return obj if (obj.get("status") or {}).get("state") == "ERROR" else None
+
     return wait_for(errored, what=f"run {name} in ERROR")
 
 
 def run_cr(name: str, **spec) -> dict:
-    return {"apiVersion": f"{GROUP}/{VERSION}", "kind": "Run",
-            "metadata": {"name": name, "labels": {"digitalhub.io/project": PROJECT}}, "spec": spec}
+    return {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": "Run",
+        "metadata": {"name": name, "labels": {"digitalhub.io/project": PROJECT}},
+        "spec": spec,
+    }
 
 
 def test_missing_task_and_function(operator, world):
     function = world.function()
-    create_cr(world, "runs", run_cr("no-task", task=f"store://{PROJECT}/task/python+job/ghost:0", function=function.key,
-                                    action="job"))
+    create_cr(
+        world,
+        "runs",
+        run_cr("no-task", task=f"store://{PROJECT}/task/python+job/ghost:0", function=function.key, action="job"),
+    )
     failed = wait_error(world, "no-task")
     assert "spec.task" in failed["status"]["message"] and "does not exist" in failed["status"]["message"]
     assert_valid_run_cr(failed)
     task = world.task(function)
-    create_cr(world, "runs", run_cr("no-fn", task=task.key, function=f"store://{PROJECT}/function/python/ghost:0",
-                                    action="job"))
+    create_cr(
+        world,
+        "runs",
+        run_cr("no-fn", task=task.key, function=f"store://{PROJECT}/function/python/ghost:0", action="job"),
+    )
     assert "spec.function" in wait_error(world, "no-fn")["status"]["message"]
 
 
@@ -51,8 +61,16 @@ def test_invalid_resources_in_a_task(operator, world):
     body["spec"]["resources"] = {"cpu": {"requests": "lots"}}
     body.pop("status")
     create_cr(world, "tasks", body)
-    create_cr(world, "runs", run_cr("bad-cpu", task=f"store://{PROJECT}/task/python+job/lots-of-cpu:{task.id}",
-                                    function=function.key, action="job"))
+    create_cr(
+        world,
+        "runs",
+        run_cr(
+            "bad-cpu",
+            task=f"store://{PROJECT}/task/python+job/lots-of-cpu:{task.id}",
+            function=function.key,
+            action="job",
+        ),
+    )
     message = wait_error(world, "bad-cpu")["status"]["message"]
     assert "resources.cpu" in message and "'lots'" in message
 

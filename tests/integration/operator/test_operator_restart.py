@@ -6,10 +6,9 @@ from __future__ import annotations
 import signal
 
 import pytest
+from operator_harness import job_condition, wait_for
 
 from digitalhub_runtime_python.models import State
-
-from operator_harness import job_condition, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -30,9 +29,22 @@ def test_restart_mid_run_creates_no_duplicate(start_operator, world):
     wait_for(lambda: world.job(f"run-{waiting.id}"), what="the Job of the run created during the outage")
     assert jobs_of(world) == sorted([name, f"run-{waiting.id}"])
 
-    world.pod_status(pod, {"phase": "Failed", "containerStatuses": [{
-        "name": "runtime", "ready": False, "restartCount": 0, "image": "x", "imageID": "",
-        "state": {"terminated": {"reason": "OOMKilled", "exitCode": 137}}}]})
+    world.pod_status(
+        pod,
+        {
+            "phase": "Failed",
+            "containerStatuses": [
+                {
+                    "name": "runtime",
+                    "ready": False,
+                    "restartCount": 0,
+                    "image": "x",
+                    "imageID": "",
+                    "state": {"terminated": {"reason": "OOMKilled", "exitCode": 137}},
+                }
+            ],
+        },
+    )
     world.job_status(name, job_condition("Failed", "BackoffLimitExceeded"))
     failed = world.wait_run(run, lambda r: r.status.state == State.ERROR, "ERROR after the restart")
     assert failed.status.kubernetes.reason == "OOMKilled"

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import kubernetes_validate
-import pytest
-
-from digitalhub_runtime_python.models import State
-
 import subprocess
 
 import httpx
-
+import kubernetes_validate
+import pytest
 from operator_harness import assert_valid_run_cr, free_port, running, wait_for
+
+from digitalhub_runtime_python.models import State
 
 pytestmark = pytest.mark.integration
 
@@ -41,20 +39,42 @@ def test_serve_run_lifecycle(operator, world):
     assert url in serving.status.message and "1/2" in serving.status.message
     assert serving.status.service.available_replicas == 1
 
-    world.pod_status(pod, {"phase": "Running", "containerStatuses": [{
-        "name": "runtime", "ready": False, "restartCount": 4, "image": "x", "imageID": "",
-        "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 40s restarting failed container"}}}]})
+    world.pod_status(
+        pod,
+        {
+            "phase": "Running",
+            "containerStatuses": [
+                {
+                    "name": "runtime",
+                    "ready": False,
+                    "restartCount": 4,
+                    "image": "x",
+                    "imageID": "",
+                    "state": {
+                        "waiting": {"reason": "CrashLoopBackOff", "message": "back-off 40s restarting failed container"}
+                    },
+                }
+            ],
+        },
+    )
     world.deployment_status(name, {"replicas": 2, "availableReplicas": 0, "unavailableReplicas": 2})
-    crashing = world.wait_run(run, lambda r: r.status.kubernetes.reason == "CrashLoopBackOff"
-                              and "no replica available" in r.status.message, "CrashLoopBackOff with no replica")
+    crashing = world.wait_run(
+        run,
+        lambda r: r.status.kubernetes.reason == "CrashLoopBackOff" and "no replica available" in r.status.message,
+        "CrashLoopBackOff with no replica",
+    )
     assert crashing.status.state == State.RUNNING and crashing.status.service.available_replicas == 0
     assert_valid_run_cr(world.run_cr(run))
 
     world.store.transition(run.key, State.STOPPED, "stopped by user")
-    wait_for(lambda: world.gone(lambda n: world.apps.read_namespaced_deployment(n, world.namespace), name),
-             what="Deployment deleted")
-    wait_for(lambda: world.gone(lambda n: world.core.read_namespaced_service(n, world.namespace), name),
-             what="Service deleted")
+    wait_for(
+        lambda: world.gone(lambda n: world.apps.read_namespaced_deployment(n, world.namespace), name),
+        what="Deployment deleted",
+    )
+    wait_for(
+        lambda: world.gone(lambda n: world.core.read_namespaced_service(n, world.namespace), name),
+        what="Service deleted",
+    )
     stopped = world.wait_run(run, lambda r: r.status.kubernetes.deployment is None, "workload forgotten")
     assert stopped.status.state == State.STOPPED
 
@@ -82,16 +102,17 @@ def test_the_real_server_answers_the_probes_the_deployment_declares(operator, wo
     deployment = wait_for(lambda: world.deployment(name), what="the Deployment")
     world.wait_run(run, lambda r: r.status.state == State.READY, "READY")
     port = free_port()
-    command, env = world.container_process(deployment, kubeconfig, tmp_path / "home", PORT=str(port),
-                                            DIGITALHUB_SERVE_DRAIN_DELAY="0")  # no Service routes to it here
+    command, env = world.container_process(
+        deployment, kubeconfig, tmp_path / "home", PORT=str(port), DIGITALHUB_SERVE_DRAIN_DELAY="0"
+    )  # no Service routes to it here
     log = tmp_path / "server.log"
     server = subprocess.Popen(command, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     try:
         container = deployment["spec"]["template"]["spec"]["containers"][0]
         for probe in ("readinessProbe", "livenessProbe"):
             path = container[probe]["httpGet"]["path"]
-            wait_for(lambda: answers(server, f"http://127.0.0.1:{port}{path}", log), timeout=30,
-                     what=f"the server's {path}")
+            url = f"http://127.0.0.1:{port}{path}"
+            wait_for(lambda url=url: answers(server, url, log), timeout=30, what=f"the server's {path}")
         pod = world.start_pod(deployment)
         world.pod_status(pod, running())
         world.deployment_status(name, {"replicas": 1, "availableReplicas": 1, "readyReplicas": 1})

@@ -26,8 +26,14 @@ def predict(context, event, offset=0):
     """The handler at /: scales event.body['x'] and echoes the request."""
     if event.body == "boom":
         raise ValueError("secret detail")
-    return {"y": event.body["x"] * context.state["scale"] + offset, "method": event.method, "path": event.path,
-            "query": event.query, "agent": event.headers.get("x-test"), "generation": context.state["generation"]}
+    return {
+        "y": event.body["x"] * context.state["scale"] + offset,
+        "method": event.method,
+        "path": event.path,
+        "query": event.query,
+        "agent": event.headers.get("x-test"),
+        "generation": context.state["generation"],
+    }
 
 
 @command("add", inputs={"a": int, "b": (int, 0)}, outputs={"sum": int}, description="Add two integers")
@@ -64,7 +70,7 @@ async def hold(context):
             break
         try:
             await asyncio.wait_for(GATE.wait(), 0.02)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
     return {"held": True}
 

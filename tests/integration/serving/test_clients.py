@@ -18,7 +18,9 @@ def test_sync_endpoint_predicts_and_reports_failures(served) -> None:
         failed = endpoint.predict(EndpointRequest(args="boom", request_id="r1"))
         assert failed.status == "FAILURE" and failed.error["code"] == 500 and failed.request_id == "r1"
     with SyncEndpoint(served.endpoint, command="add") as endpoint:
-        assert endpoint.predict(EndpointRequest(args={"a": 1, "b": 1})) == EndpointResponse("SUCCESS", result={"sum": 2})
+        assert endpoint.predict(EndpointRequest(args={"a": 1, "b": 1})) == EndpointResponse(
+            "SUCCESS", result={"sum": 2}
+        )
         assert endpoint.predict({"a": "x"}).error["code"] == 422
 
 
@@ -36,7 +38,9 @@ def test_sync_endpoint_streams(served) -> None:
 
 def test_async_endpoint_batch_wait_poll_and_await(served) -> None:
     with AsyncEndpoint(served.endpoint, command="add") as endpoint:
-        batch = endpoint.predict_batch([EndpointRequest(args={"a": i, "b": 10}, request_id=f"add-{i}") for i in range(3)])
+        batch = endpoint.predict_batch(
+            [EndpointRequest(args={"a": i, "b": 10}, request_id=f"add-{i}") for i in range(3)]
+        )
         assert batch.request_ids == ["add-0", "add-1", "add-2"]
         responses = batch.wait(timeout=10)
         assert {rid: r.result["sum"] for rid, r in responses.items()} == {"add-0": 10, "add-1": 11, "add-2": 12}

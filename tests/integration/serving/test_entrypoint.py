@@ -36,15 +36,32 @@ def _answers(url: str) -> bool:
 def test_the_pod_entrypoint_is_live_at_once_and_ready_after_init(server, tmp_path: Path) -> None:
     project, store = server.project, server.project.client.store
     function = project.new_function("served", code_src=str(APP), handler="predict")
-    task = store.create(Task(project=project.name, name="served-serve", kind="python+serve",
-                             spec=TaskSpec(function=function.key, action="serve")))
+    task = store.create(
+        Task(
+            project=project.name,
+            name="served-serve",
+            kind="python+serve",
+            spec=TaskSpec(function=function.key, action="serve"),
+        )
+    )
     run_id = new_id()
-    run = store.create(Run(project=project.name, name=run_id, id=run_id,
-                           spec=RunSpec(task=task.key, function=function.key, action="serve")))
+    run = store.create(
+        Run(
+            project=project.name,
+            name=run_id,
+            id=run_id,
+            spec=RunSpec(task=task.key, function=function.key, action="serve"),
+        )
+    )
     started = tmp_path / "go"
     port = _free_port()
-    env = {**os.environ, **project.client.settings.environ(), "PORT": str(port), "DIGITALHUB_SERVE_HOST": "127.0.0.1",
-           "DIGITALHUB_SERVE_OPTIONS": json.dumps({"wait_for": str(started), "scale": 5})}
+    env = {
+        **os.environ,
+        **project.client.settings.environ(),
+        "PORT": str(port),
+        "DIGITALHUB_SERVE_HOST": "127.0.0.1",
+        "DIGITALHUB_SERVE_OPTIONS": json.dumps({"wait_for": str(started), "scale": 5}),
+    }
     process = subprocess.Popen(serve_command(run.key), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:

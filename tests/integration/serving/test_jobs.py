@@ -38,13 +38,24 @@ def test_failed_job_reports_failure_without_traceback(http: httpx.Client) -> Non
 
 
 def test_batch_ids_are_callers_unique_and_checked(http: httpx.Client) -> None:
-    batch = http.post("/jobs/batch", json={"command": "add", "requests": [
-        {"args": {"a": 1}, "request_id": "b-1"}, {"args": {"a": 2}, "request_id": "b-2"}, {"args": {"a": 3}}]})
+    batch = http.post(
+        "/jobs/batch",
+        json={
+            "command": "add",
+            "requests": [
+                {"args": {"a": 1}, "request_id": "b-1"},
+                {"args": {"a": 2}, "request_id": "b-2"},
+                {"args": {"a": 3}},
+            ],
+        },
+    )
     assert batch.status_code == 202
     ids = [job["id"] for job in batch.json()["jobs"]]
     assert ids[:2] == ["b-1", "b-2"] and len(ids[2]) == 32
     assert [http.get(f"/jobs/{i}/result", params={"wait": 5}).json()["result"]["sum"] for i in ids] == [1, 2, 3]
-    repeated = http.post("/jobs/batch", json={"requests": [{"args": {"x": 1}, "request_id": "d"}, {"args": {"x": 1}, "request_id": "d"}]})
+    repeated = http.post(
+        "/jobs/batch", json={"requests": [{"args": {"x": 1}, "request_id": "d"}, {"args": {"x": 1}, "request_id": "d"}]}
+    )
     assert repeated.status_code == 400 and "request_id d repeated" in repeated.json()["details"]
     taken = http.post("/jobs/batch", json={"requests": [{"args": {"x": 1}, "request_id": "b-1"}]})
     assert taken.status_code == 409

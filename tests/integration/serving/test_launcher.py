@@ -73,8 +73,9 @@ def test_run_inputs_reach_the_served_handler(server, tmp_path) -> None:
     weights = tmp_path / "weights.txt"
     weights.write_text("w")
     artifact = server.project.log_artifact("weights", weights)
-    function = server.project.new_function("uses-input", code="def predict(event, weights):\n    return weights.key\n",
-                                           handler="predict")
+    function = server.project.new_function(
+        "uses-input", code="def predict(event, weights):\n    return weights.key\n", handler="predict"
+    )
     run = function.run("serve", inputs={"weights": artifact.key})
     server.runs.append(run)
     assert run.invoke().json() == artifact.key

@@ -86,7 +86,10 @@ def test_sigterm_without_delay_closes_the_listener_at_once(server, tmp_path: Pat
         release.touch()
         assert held.result().status_code == 200
         assert list(stream) == ['data: {"i":1}']  # the stream finished too
-    assert run.client.store.wait(run.key, lambda entity: entity.status.state != "RUNNING", timeout=20).status.state == "STOPPED"
+    assert (
+        run.client.store.wait(run.key, lambda entity: entity.status.state != "RUNNING", timeout=20).status.state
+        == "STOPPED"
+    )
 
 
 def test_bodies_over_the_size_limit_get_413(server) -> None:
@@ -101,7 +104,9 @@ def test_bodies_over_the_size_limit_get_413(server) -> None:
     for path in ("/", "/add"):
         declared = httpx.post(f"{url}{path}", content=big, headers={"content-type": "application/json"}, timeout=5)
         assert declared.status_code == 413 and "DIGITALHUB_SERVE_MAX_BODY_SIZE" in declared.json()["details"]
-        streamed = httpx.post(f"{url}{path}", content=chunked(), headers={"content-type": "application/json"}, timeout=5)
+        streamed = httpx.post(
+            f"{url}{path}", content=chunked(), headers={"content-type": "application/json"}, timeout=5
+        )
         assert streamed.status_code == 413 and set(streamed.json()) == {"id", "code", "details"}
     assert httpx.post(url, json={"x": 1}, timeout=5).json()["y"] == 1.0
     run.stop()

@@ -13,7 +13,14 @@ pytestmark = pytest.mark.integration
 def test_handler_gets_context_event_and_run_parameters(http: httpx.Client) -> None:
     response = http.post("/", json={"x": 3}, params={"q": "v"}, headers={"x-test": "yes"})
     assert response.status_code == 200
-    assert response.json() == {"y": 7.0, "method": "POST", "path": "/", "query": {"q": "v"}, "agent": "yes", "generation": 1}
+    assert response.json() == {
+        "y": 7.0,
+        "method": "POST",
+        "path": "/",
+        "query": {"q": "v"},
+        "agent": "yes",
+        "generation": 1,
+    }
 
 
 def test_health_and_readiness(http: httpx.Client) -> None:
@@ -64,7 +71,9 @@ def test_openapi_and_docs_show_commands(http: httpx.Client) -> None:
 def test_setup_reruns_init_with_new_options(server, http: httpx.Client) -> None:
     run = server.start(init_parameters={"scale": 2})
     with httpx.Client(base_url=run.endpoint, timeout=10) as client:
-        assert client.post("/setup", json={"scale": 10}).json() == {"options": {"scale": 10.0, "fail": False, "wait_for": ""}}
+        assert client.post("/setup", json={"scale": 10}).json() == {
+            "options": {"scale": 10.0, "fail": False, "wait_for": ""}
+        }
         assert client.post("/", json={"x": 1}).json()["y"] == 10.0
         assert client.post("/", json={"x": 1}).json()["generation"] == 2
         refused = client.post("/setup", json={"scale": "big"})
@@ -81,7 +90,10 @@ def test_sse_streams_sync_and_async_generators(http: httpx.Client) -> None:
         data = [json.loads(line[5:]) for line in response.iter_lines() if line.startswith("data:")]
     assert data == [{"i": 0}, {"i": 1}, {"i": 2}]
     text = http.post("/ticks", json={"n": 2}).text
-    assert [json.loads(line[5:]) for line in text.splitlines() if line.startswith("data:")] == [{"tick": 0}, {"tick": 1}]
+    assert [json.loads(line[5:]) for line in text.splitlines() if line.startswith("data:")] == [
+        {"tick": 0},
+        {"tick": 1},
+    ]
 
 
 def test_sse_failure_midway_ends_with_error_event(http: httpx.Client) -> None:

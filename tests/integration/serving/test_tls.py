@@ -42,8 +42,9 @@ def test_mutual_tls_rejects_a_client_without_certificate(server, cert: Cert, cli
         httpx.get(f"{run.endpoint}/healthz", verify=tls_context(server_ca))
     with pytest.raises(httpx.TransportError):  # a certificate the client CA did not sign
         httpx.get(f"{run.endpoint}/healthz", verify=tls_context(server_ca, str(cert.cert), str(cert.key)))
-    with SyncEndpoint(run.endpoint, command="add",
-                      verify=tls_context(server_ca, str(client_cert.cert), str(client_cert.key))) as endpoint:
+    with SyncEndpoint(
+        run.endpoint, command="add", verify=tls_context(server_ca, str(client_cert.cert), str(client_cert.key))
+    ) as endpoint:
         assert endpoint.predict({"a": 2, "b": 3}).result == {"sum": 5}
     run.stop()
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -13,15 +14,43 @@ from digitalhub_runtime_python.models import Function, Run, Task, task_kind, val
 MakeWorkload = Callable[..., Workload]
 
 
-def build_workload(action: str = "job", function_spec: dict[str, Any] | None = None,
-                   settings: OperatorSettings | None = None, **task_fields: Any) -> Workload:
-    function = validate(Function, {"project": "demo", "name": "train", "spec": {
-        "code": "def main():\n    return 1\n", "handler": "main", "python_version": "PYTHON3_11",
-        **(function_spec or {})}})
-    task = validate(Task, {"project": "demo", "name": f"train-{action}", "kind": task_kind(action),
-                           "spec": {"function": function.key, "action": action, **task_fields}})
-    run = validate(Run, {"project": "demo", "name": "0123abcd", "id": "0123abcd",
-                         "spec": {"task": task.key, "function": function.key, "action": action}})
+def build_workload(
+    action: str = "job",
+    function_spec: dict[str, Any] | None = None,
+    settings: OperatorSettings | None = None,
+    **task_fields: Any,
+) -> Workload:
+    function = validate(
+        Function,
+        {
+            "project": "demo",
+            "name": "train",
+            "spec": {
+                "code": "def main():\n    return 1\n",
+                "handler": "main",
+                "python_version": "PYTHON3_11",
+                **(function_spec or {}),
+            },
+        },
+    )
+    task = validate(
+        Task,
+        {
+            "project": "demo",
+            "name": f"train-{action}",
+            "kind": task_kind(action),
+            "spec": {"function": function.key, "action": action, **task_fields},
+        },
+    )
+    run = validate(
+        Run,
+        {
+            "project": "demo",
+            "name": "0123abcd",
+            "id": "0123abcd",
+            "spec": {"task": task.key, "function": function.key, "action": action},
+        },
+    )
     owner = Owner("digitalhub.io/v1", "Run", "run-0123abcd", "0e6b6c1a-5f8e-4d57-b1d6-3f2f0e0f9a11")
     return Workload(run, task, function, "team-a", owner, settings or OperatorSettings(priority=1))
 

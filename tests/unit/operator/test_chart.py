@@ -13,8 +13,10 @@ import yaml
 
 CHART = Path(__file__).resolve().parents[3] / "charts" / "digitalhub"
 KUBERNETES_VERSIONS = ("1.29", "1.33")
-HA = {"operator": {"replicas": 2, "peering": {"enabled": True}, "watchNamespaces": ["team-a", "team-b"]},
-      "runtime": {"images": {"PYTHON3_11": "registry.local/runtime:3.11"}, "podSecrets": ["s3"]}}
+HA = {
+    "operator": {"replicas": 2, "peering": {"enabled": True}, "watchNamespaces": ["team-a", "team-b"]},
+    "runtime": {"images": {"PYTHON3_11": "registry.local/runtime:3.11"}, "podSecrets": ["s3"]},
+}
 HA_CLUSTERWIDE = {"operator": {"replicas": 3, "peering": {"enabled": True}}}
 
 
@@ -37,7 +39,9 @@ def test_chart_lints_clean():
 @pytest.mark.parametrize("values", [{}, HA, HA_CLUSTERWIDE], ids=["default", "ha-namespaced", "ha-clusterwide"])
 def test_every_rendered_manifest_validates(values):
     docs = render(values)
-    crds = {(crd["spec"]["group"], crd["spec"]["names"]["kind"]): crd for crd in by_kind(docs, "CustomResourceDefinition")}
+    crds = {
+        (crd["spec"]["group"], crd["spec"]["names"]["kind"]): crd for crd in by_kind(docs, "CustomResourceDefinition")
+    }
     for doc in docs:
         group = doc["apiVersion"].split("/")[0]
         if (group, doc["kind"]) in crds:
@@ -54,8 +58,10 @@ def test_default_install_is_clusterwide_and_standalone():
     env = {e["name"]: e["value"] for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert env["DIGITALHUB_OPERATOR_NAMESPACES"] == "" and "DIGITALHUB_OPERATOR_PEERING" not in env
     assert deployment["spec"]["strategy"]["type"] == "Recreate"
-    assert {r["metadata"]["name"] for r in by_kind(docs, "ClusterRole")} == {"dh-digitalhub-operator",
-                                                                              "dh-digitalhub-operator-discovery"}
+    assert {r["metadata"]["name"] for r in by_kind(docs, "ClusterRole")} == {
+        "dh-digitalhub-operator",
+        "dh-digitalhub-operator-discovery",
+    }
     runner = [a for a in by_kind(docs, "ServiceAccount") if a["metadata"]["name"] == "digitalhub-runner"]
     assert [a["metadata"]["namespace"] for a in runner] == ["digitalhub"]
 
@@ -64,7 +70,9 @@ def test_ha_install_peers_and_scopes_rbac_to_namespaces():
     docs = render(HA)
     deployment = by_kind(docs, "Deployment")[0]
     env = {e["name"]: e["value"] for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
-    assert env["DIGITALHUB_OPERATOR_PEERING"] == "digitalhub" and env["DIGITALHUB_OPERATOR_NAMESPACES"] == "team-a,team-b"
+    assert (
+        env["DIGITALHUB_OPERATOR_PEERING"] == "digitalhub" and env["DIGITALHUB_OPERATOR_NAMESPACES"] == "team-a,team-b"
+    )
     assert env["DIGITALHUB_OPERATOR_IMAGE_PYTHON3_11"] == "registry.local/runtime:3.11"
     assert deployment["spec"]["replicas"] == 2
     assert sorted(p["metadata"]["namespace"] for p in by_kind(docs, "KopfPeering")) == ["team-a", "team-b"]

@@ -9,23 +9,38 @@ import kubernetes_validate
 import pytest
 
 from digitalhub_operator.manifests import (
-    ManifestError, deployment_manifest, job_manifest, service_manifest, service_url, workload_name,
+    ManifestError,
+    deployment_manifest,
+    job_manifest,
+    service_manifest,
+    service_url,
+    workload_name,
 )
 from digitalhub_operator.settings import OperatorSettings
 
 KUBERNETES_VERSIONS = ("1.29", "1.33")
 FULL_JOB = dict(
     resources={"cpu": {"requests": "500m", "limits": "2"}, "mem": "1Gi", "gpu": "1"},
-    envs={"MODE": "fast"}, secrets=["s3-credentials"],
-    volumes=[{"name": "data", "volume_type": "persistent_volume_claim", "mount_path": "/data", "source": "data-pvc"},
-             {"name": "scratch", "volume_type": "empty_dir", "mount_path": "/scratch", "size_limit": "1Gi"},
-             {"name": "conf", "volume_type": "config_map", "mount_path": "/etc/conf", "source": "conf"},
-             {"name": "keys", "volume_type": "secret", "mount_path": "/etc/keys", "source": "keys", "read_only": True}],
+    envs={"MODE": "fast"},
+    secrets=["s3-credentials"],
+    volumes=[
+        {"name": "data", "volume_type": "persistent_volume_claim", "mount_path": "/data", "source": "data-pvc"},
+        {"name": "scratch", "volume_type": "empty_dir", "mount_path": "/scratch", "size_limit": "1Gi"},
+        {"name": "conf", "volume_type": "config_map", "mount_path": "/etc/conf", "source": "conf"},
+        {"name": "keys", "volume_type": "secret", "mount_path": "/etc/keys", "source": "keys", "read_only": True},
+    ],
     node_selector={"pool": "gpu"},
-    affinity={"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
-        {"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]}]}}},
+    affinity={
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [{"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]}]
+            }
+        }
+    },
     tolerations=[{"key": "gpu", "operator": "Exists", "effect": "NoSchedule"}],
-    service_account="trainer", backoff_limit=2, active_deadline_seconds=3600,
+    service_account="trainer",
+    backoff_limit=2,
+    active_deadline_seconds=3600,
 )
 
 
@@ -55,8 +70,10 @@ def test_job_carries_every_task_knob(make_workload):
     container = container_of(job)
     assert container["image"] == "ghcr.io/scc-digitalhub/digitalhub-runtime-python:py3.11"
     assert container["command"] == ["python", "-m", "digitalhub_runtime_python.runner", "--run", workload.run.key]
-    assert container["resources"] == {"requests": {"cpu": "500m", "memory": "1Gi"},
-                                      "limits": {"cpu": "2", "nvidia.com/gpu": "1"}}
+    assert container["resources"] == {
+        "requests": {"cpu": "500m", "memory": "1Gi"},
+        "limits": {"cpu": "2", "nvidia.com/gpu": "1"},
+    }
     env = {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
     assert env["DIGITALHUB_RUN_KEY"] == workload.run.key and env["DIGITALHUB_BACKEND"] == "kubernetes"
     assert env["DIGITALHUB_NAMESPACE"] == {"fieldRef": {"fieldPath": "metadata.namespace"}}
@@ -85,17 +102,26 @@ def test_same_run_gives_the_same_job(make_workload):
 def test_image_choice(make_workload):
     built = make_workload("job", function_spec={"image": "registry.local/train:1"})
     assert container_of(job_manifest(built))["image"] == "registry.local/train:1"
-    settings = OperatorSettings.from_env({"DIGITALHUB_OPERATOR_IMAGE_PYTHON3_11": "mirror/py:3.11",
-                                          "DIGITALHUB_OPERATOR_POD_SECRETS": "shared-s3"})
+    settings = OperatorSettings.from_env(
+        {"DIGITALHUB_OPERATOR_IMAGE_PYTHON3_11": "mirror/py:3.11", "DIGITALHUB_OPERATOR_POD_SECRETS": "shared-s3"}
+    )
     workload = make_workload("job", settings=settings, secrets=["shared-s3", "own"])
     assert container_of(job_manifest(workload))["image"] == "mirror/py:3.11"
-    assert container_of(job_manifest(workload))["envFrom"] == [{"secretRef": {"name": "shared-s3"}},
-                                                               {"secretRef": {"name": "own"}}]
+    assert container_of(job_manifest(workload))["envFrom"] == [
+        {"secretRef": {"name": "shared-s3"}},
+        {"secretRef": {"name": "own"}},
+    ]
 
 
 def test_serve_deployment_and_service(make_workload):
-    workload = make_workload("serve", replicas=3, service_type="NodePort", service_name="scorer",
-                             resources={"cpu": "1"}, envs={"MODEL": "v2"})
+    workload = make_workload(
+        "serve",
+        replicas=3,
+        service_type="NodePort",
+        service_name="scorer",
+        resources={"cpu": "1"},
+        envs={"MODEL": "v2"},
+    )
     deployment, service = deployment_manifest(workload), service_manifest(workload)
     validate_strict(deployment)
     validate_strict(service)
@@ -125,15 +151,21 @@ def test_serve_defaults(make_workload):
     assert service["spec"]["type"] == "ClusterIP" and service["metadata"]["name"] == "run-0123abcd"
 
 
-@pytest.mark.parametrize(("fields", "words"), [
-    ({"resources": {"cpu": {"requests": "2", "limits": "1"}}}, ["resources.cpu", "exceed"]),
-    ({"resources": {"gpu": {"requests": "1", "limits": "2"}}}, ["resources.gpu", "equal"]),
-    ({"envs": {"DIGITALHUB_RUN_KEY": "x"}}, ["DIGITALHUB_RUN_KEY", "remove"]),
-    ({"secrets": ["Bad_Secret"]}, ["secrets[]", "Bad_Secret"]),
-    ({"volumes": [{"name": "my_vol", "volume_type": "empty_dir", "mount_path": "/x"}]}, ["volumes[].name", "my_vol"]),
-    ({"volumes": [{"name": "digitalhub-tmp", "volume_type": "empty_dir", "mount_path": "/x"}]}, ["reserved"]),
-    ({"service_account": "Not Valid"}, ["service_account"]),
-])
+@pytest.mark.parametrize(
+    ("fields", "words"),
+    [
+        ({"resources": {"cpu": {"requests": "2", "limits": "1"}}}, ["resources.cpu", "exceed"]),
+        ({"resources": {"gpu": {"requests": "1", "limits": "2"}}}, ["resources.gpu", "equal"]),
+        ({"envs": {"DIGITALHUB_RUN_KEY": "x"}}, ["DIGITALHUB_RUN_KEY", "remove"]),
+        ({"secrets": ["Bad_Secret"]}, ["secrets[]", "Bad_Secret"]),
+        (
+            {"volumes": [{"name": "my_vol", "volume_type": "empty_dir", "mount_path": "/x"}]},
+            ["volumes[].name", "my_vol"],
+        ),
+        ({"volumes": [{"name": "digitalhub-tmp", "volume_type": "empty_dir", "mount_path": "/x"}]}, ["reserved"]),
+        ({"service_account": "Not Valid"}, ["service_account"]),
+    ],
+)
 def test_bad_task_input_names_the_field(make_workload, fields, words):
     with pytest.raises(ManifestError) as error:
         job_manifest(make_workload("job", **fields))

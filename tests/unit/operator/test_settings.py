@@ -15,22 +15,30 @@ def test_defaults_need_no_environment():
 
 
 def test_overrides():
-    settings = OperatorSettings.from_env({
-        "DIGITALHUB_OPERATOR_NAMESPACES": "team-a, team-b", "DIGITALHUB_OPERATOR_PENDING_DEADLINE": "30",
-        "DIGITALHUB_OPERATOR_IMAGE_TEMPLATE": "mirror/runtime:{python}", "DIGITALHUB_OPERATOR_PEERING": "digitalhub",
-        "DIGITALHUB_OPERATOR_PRIORITY": "7", "DIGITALHUB_OPERATOR_IMAGE_PYTHON3_9": "old/py39",
-    })
+    settings = OperatorSettings.from_env(
+        {
+            "DIGITALHUB_OPERATOR_NAMESPACES": "team-a, team-b",
+            "DIGITALHUB_OPERATOR_PENDING_DEADLINE": "30",
+            "DIGITALHUB_OPERATOR_IMAGE_TEMPLATE": "mirror/runtime:{python}",
+            "DIGITALHUB_OPERATOR_PEERING": "digitalhub",
+            "DIGITALHUB_OPERATOR_PRIORITY": "7",
+            "DIGITALHUB_OPERATOR_IMAGE_PYTHON3_9": "old/py39",
+        }
+    )
     assert settings.namespaces == ("team-a", "team-b") and settings.pending_deadline == 30
     assert settings.image_for("PYTHON3_10") == "mirror/runtime:3.10" and settings.image_for("PYTHON3_9") == "old/py39"
     assert settings.peering == "digitalhub" and settings.priority == 7
 
 
-@pytest.mark.parametrize(("env", "words"), [
-    ({"DIGITALHUB_OPERATOR_PENDING_DEADLINE": "soon"}, ["DIGITALHUB_OPERATOR_PENDING_DEADLINE", "not a number"]),
-    ({"DIGITALHUB_OPERATOR_PENDING_DEADLINE": "0"}, ["at least"]),
-    ({"DIGITALHUB_OPERATOR_IMAGE_TEMPLATE": "runtime:latest"}, ["{python}"]),
-    ({"DIGITALHUB_OPERATOR_IMAGE_PULL_POLICY": "Sometimes"}, ["IfNotPresent"]),
-])
+@pytest.mark.parametrize(
+    ("env", "words"),
+    [
+        ({"DIGITALHUB_OPERATOR_PENDING_DEADLINE": "soon"}, ["DIGITALHUB_OPERATOR_PENDING_DEADLINE", "not a number"]),
+        ({"DIGITALHUB_OPERATOR_PENDING_DEADLINE": "0"}, ["at least"]),
+        ({"DIGITALHUB_OPERATOR_IMAGE_TEMPLATE": "runtime:latest"}, ["{python}"]),
+        ({"DIGITALHUB_OPERATOR_IMAGE_PULL_POLICY": "Sometimes"}, ["IfNotPresent"]),
+    ],
+)
 def test_bad_values_name_the_variable(env, words):
     with pytest.raises(SettingsError) as error:
         OperatorSettings.from_env(env)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -10,21 +10,30 @@ import pytest
 from digitalhub_operator.status import merge, observe_deployment, observe_job, pending_expired, pod_problem
 from digitalhub_runtime_python.models import KubernetesInfo, RunStatus, State, Transition
 
-CREATED_AT = datetime(2026, 1, 1, tzinfo=timezone.utc)
+CREATED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 URL = "http://run-1.ns.svc.cluster.local"
 
 
 def job(*conditions: tuple[str, str, str]) -> dict[str, Any]:
-    return {"metadata": {"name": "run-1", "creationTimestamp": "2026-01-01T00:00:00Z"},
-            "status": {"conditions": [{"type": t, "status": "True", "reason": r, "message": m} for t, r, m in conditions]}}
+    return {
+        "metadata": {"name": "run-1", "creationTimestamp": "2026-01-01T00:00:00Z"},
+        "status": {"conditions": [{"type": t, "status": "True", "reason": r, "message": m} for t, r, m in conditions]},
+    }
 
 
-def pod(phase: str = "Pending", waiting: str | None = None, terminated: dict | None = None,
-        unschedulable: str | None = None, running: bool = False, name: str = "run-1-abcde") -> dict[str, Any]:
+def pod(
+    phase: str = "Pending",
+    waiting: str | None = None,
+    terminated: dict | None = None,
+    unschedulable: str | None = None,
+    running: bool = False,
+    name: str = "run-1-abcde",
+) -> dict[str, Any]:
     status: dict[str, Any] = {"phase": phase}
     if unschedulable:
-        status["conditions"] = [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
-                                 "message": unschedulable}]
+        status["conditions"] = [
+            {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": unschedulable}
+        ]
     state: dict[str, Any] = {}
     if waiting:
         state = {"waiting": {"reason": waiting, "message": f"{waiting} detail"}}
@@ -38,19 +47,28 @@ def pod(phase: str = "Pending", waiting: str | None = None, terminated: dict | N
 
 
 def deployment(replicas: int = 1, available: int = 0, conditions: list | None = None) -> dict[str, Any]:
-    return {"metadata": {"name": "run-1", "creationTimestamp": "2026-01-01T00:00:00Z"}, "spec": {"replicas": replicas},
-            "status": {"availableReplicas": available, "conditions": conditions or []}}
+    return {
+        "metadata": {"name": "run-1", "creationTimestamp": "2026-01-01T00:00:00Z"},
+        "spec": {"replicas": replicas},
+        "status": {"availableReplicas": available, "conditions": conditions or []},
+    }
 
 
-@pytest.mark.parametrize(("the_pod", "reason", "text"), [
-    (pod(unschedulable="0/3 nodes are available: 3 Insufficient cpu."), "Unschedulable", "Insufficient cpu"),
-    (pod(waiting="ImagePullBackOff"), "ImagePullBackOff", "ImagePullBackOff detail"),
-    (pod(waiting="CrashLoopBackOff"), "CrashLoopBackOff", "detail"),
-    (pod("Failed", terminated={"reason": "OOMKilled", "exitCode": 137}), "OOMKilled", "raise resources.mem"),
-    (pod("Failed", terminated={"reason": "Error", "exitCode": 3}), "Error", "exit code 3"),
-    ({"metadata": {"name": "p"}, "status": {"phase": "Failed", "reason": "DeadlineExceeded", "message": "late"}},
-     "DeadlineExceeded", "late"),
-])
+@pytest.mark.parametrize(
+    ("the_pod", "reason", "text"),
+    [
+        (pod(unschedulable="0/3 nodes are available: 3 Insufficient cpu."), "Unschedulable", "Insufficient cpu"),
+        (pod(waiting="ImagePullBackOff"), "ImagePullBackOff", "ImagePullBackOff detail"),
+        (pod(waiting="CrashLoopBackOff"), "CrashLoopBackOff", "detail"),
+        (pod("Failed", terminated={"reason": "OOMKilled", "exitCode": 137}), "OOMKilled", "raise resources.mem"),
+        (pod("Failed", terminated={"reason": "Error", "exitCode": 3}), "Error", "exit code 3"),
+        (
+            {"metadata": {"name": "p"}, "status": {"phase": "Failed", "reason": "DeadlineExceeded", "message": "late"}},
+            "DeadlineExceeded",
+            "late",
+        ),
+    ],
+)
 def test_pod_problems(the_pod, reason, text):
     problem = pod_problem(the_pod)
     assert problem is not None and problem.reason == reason and text in problem.describe()
@@ -72,11 +90,15 @@ def test_job_waiting_then_running_messages():
 
 
 def test_job_failures_end_in_error():
-    oom = observe_job(job(("Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit")),
-                      [pod("Failed", terminated={"reason": "OOMKilled", "exitCode": 137})], State.RUNNING)
+    oom = observe_job(
+        job(("Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit")),
+        [pod("Failed", terminated={"reason": "OOMKilled", "exitCode": 137})],
+        State.RUNNING,
+    )
     assert oom.state == State.ERROR and oom.reason == "OOMKilled" and "BackoffLimitExceeded" in oom.message
-    late = observe_job(job(("Failed", "DeadlineExceeded", "Job was active longer than specified deadline")), [],
-                       State.RUNNING)
+    late = observe_job(
+        job(("Failed", "DeadlineExceeded", "Job was active longer than specified deadline")), [], State.RUNNING
+    )
     assert late.state == State.ERROR and late.reason == "DeadlineExceeded"
     bad_image = observe_job(job(), [pod(waiting="InvalidImageName")], State.CREATED)
     assert bad_image.state == State.ERROR and bad_image.reason == "InvalidImageName"
@@ -99,9 +121,14 @@ def test_deployment_states():
     assert serving.state == State.RUNNING and URL in serving.message and serving.service.available_replicas == 1
     crashing = observe_deployment(deployment(1, 0), [pod("Running", waiting="CrashLoopBackOff")], State.RUNNING, URL)
     assert crashing.state is None and crashing.reason == "CrashLoopBackOff" and "no replica" in crashing.message
-    stalled = observe_deployment(deployment(1, 0, [{"type": "Progressing", "status": "False",
-                                                    "reason": "ProgressDeadlineExceeded", "message": "slow"}]),
-                                 [], State.READY, URL)
+    stalled = observe_deployment(
+        deployment(
+            1, 0, [{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded", "message": "slow"}]
+        ),
+        [],
+        State.READY,
+        URL,
+    )
     assert stalled.reason == "ProgressDeadlineExceeded"
 
 

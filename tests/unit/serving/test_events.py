@@ -9,7 +9,7 @@ from digitalhub_runtime_python.serving.events import BodyError, Event, decode_bo
 
 def test_bodies_decode_by_content_type() -> None:
     assert decode_body(b'{"a": 1}', "application/json; charset=utf-8") == {"a": 1}
-    assert decode_body(b'[1]', "application/problem+json") == [1]
+    assert decode_body(b"[1]", "application/problem+json") == [1]
     assert decode_body(b"raw", "text/plain") == b"raw"
     assert decode_body(b"", "application/json") is None
     with pytest.raises(BodyError, match="not valid JSON"):
@@ -17,8 +17,12 @@ def test_bodies_decode_by_content_type() -> None:
 
 
 def test_event_from_an_asgi_scope() -> None:
-    scope = {"method": "PUT", "path": "/", "query_string": b"a=1&b=&a=2",
-             "headers": [(b"content-type", b"application/json"), (b"X-Trace", b"t1")]}
+    scope = {
+        "method": "PUT",
+        "path": "/",
+        "query_string": b"a=1&b=&a=2",
+        "headers": [(b"content-type", b"application/json"), (b"X-Trace", b"t1")],
+    }
     event = Event.from_scope(scope, b'{"x": 1}')
     assert (event.method, event.path, event.body, event.data) == ("PUT", "/", {"x": 1}, b'{"x": 1}')
     assert event.query == {"a": "2", "b": ""}

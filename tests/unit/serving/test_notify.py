@@ -10,7 +10,9 @@ from digitalhub_runtime_python.execution.serve import read_line, serve_command
 
 def test_read_line_returns_the_first_line_across_chunks() -> None:
     read_fd, write_fd = os.pipe()
-    writer = threading.Thread(target=lambda: (os.write(write_fd, b"ready "), os.write(write_fd, b"8080\nmore"), os.close(write_fd)))
+    writer = threading.Thread(
+        target=lambda: (os.write(write_fd, b"ready "), os.write(write_fd, b"8080\nmore"), os.close(write_fd))
+    )
     writer.start()
     assert read_line(read_fd, 5) == "ready 8080"
     writer.join()
@@ -26,4 +28,9 @@ def test_read_line_ends_on_eof_and_on_timeout() -> None:
 
 
 def test_the_pod_command() -> None:
-    assert serve_command("store://p/run/python+run/r:1")[1:] == ["-m", "digitalhub_runtime_python.serving", "--run", "store://p/run/python+run/r:1"]
+    assert serve_command("store://p/run/python+run/r:1")[1:] == [
+        "-m",
+        "digitalhub_runtime_python.serving",
+        "--run",
+        "store://p/run/python+run/r:1",
+    ]
