@@ -24,10 +24,15 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from digitalhub_runtime_python.models import Function, Run, State, new_id  # noqa: E402
-from digitalhub_runtime_python.models.crds import build_crds  # noqa: E402
-from digitalhub_runtime_python.stores import KubernetesStore, LocalStore, Store  # noqa: E402
-from tests.kube.server import EmulatorServer  # noqa: E402
+from digitalhub_runtime_python.models.base import new_id
+from digitalhub_runtime_python.models.crds import build_crds
+from digitalhub_runtime_python.models.function import Function
+from digitalhub_runtime_python.models.run import Run
+from digitalhub_runtime_python.models.states import State
+from digitalhub_runtime_python.stores.base import Store
+from digitalhub_runtime_python.stores.kubernetes import KubernetesStore
+from digitalhub_runtime_python.stores.local import LocalStore
+from tests.kube.server import EmulatorServer
 
 TARGET_MS = 50.0
 

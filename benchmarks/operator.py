@@ -34,14 +34,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "operator"), str(ROOT / "tests" / "integration" / "operator")]
 os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "operator"), os.environ.get("PYTHONPATH", "")])
 
-from kmock import RawHandler  # noqa: E402
-from kubernetes import client, config, watch  # noqa: E402
-from operator_harness import PROJECT, OperatorProcess, World, job_condition  # noqa: E402
+from kmock import RawHandler
+from kubernetes import client, config, watch
+from operator_harness import PROJECT, OperatorProcess, World, job_condition
 
-from digitalhub_runtime_python.models import Run, State, validate  # noqa: E402
-from digitalhub_runtime_python.models.crds import build_crds  # noqa: E402
-from tests.kube import server as kube_server  # noqa: E402
-from tests.kube.emulator import CompatEmulator  # noqa: E402
+from digitalhub_runtime_python.models.crds import build_crds
+from digitalhub_runtime_python.models.errors import validate
+from digitalhub_runtime_python.models.run import Run
+from digitalhub_runtime_python.models.states import State
+from tests.kube import server as kube_server
+from tests.kube.emulator import CompatEmulator
 
 NAMESPACE = "bench"
 

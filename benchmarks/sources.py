@@ -38,14 +38,14 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from digitalhub_runtime_python.models import FunctionSpec  # noqa: E402
-from digitalhub_runtime_python.sources import materialize  # noqa: E402
-from digitalhub_runtime_python.sources.upload import pack_to_s3  # noqa: E402
-from digitalhub_runtime_python.stores.s3 import s3_client  # noqa: E402
-from tests.servers.git_http import PASSWORD, USER, GitServer, Repo  # noqa: E402
-from tests.servers.s3 import S3Server  # noqa: E402
-from tests.servers.static_http import StaticServer  # noqa: E402
-from tests.servers.tls import make_cert  # noqa: E402
+from digitalhub_runtime_python.models.function import FunctionSpec
+from digitalhub_runtime_python.sources.materialize import materialize
+from digitalhub_runtime_python.sources.upload import pack_to_s3
+from digitalhub_runtime_python.stores.s3 import s3_client
+from tests.servers.git_http import PASSWORD, USER, GitServer, Repo
+from tests.servers.s3 import S3Server
+from tests.servers.static_http import StaticServer
+from tests.servers.tls import make_cert
 
 TARGET_WARM_MS = 50.0
 

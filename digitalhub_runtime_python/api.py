@@ -1,4 +1,4 @@
-"""The SDK's front door: open a project on the configured backend, wired to its store and launchers."""
+"""The SDK's front door: the backend for the configured place, and projects opened on it."""
 
 from __future__ import annotations
 
@@ -6,56 +6,55 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from .entities import Client, Project
-from .execution import KubernetesLauncher, LocalJobLauncher, LocalServeLauncher, publish_code
-from .models import Project as ProjectModel
-from .models import validate
-from .settings import Settings
-from .stores import AlreadyExists, KubernetesStore, LocalStore, NotFound, Store
+from digitalhub_runtime_python.entities.backend import Backend
+from digitalhub_runtime_python.entities.project import Project
+from digitalhub_runtime_python.models.errors import validate
+from digitalhub_runtime_python.models.project import Project as ProjectModel
+from digitalhub_runtime_python.settings import Settings
+from digitalhub_runtime_python.stores.base import AlreadyExists, NotFound
 
-_CLIENTS: dict[Settings, Client] = {}
+_BACKENDS: dict[Settings, Backend] = {}
 _LOCK = threading.Lock()
 
 
-def _open_store(settings: Settings) -> Store:
+def open_backend(settings: Settings) -> Backend:
+    """A new backend for ``settings``: the embedded store, or a Kubernetes namespace."""
     if settings.backend == "local":
-        return LocalStore(settings.home)
-    return KubernetesStore(namespace=settings.namespace)
+        from digitalhub_runtime_python.backends.local import LocalBackend
+
+        return LocalBackend(settings)
+    from digitalhub_runtime_python.backends.kubernetes import KubernetesBackend
+
+    return KubernetesBackend(settings)
 
 
-def get_client(backend: str | None = None, home: str | Path | None = None) -> Client:
-    """The client for a backend, created once per settings and reused."""
+def get_backend(backend: str | None = None, home: str | Path | None = None) -> Backend:
+    """The backend for the settings from the environment (``backend``/``home`` override them), made once, reused."""
     settings = Settings.from_env(backend=backend, home=home)
     with _LOCK:
-        client = _CLIENTS.get(settings)
-        if client is None:
-            client = Client(store=_open_store(settings), settings=settings)
-            client.local["job"] = LocalJobLauncher(client)
-            client.local["serve"] = LocalServeLauncher(client)
-            if settings.backend == "kubernetes":
-                client.remote.update({action: KubernetesLauncher(client) for action in ("job", "serve", "build")})
-                client.publish_code = publish_code
-            _CLIENTS[settings] = client
-    return client
+        found = _BACKENDS.get(settings)
+        if found is None:
+            found = _BACKENDS[settings] = open_backend(settings)
+    return found
 
 
 def get_project(name: str, *, backend: str | None = None, home: str | Path | None = None) -> Project:
     """An existing project; NotFound if there is none."""
-    client = get_client(backend, home)
-    return Project(client.store.get(ProjectModel, name, name), client)
+    opened = get_backend(backend, home)
+    return Project(opened.store.get(ProjectModel, name, name), opened)
 
 
 def get_or_create_project(
     name: str, *, backend: str | None = None, home: str | Path | None = None, **spec: Any
 ) -> Project:
     """The project called ``name``, created on first use. ``spec``: description, artifact_store."""
-    client = get_client(backend, home)
+    opened = get_backend(backend, home)
     try:
-        return Project(client.store.get(ProjectModel, name, name), client)
+        return Project(opened.store.get(ProjectModel, name, name), opened)
     except NotFound:
         pass
     entity = validate(ProjectModel, {"name": name, "spec": spec}, "project")
     try:
-        return Project(client.store.create(entity), client)
+        return Project(opened.store.create(entity), opened)
     except AlreadyExists:  # another process created it meanwhile
-        return Project(client.store.get(ProjectModel, name, name), client)
+        return Project(opened.store.get(ProjectModel, name, name), opened)

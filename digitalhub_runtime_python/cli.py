@@ -16,10 +16,14 @@ from rich.console import Console
 from rich.syntax import Syntax
 from rich.table import Table
 
-from .api import get_or_create_project
-from .entities import EntityObject, Project, Run
-from .models import InvalidKey, SpecError, State, is_final, parse_key
-from .stores import NotFound
+from digitalhub_runtime_python.api import get_or_create_project
+from digitalhub_runtime_python.entities.base import EntityObject
+from digitalhub_runtime_python.entities.project import Project
+from digitalhub_runtime_python.entities.run import Run
+from digitalhub_runtime_python.models.errors import SpecError
+from digitalhub_runtime_python.models.keys import InvalidKey, parse_key
+from digitalhub_runtime_python.models.states import State, is_final
+from digitalhub_runtime_python.stores.base import NotFound
 
 console = Console()
 errors = Console(stderr=True)
@@ -309,7 +313,7 @@ def resume(ctx: click.Context, run_ref: str) -> None:
 @click.argument("folder", default="charts/digitalhub/crds", type=click.Path(file_okay=False, path_type=Path))
 def crds(folder: Path) -> None:
     """Write the CRDs generated from the models into FOLDER."""
-    from .models.crds import write_crds
+    from digitalhub_runtime_python.models.crds import write_crds
 
     for path in write_crds(folder):
         click.echo(path)

@@ -5,9 +5,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 Backend = Literal["local", "kubernetes"]
+BACKENDS: tuple[Backend, ...] = ("local", "kubernetes")
+
+ENV_BACKEND = "DIGITALHUB_BACKEND"
+ENV_HOME = "DIGITALHUB_HOME"
+ENV_NAMESPACE = "DIGITALHUB_NAMESPACE"
 
 
 @dataclass(frozen=True)
@@ -20,18 +25,22 @@ class Settings:
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
-        backend = overrides.pop("backend", None) or os.environ.get("DIGITALHUB_BACKEND", "local")
-        if backend not in ("local", "kubernetes"):
-            raise ValueError(f"DIGITALHUB_BACKEND={backend!r} is not a backend: use 'local' or 'kubernetes'")
-        home = overrides.pop("home", None) or os.environ.get("DIGITALHUB_HOME", ".digitalhub")
-        namespace = overrides.pop("namespace", None) or os.environ.get("DIGITALHUB_NAMESPACE")
+        backend = overrides.pop("backend", None) or os.environ.get(ENV_BACKEND, "local")
+        if backend not in BACKENDS:
+            raise ValueError(f"{ENV_BACKEND}={backend!r} is not a backend: use 'local' or 'kubernetes'")
+        home = overrides.pop("home", None) or os.environ.get(ENV_HOME, ".digitalhub")
+        namespace = overrides.pop("namespace", None) or os.environ.get(ENV_NAMESPACE)
         if overrides:
             raise TypeError(f"unknown settings: {', '.join(overrides)}")
-        return cls(backend=backend, home=Path(home).expanduser().resolve(), namespace=namespace)
+        return cls(
+            backend=cast(Backend, backend),
+            home=Path(str(home)).expanduser().resolve(),
+            namespace=str(namespace) if namespace else None,
+        )
 
     def environ(self) -> dict[str, str]:
         """The variables that recreate these settings in a child process."""
-        env = {"DIGITALHUB_BACKEND": self.backend, "DIGITALHUB_HOME": str(self.home)}
+        env = {ENV_BACKEND: self.backend, ENV_HOME: str(self.home)}
         if self.namespace:
-            env["DIGITALHUB_NAMESPACE"] = self.namespace
+            env[ENV_NAMESPACE] = self.namespace
         return env

@@ -1,11 +1,11 @@
-"""Base of the objects the SDK hands out: a pydantic entity plus the client that stores it."""
+"""Base of the objects the SDK hands out: a pydantic entity plus the backend that stores it."""
 
 from __future__ import annotations
 
 from typing import Any, Generic, TypeVar
 
-from ..models import Entity, Metadata
-from .client import Client
+from digitalhub_runtime_python.entities.backend import Backend
+from digitalhub_runtime_python.models.base import Entity, Metadata
 
 M = TypeVar("M", bound=Entity)
 
@@ -13,14 +13,14 @@ M = TypeVar("M", bound=Entity)
 class EntityObject(Generic[M]):
     """An entity the user can act on; attribute access reads the stored model."""
 
-    def __init__(self, entity: M, client: Client):
+    def __init__(self, entity: M, backend: Backend):
         self.entity = entity
-        self._client = client
+        self._backend = backend
 
     @property
-    def client(self) -> Client:
-        """The store and launchers behind this object."""
-        return self._client
+    def backend(self) -> Backend:
+        """The store, launchers and logs behind this object."""
+        return self._backend
 
     key = property(lambda self: self.entity.key)
     id = property(lambda self: self.entity.id)
@@ -42,7 +42,7 @@ class EntityObject(Generic[M]):
 
     def refresh(self) -> EntityObject[M]:
         """Reload from the store."""
-        self.entity = self._client.store.get_key(self.key)  # type: ignore[assignment]
+        self.entity = self._backend.store.get_as(type(self.entity), self.key)
         return self
 
     def to_dict(self) -> dict[str, Any]:

@@ -7,11 +7,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ..models import Artifact as ArtifactModel
-from ..models import Dataitem as DataitemModel
-from ..models import Model as ModelModel
-from ..stores import file_store_for
-from .base import EntityObject, M
+from digitalhub_runtime_python.entities.base import EntityObject, M
+from digitalhub_runtime_python.models.data import Artifact as ArtifactModel
+from digitalhub_runtime_python.models.data import Dataitem as DataitemModel
+from digitalhub_runtime_python.models.data import Model as ModelModel
+from digitalhub_runtime_python.stores.files import file_store_for
 
 
 class DataObject(EntityObject[M]):

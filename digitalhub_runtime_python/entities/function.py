@@ -4,23 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..models import (
-    Action,
-    RunSpec,
-    Task,
-    TaskSpec,
-    new_id,
-    task_kind,
-    validate,
-)
-from ..models import (
-    Function as FunctionModel,
-)
-from ..models import (
-    Run as RunModel,
-)
-from .base import EntityObject
-from .run import Run
+from digitalhub_runtime_python.entities.base import EntityObject
+from digitalhub_runtime_python.entities.run import Run
+from digitalhub_runtime_python.models.base import new_id
+from digitalhub_runtime_python.models.errors import validate
+from digitalhub_runtime_python.models.function import Function as FunctionModel
+from digitalhub_runtime_python.models.run import Run as RunModel
+from digitalhub_runtime_python.models.run import RunSpec
+from digitalhub_runtime_python.models.task import Action, Task, TaskSpec, task_kind
 
 
 class Function(EntityObject[FunctionModel]):
@@ -45,8 +36,8 @@ class Function(EntityObject[FunctionModel]):
         On the embedded backend every run executes locally. In-process job runs are finished on return; local
         serve runs are serving (RUNNING) or failed (ERROR) on return.
         """
-        client = self._client
-        local = bool(local_execution) or client.settings.backend == "local"
+        backend = self._backend
+        local = bool(local_execution) or backend.settings.backend == "local"
         task_spec = validate(TaskSpec, {"function": self.key, "action": action, **task_fields}, "task spec")
         run_spec = validate(
             RunSpec,
@@ -63,10 +54,10 @@ class Function(EntityObject[FunctionModel]):
             },
             "run spec",
         )
-        launcher = client.launcher(Action(task_spec.action).value, local)
-        if not local and client.publish_code is not None:
-            task_spec.function = run_spec.function = client.publish_code(self).key
-        task = client.store.create(
+        launcher = backend.launcher(Action(task_spec.action).value, local)
+        if not local:
+            task_spec.function = run_spec.function = backend.publish_code(self).key
+        task = backend.store.create(
             Task(
                 project=self.project,
                 name=f"{self.name}-{task_spec.action}",
@@ -76,6 +67,6 @@ class Function(EntityObject[FunctionModel]):
         )
         run_spec.task = task.key
         run_id = new_id()
-        run = Run(client.store.create(RunModel(project=self.project, name=run_id, id=run_id, spec=run_spec)), client)
+        run = Run(backend.store.create(RunModel(project=self.project, name=run_id, id=run_id, spec=run_spec)), backend)
         launcher.launch(run)
         return run.refresh()

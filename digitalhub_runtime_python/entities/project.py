@@ -6,19 +6,24 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ..models import Artifact as ArtifactModel
-from ..models import Dataitem as DataitemModel
-from ..models import DataStatus, Entity, FunctionSpec, Relationship, SpecError, new_id, parse_key, validate
-from ..models import Function as FunctionModel
-from ..models import Model as ModelModel
-from ..models import Project as ProjectModel
-from ..models import Run as RunModel
-from ..sources import scheme_of
-from ..stores import NotFound, file_info
-from .base import EntityObject
-from .data import OBJECT_CLASSES, Artifact, Dataitem, DataObject, Model
-from .function import Function
-from .run import Run
+from digitalhub_runtime_python.entities.base import EntityObject
+from digitalhub_runtime_python.entities.data import OBJECT_CLASSES, Artifact, Dataitem, DataObject, Model
+from digitalhub_runtime_python.entities.function import Function
+from digitalhub_runtime_python.entities.run import Run
+from digitalhub_runtime_python.models.base import Entity, Relationship, new_id
+from digitalhub_runtime_python.models.data import Artifact as ArtifactModel
+from digitalhub_runtime_python.models.data import Dataitem as DataitemModel
+from digitalhub_runtime_python.models.data import DataStatus
+from digitalhub_runtime_python.models.data import Model as ModelModel
+from digitalhub_runtime_python.models.errors import SpecError, validate
+from digitalhub_runtime_python.models.function import Function as FunctionModel
+from digitalhub_runtime_python.models.function import FunctionSpec
+from digitalhub_runtime_python.models.keys import parse_key
+from digitalhub_runtime_python.models.project import Project as ProjectModel
+from digitalhub_runtime_python.models.run import Run as RunModel
+from digitalhub_runtime_python.sources.base import scheme_of
+from digitalhub_runtime_python.stores.base import NotFound
+from digitalhub_runtime_python.stores.files import file_info
 
 OBJECTS: dict[str, type[EntityObject]] = {**OBJECT_CLASSES, "function": Function, "run": Run}
 
@@ -61,38 +66,38 @@ class Project(EntityObject[ProjectModel]):
             "function",
         )
         try:
-            latest = self._client.store.get(FunctionModel, self.name, name)
+            latest = self._backend.store.get(FunctionModel, self.name, name)
         except NotFound:
             latest = None
         if latest is not None and latest.spec == entity.spec:
-            return Function(latest, self._client)
-        return Function(self._client.store.create(entity), self._client)
+            return Function(latest, self._backend)
+        return Function(self._backend.store.create(entity), self._backend)
 
     def get_function(self, name: str, id: str | None = None) -> Function:
         """A function by name; the latest version unless ``id`` is given."""
-        return Function(self._client.store.get(FunctionModel, self.name, name, id), self._client)
+        return Function(self._backend.store.get(FunctionModel, self.name, name, id), self._backend)
 
     def list_functions(self, all_versions: bool = False) -> list[Function]:
         return [
-            Function(f, self._client)
-            for f in self._client.store.list(FunctionModel, self.name, all_versions=all_versions)
+            Function(f, self._backend)
+            for f in self._backend.store.list(FunctionModel, self.name, all_versions=all_versions)
         ]
 
     # Runs and any entity by key
 
     def get_run(self, id: str) -> Run:
-        return Run(self._client.store.get(RunModel, self.name, id, id), self._client)
+        return Run(self._backend.store.get(RunModel, self.name, id, id), self._backend)
 
     def list_runs(self) -> list[Run]:
-        return [Run(r, self._client) for r in self._client.store.list(RunModel, self.name)]
+        return [Run(r, self._backend) for r in self._backend.store.list(RunModel, self.name)]
 
     def get_entity(self, key: str) -> EntityObject:
         """Any entity of this project by key, as its SDK object."""
         parsed = parse_key(key)
         if parsed.project != self.name:
             raise NotFound(f"{key} belongs to project {parsed.project!r}, not {self.name!r}")
-        entity = self._client.store.get_key(key)
-        return OBJECTS.get(entity.ENTITY_TYPE, EntityObject)(entity, self._client)
+        entity = self._backend.store.get_key(key)
+        return OBJECTS.get(entity.ENTITY_TYPE, EntityObject)(entity, self._backend)
 
     # Data entities
 
@@ -125,9 +130,9 @@ class Project(EntityObject[ProjectModel]):
             model.ENTITY_TYPE,
         )
         dest = f"{self.name}/{model.ENTITY_TYPE}/{name}/{entity_id}/{source.name}"
-        entity.spec.path = self._client.files(self.entity).upload(source, dest)
+        entity.spec.path = self._backend.files(self.entity).upload(source, dest)
         entity.status = DataStatus(state="READY", files=file_info(source))
-        return self._client.store.create(entity)
+        return self._backend.store.create(entity)
 
     def log_artifact(
         self,
@@ -143,7 +148,7 @@ class Project(EntityObject[ProjectModel]):
         spec = {"src_path": str(source_path)}
         return Artifact(
             self._log(ArtifactModel, name, kind, Path(source_path), spec, description, labels, relationships),
-            self._client,
+            self._backend,
         )
 
     def log_model(
@@ -169,7 +174,8 @@ class Project(EntityObject[ProjectModel]):
             "metrics": metrics or {},
         }
         return Model(
-            self._log(ModelModel, name, kind, Path(source_path), spec, description, labels, relationships), self._client
+            self._log(ModelModel, name, kind, Path(source_path), spec, description, labels, relationships),
+            self._backend,
         )
 
     def log_dataitem(
@@ -189,14 +195,14 @@ class Project(EntityObject[ProjectModel]):
         if source_path is not None:
             return Dataitem(
                 self._log(DataitemModel, name, kind, Path(source_path), {}, description, labels, relationships),
-                self._client,
+                self._backend,
             )
         spec = {"columns": {str(c): str(t) for c, t in df.dtypes.items()}, "rows": len(df)}
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / f"{name}.parquet"
             df.to_parquet(path)
             return Dataitem(
-                self._log(DataitemModel, name, kind, path, spec, description, labels, relationships), self._client
+                self._log(DataitemModel, name, kind, path, spec, description, labels, relationships), self._backend
             )
 
     def new_dataitem(
@@ -220,13 +226,13 @@ class Project(EntityObject[ProjectModel]):
             },
             "dataitem",
         )
-        return Dataitem(self._client.store.create(entity), self._client)
+        return Dataitem(self._backend.store.create(entity), self._backend)
 
     def _get(self, cls: type[DataObject], model: type[Entity], name: str, id: str | None) -> Any:
-        return cls(self._client.store.get(model, self.name, name, id), self._client)
+        return cls(self._backend.store.get(model, self.name, name, id), self._backend)
 
     def _list(self, cls: type[DataObject], model: type[Entity], all_versions: bool) -> list[Any]:
-        return [cls(e, self._client) for e in self._client.store.list(model, self.name, all_versions=all_versions)]
+        return [cls(e, self._backend) for e in self._backend.store.list(model, self.name, all_versions=all_versions)]
 
     def get_dataitem(self, name: str, id: str | None = None) -> Dataitem:
         return self._get(Dataitem, DataitemModel, name, id)

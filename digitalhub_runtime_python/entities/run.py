@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..models import Action, State, is_final
-from ..models import Run as RunModel
-from .base import EntityObject
-from .data import OBJECT_CLASSES, DataObject
+from digitalhub_runtime_python.entities.base import EntityObject
+from digitalhub_runtime_python.entities.data import OBJECT_CLASSES, DataObject
+from digitalhub_runtime_python.models.run import Run as RunModel
+from digitalhub_runtime_python.models.states import State, is_final
+from digitalhub_runtime_python.models.task import Action
 
 if TYPE_CHECKING:
     import httpx
@@ -24,7 +25,7 @@ class Run(EntityObject[RunModel]):
         def settled(run: RunModel) -> bool:
             return is_final(run.status.state) or (serving and run.status.state == State.RUNNING)
 
-        self.entity = self._client.store.wait(self.key, settled, timeout)  # type: ignore[arg-type]
+        self.entity = self._backend.store.wait_run(self.key, settled, timeout)
         return self
 
     @property
@@ -55,22 +56,18 @@ class Run(EntityObject[RunModel]):
         self.refresh()
         if self.status.state != State.STOPPED:
             raise RuntimeError(f"run {self.id} is {self.status.state}: only a STOPPED serve run can be resumed")
-        launcher = self._client.launcher(self.spec.action, self.spec.local_execution)
-        resume = getattr(launcher, "resume", None)
-        if resume is None:
-            raise NotImplementedError(f"{self.spec.action} runs cannot be resumed: start a new run instead")
-        resume(self)
+        self._backend.launcher(self.spec.action, self.spec.local_execution).resume(self)
         return self.refresh()
 
     def logs(self) -> str:
         """The run's captured stdout and stderr."""
-        return "".join(record.text for record in self._client.store.read_logs(self.key))
+        return "".join(record.text for record in self._backend.read_logs(self.entity))
 
     def stop(self) -> Run:
         """Stop the run if it has not finished; a finished run is left as it is."""
         self.refresh()
         if not is_final(self.status.state):
-            self._client.launcher(self.spec.action, self.spec.local_execution).stop(self)
+            self._backend.launcher(self.spec.action, self.spec.local_execution).stop(self)
         return self.refresh()
 
     def results(self) -> dict[str, Any]:
@@ -79,9 +76,9 @@ class Run(EntityObject[RunModel]):
 
     def outputs(self) -> dict[str, DataObject]:
         """Entities the handler returned (dataitems, artifacts, models), by output name."""
-        store = self._client.store
+        store = self._backend.store
         objects = {}
         for name, key in self.status.outputs.items():
             entity = store.get_key(key)
-            objects[name] = OBJECT_CLASSES[entity.ENTITY_TYPE](entity, self._client)
+            objects[name] = OBJECT_CLASSES[entity.ENTITY_TYPE](entity, self._backend)
         return objects

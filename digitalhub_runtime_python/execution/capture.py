@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
-from ..models import now
-from ..stores import LogRecord
+from digitalhub_runtime_python.models.base import now
+from digitalhub_runtime_python.stores.base import LogRecord
 
 Flush = Callable[[list[LogRecord]], None]
 

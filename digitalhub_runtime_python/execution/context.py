@@ -7,7 +7,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..entities import Project
+from digitalhub_runtime_python.entities.project import Project
 
 
 class _CurrentStderr(logging.StreamHandler):

@@ -7,7 +7,7 @@ from importlib import metadata
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-from ..models import FunctionSpec, PythonVersion
+from digitalhub_runtime_python.models.function import FunctionSpec, PythonVersion
 
 
 def environment_warnings(spec: FunctionSpec) -> list[str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from ..sources import CodeTree
+from digitalhub_runtime_python.sources.base import CodeTree
 
 
 class HandlerError(ImportError):

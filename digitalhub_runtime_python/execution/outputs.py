@@ -10,8 +10,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..entities import DataObject, Project
-from ..models import Relationship
+from digitalhub_runtime_python.entities.data import DataObject
+from digitalhub_runtime_python.entities.project import Project
+from digitalhub_runtime_python.models.base import Relationship
 
 
 class OutputError(ValueError):

@@ -9,10 +9,7 @@ from .project import Project, ProjectSpec
 from .run import ErrorInfo, KubernetesInfo, Run, RunSpec, RunStatus, ServiceInfo
 from .states import FINAL_STATES, IllegalTransition, State, Transition, check_transition, is_final
 from .task import Action, EnvVar, ResourceAmount, Resources, ServiceType, Task, TaskSpec, Volume, task_kind
-
-ENTITY_TYPES: dict[str, type[Entity]] = {
-    cls.ENTITY_TYPE: cls for cls in (Project, Function, Task, Run, Dataitem, Artifact, Model)
-}
+from .types import ENTITY_TYPES, entity_class
 
 __all__ = [
     "Action",
@@ -58,6 +55,7 @@ __all__ = [
     "build_key",
     "check_name",
     "check_transition",
+    "entity_class",
     "format_validation_error",
     "is_final",
     "new_id",

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .keys import build_key
+from digitalhub_runtime_python.models.keys import build_key
 
 NAME_PATTERN = r"^[a-z0-9]([-a-z0-9_.]{0,61}[a-z0-9])?$"
 _NAME_RE = re.compile(NAME_PATTERN)

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .resources import CATEGORY, GROUP, RESOURCE_TYPES, VERSION, ResourceType
+from digitalhub_runtime_python.models.resources import CATEGORY, GROUP, RESOURCE_TYPES, VERSION, ResourceType
 
 Schema = dict[str, Any]
 

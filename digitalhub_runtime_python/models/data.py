@@ -6,7 +6,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from .base import Entity, EntityStatus, StrictModel
+from digitalhub_runtime_python.models.base import Entity, EntityStatus, StrictModel
 
 
 class FileInfo(StrictModel):

@@ -9,7 +9,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import Entity, EntityStatus, StrictModel
+from digitalhub_runtime_python.models.base import Entity, EntityStatus, StrictModel
 
 HANDLER_PATTERN = r"^([A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:)?[A-Za-z_][A-Za-z0-9_]*$"
 _HANDLER_RE = re.compile(HANDLER_PATTERN)

@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from .base import Entity, EntityStatus, StrictModel
+from digitalhub_runtime_python.models.base import Entity, EntityStatus, StrictModel
 
 
 class ProjectSpec(StrictModel):

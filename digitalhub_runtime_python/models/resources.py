@@ -13,14 +13,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .base import Entity
-from .data import Artifact, Dataitem, Model
-from .errors import SpecError, validate
-from .function import Function
-from .keys import PREFIX, build_key
-from .project import Project
-from .run import Run
-from .task import Action, Task, task_kind
+from digitalhub_runtime_python.models.base import Entity
+from digitalhub_runtime_python.models.data import Artifact, Dataitem, Model
+from digitalhub_runtime_python.models.errors import SpecError, validate
+from digitalhub_runtime_python.models.function import Function
+from digitalhub_runtime_python.models.keys import PREFIX, build_key
+from digitalhub_runtime_python.models.project import Project
+from digitalhub_runtime_python.models.run import Run
+from digitalhub_runtime_python.models.task import Action, Task, task_kind
 
 GROUP = "digitalhub.io"
 VERSION = "v1alpha1"
@@ -31,7 +31,6 @@ LABEL_PROJECT = f"{GROUP}/project"
 LABEL_NAME = f"{GROUP}/name"
 LABEL_ID = f"{GROUP}/id"
 LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
-LABEL_RUN = f"{GROUP}/run"  # on a run's Job/Deployment pods (value: the workload's name), to find their logs
 ANNOTATION_KIND = f"{GROUP}/kind"
 ANNOTATION_METADATA = f"{GROUP}/metadata"
 

@@ -6,10 +6,10 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import Entity, StrictModel, check_name
-from .keys import parse_key
-from .states import State, Transition
-from .task import Action
+from digitalhub_runtime_python.models.base import Entity, StrictModel, check_name
+from digitalhub_runtime_python.models.keys import parse_key
+from digitalhub_runtime_python.models.states import State, Transition
+from digitalhub_runtime_python.models.task import Action
 
 
 class RunSpec(StrictModel):

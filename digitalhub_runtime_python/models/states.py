@@ -7,7 +7,7 @@ from enum import Enum
 
 from pydantic import Field
 
-from .base import StrictModel, now
+from digitalhub_runtime_python.models.base import StrictModel, now
 
 
 class State(str, Enum):

@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import Entity, EntityStatus, StrictModel, check_name
+from digitalhub_runtime_python.models.base import Entity, EntityStatus, StrictModel, check_name
 
 # Kubernetes resource quantity, e.g. "500m", "2", "1.5", "512Mi", "1G", "1e3".
 QUANTITY_PATTERN = r"^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(([KMGTPE]i)|[numkMGTPE]|([eE][-+]?[0-9]+))?$"

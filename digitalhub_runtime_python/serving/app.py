@@ -15,12 +15,12 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from ..execution import ArgumentError
-from ..models import SpecError, validate
-from .commands import CommandSpec
-from .config import ServeConfig
-from .drain import Gate
-from .errors import (
+from digitalhub_runtime_python.execution.arguments import ArgumentError
+from digitalhub_runtime_python.models.errors import SpecError, validate
+from digitalhub_runtime_python.serving.commands import CommandSpec
+from digitalhub_runtime_python.serving.config import ServeConfig
+from digitalhub_runtime_python.serving.drain import Gate
+from digitalhub_runtime_python.serving.errors import (
     HandlerFailure,
     RequestError,
     describe_failure,
@@ -29,10 +29,10 @@ from .errors import (
     new_error_id,
     response_for,
 )
-from .events import Event
-from .jobs import FINISHED, JobManager, Work
-from .responses import Renderer, is_stream, json_bytes
-from .service import Service
+from digitalhub_runtime_python.serving.events import Event
+from digitalhub_runtime_python.serving.jobs import FINISHED, JobManager, Work
+from digitalhub_runtime_python.serving.responses import Renderer, is_stream, json_bytes
+from digitalhub_runtime_python.serving.service import Service
 
 HANDLER_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 RequestId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$", description="Caller-chosen job id")]

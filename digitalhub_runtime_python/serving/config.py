@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import AliasChoices, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ..models import SpecError
+from digitalhub_runtime_python.models.errors import SpecError
 
 ENV_PREFIX = "DIGITALHUB_SERVE_"
 

@@ -13,9 +13,9 @@ from fastapi.exceptions import RequestValidationError, ResponseValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from ..execution import ArgumentError
-from ..models import SpecError
-from .events import BodyError
+from digitalhub_runtime_python.execution.arguments import ArgumentError
+from digitalhub_runtime_python.models.errors import SpecError
+from digitalhub_runtime_python.serving.events import BodyError
 
 logger = logging.getLogger("digitalhub.serving")
 

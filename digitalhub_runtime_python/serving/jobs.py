@@ -16,9 +16,9 @@ from typing import Any
 
 from starlette.concurrency import iterate_in_threadpool
 
-from ..models import new_id
-from .errors import RequestError, describe_failure, error_body, new_error_id
-from .responses import is_stream, json_bytes
+from digitalhub_runtime_python.models.base import new_id
+from digitalhub_runtime_python.serving.errors import RequestError, describe_failure, error_body, new_error_id
+from digitalhub_runtime_python.serving.responses import is_stream, json_bytes
 
 Work = Callable[[], Awaitable[Any]]
 

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi.encoders import jsonable_encoder
 from starlette.responses import Response
 
-from .sse import event_stream
+from digitalhub_runtime_python.serving.sse import event_stream
 
 JSON = "application/json"
 

@@ -10,8 +10,8 @@ from types import FrameType
 
 import uvicorn
 
-from .drain import Gate
-from .service import Service
+from digitalhub_runtime_python.serving.drain import Gate
+from digitalhub_runtime_python.serving.service import Service
 
 
 class DrainingServer(uvicorn.Server):

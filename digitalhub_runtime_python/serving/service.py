@@ -12,13 +12,15 @@ from typing import Any
 
 import anyio.to_thread
 
-from ..entities import Project
-from ..execution import Context, HandlerError, compose_arguments, fetch_inputs, load_handler
-from ..execution.environment import environment_warnings
-from ..models import Run, validate
-from ..sources import materialize
-from .commands import CommandSpec, SetupSpec, find_commands, find_setup
-from .events import Event
+from digitalhub_runtime_python.entities.project import Project
+from digitalhub_runtime_python.execution.arguments import compose_arguments
+from digitalhub_runtime_python.execution.context import Context
+from digitalhub_runtime_python.execution.loader import HandlerError
+from digitalhub_runtime_python.execution.prepare import prepare
+from digitalhub_runtime_python.models.errors import validate
+from digitalhub_runtime_python.models.run import Run
+from digitalhub_runtime_python.serving.commands import CommandSpec, SetupSpec, find_commands, find_setup
+from digitalhub_runtime_python.serving.events import Event
 
 EVENT_ARGUMENTS = ("event", "events")
 _EVENT = object()  # placeholder for the per-request event while binding arguments once
@@ -117,23 +119,18 @@ class Service:
     @classmethod
     def from_run(cls, project: Project, run_key: str) -> Service:
         """Fetch and import the run's function code, find its init function and commands, bind the run's arguments."""
-        store = project.client.store
-        run: Run = store.get_key(run_key)  # type: ignore[assignment]
-        function = store.get_key(run.spec.function)
-        for warning in environment_warnings(function.spec):
-            print(f"warning: {warning}", file=sys.stderr)
-        tree = materialize(function.spec, project.client.settings.home / "cache")
-        handler = load_handler(tree, function.spec.handler)
-        namespace = _namespace(handler)
-        init_function, setup = _init_target(namespace, function.spec.init_function, function.spec.handler)
+        prepared = prepare(project, project.backend.store.get_run(run_key))
+        spec = prepared.function.spec
+        namespace = _namespace(prepared.handler)
+        init_function, setup = _init_target(namespace, spec.init_function, spec.handler)
         return cls(
             project,
-            run,
-            handler,
+            prepared.run,
+            prepared.handler,
             init_function=init_function,
             setup=setup,
             commands=find_commands(namespace),
-            inputs=fetch_inputs(project, run.spec.inputs),
+            inputs=prepared.inputs,
         )
 
     async def initialise(self, options: Mapping[str, Any] | None = None) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from fastapi.encoders import jsonable_encoder
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import iterate_in_threadpool
 
-from .errors import describe_failure, error_body, new_error_id
+from digitalhub_runtime_python.serving.errors import describe_failure, error_body, new_error_id
 
 
 async def _events(items: Iterator[Any] | AsyncIterator[Any], debug: bool) -> AsyncIterator[ServerSentEvent]:

@@ -15,7 +15,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, NamedTuple
 
-from .base import SourceError, source_error
+from digitalhub_runtime_python.sources.base import SourceError, source_error
 
 if TYPE_CHECKING:
     import tarfile

@@ -1,5 +1,5 @@
-"""Where a function's code ends up once fetched, the registry of fetchers by URI scheme, and helpers
-every fetcher shares: ``#key=value`` options and picking a sub-folder or entry file of a fetched tree."""
+"""Where a function's code ends up once fetched, and helpers every fetcher shares: ``#key=value`` options and
+picking a sub-folder or entry file of a fetched tree."""
 
 from __future__ import annotations
 
@@ -26,12 +26,7 @@ class CodeTree:
 
 
 Fetcher = Callable[[str, Path], CodeTree]
-FETCHERS: dict[str, Fetcher] = {}
-
-
-def register_fetcher(scheme: str, fetcher: Fetcher) -> None:
-    """Serve ``code_src`` URIs of ``scheme`` with ``fetcher(uri, cache_dir)``."""
-    FETCHERS[scheme] = fetcher
+"""``fetcher(code_src, cache_dir)`` brings the code a URI names into the cache and says where it is."""
 
 
 def scheme_of(code_src: str) -> str:

@@ -13,9 +13,9 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO, NamedTuple
 from urllib.parse import unquote, urlparse
 
-from .archives import CHUNK, Limits, extract
-from .base import CodeTree, select, source_error, split_options
-from .cache import cached_tree, digest, file_digest, store_tree
+from digitalhub_runtime_python.sources.archives import CHUNK, Limits, extract
+from digitalhub_runtime_python.sources.base import CodeTree, select, source_error, split_options
+from digitalhub_runtime_python.sources.cache import cached_tree, digest, file_digest, store_tree
 
 OPTIONS = ("path", "sha256")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")

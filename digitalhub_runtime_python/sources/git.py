@@ -19,8 +19,8 @@ import subprocess
 from pathlib import Path
 from urllib.parse import urlparse
 
-from .base import CodeTree, SourceError, register_fetcher, select, source_error, split_options
-from .cache import cached_tree, digest, staging, store_tree
+from digitalhub_runtime_python.sources.base import CodeTree, SourceError, select, source_error, split_options
+from digitalhub_runtime_python.sources.cache import cached_tree, digest, staging, store_tree
 
 OPTIONS = ("ref", "path")
 TIMEOUT = 300.0
@@ -164,6 +164,3 @@ def checkout(git: Git, commit: str, dest: Path, cache_dir: Path) -> None:
                 )
             raise git.explain("fetch", fetched.stderr)
         git.run(f"--work-tree={dest}", "read-tree", "-u", "--reset", f"{commit}^{{tree}}", cwd=repo)
-
-
-register_fetcher("git+https", fetch_git)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import CodeTree, register_fetcher, source_error
-from .cache import digest, read_index, staging, write_index
-from .downloads import Target, build, cached, save
+from digitalhub_runtime_python.sources.base import CodeTree, source_error
+from digitalhub_runtime_python.sources.cache import digest, read_index, staging, write_index
+from digitalhub_runtime_python.sources.downloads import Target, build, cached, save
 
 TIMEOUT = 60.0
 USER_AGENT = "digitalhub-runtime-python"
@@ -51,7 +51,3 @@ def fetch_http(code_src: str, cache_dir: Path) -> CodeTree:
         ) from None
     write_index(cache_dir, index_key, {"sha256": str(tree.revision), **validators})
     return tree
-
-
-register_fetcher("http", fetch_http)
-register_fetcher("https", fetch_http)

@@ -6,10 +6,10 @@ import base64
 import binascii
 from pathlib import Path
 
-from .archives import ARCHIVE_SUFFIXES, is_archive_name
-from .base import CodeTree, SourceError
-from .cache import digest, store_tree
-from .downloads import Target, build
+from digitalhub_runtime_python.sources.archives import ARCHIVE_SUFFIXES, is_archive_name
+from digitalhub_runtime_python.sources.base import CodeTree, SourceError
+from digitalhub_runtime_python.sources.cache import digest, store_tree
+from digitalhub_runtime_python.sources.downloads import Target, build
 
 INLINE_MODULE = "main.py"
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import CodeTree, register_fetcher, source_error
-from .cache import digest, read_index, staging, write_index
-from .downloads import Target, build, cached, save
+from digitalhub_runtime_python.s3 import s3_client, s3_errors, s3_problem, split_uri
+from digitalhub_runtime_python.sources.base import CodeTree, source_error
+from digitalhub_runtime_python.sources.cache import digest, read_index, staging, write_index
+from digitalhub_runtime_python.sources.downloads import Target, build, cached, save
 
 
 def fetch_zip_s3(code_src: str, cache_dir: Path) -> CodeTree:
@@ -27,10 +28,6 @@ def _fetch(code_src: str, cache_dir: Path, archive: bool | None) -> CodeTree:
     uri, target = Target.parse(code_src, archive)
     if tree := cached(cache_dir, target, target.sha256):
         return tree
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    from ..stores.s3 import s3_client, s3_problem, split_uri
-
     try:
         bucket, key = split_uri(uri)
     except ValueError as exc:
@@ -50,11 +47,7 @@ def _fetch(code_src: str, cache_dir: Path, archive: bool | None) -> CodeTree:
             with client.get_object(Bucket=bucket, Key=key, **pin)["Body"] as body:
                 save(body, scratch / "download", code_src)
             tree = build(cache_dir, target, scratch / "download")
-    except (BotoCoreError, ClientError) as exc:
+    except s3_errors() as exc:
         raise source_error(code_src, s3_problem(exc, bucket, key)) from None
     write_index(cache_dir, index_key, {"version": version, "sha256": str(tree.revision)})
     return tree
-
-
-register_fetcher("zip+s3", fetch_zip_s3)
-register_fetcher("s3", fetch_s3)

@@ -13,7 +13,8 @@ import zipfile
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
-from .cache import file_digest
+from digitalhub_runtime_python.s3 import object_exists, s3_client, s3_errors, s3_problem, split_uri
+from digitalhub_runtime_python.sources.cache import file_digest
 
 SKIPPED_DIRS = frozenset({"__pycache__", ".git"})
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
@@ -43,8 +44,6 @@ def pack_zip(local_path: Path, archive: Path) -> None:
 
 def pack_to_s3(local_path: Path, artifact_store: str, project: str) -> str:
     """Upload ``local_path`` (folder or .py file) as ``<store>/<project>/code/<sha256>.zip``; return its code_src."""
-    from ..stores.s3 import object_exists, s3_client, s3_problem, split_uri
-
     local_path = Path(local_path)
     if not local_path.exists():
         raise FileNotFoundError(f"cannot pack {local_path}: no such file or folder")
@@ -59,13 +58,11 @@ def pack_to_s3(local_path: Path, artifact_store: str, project: str) -> str:
         pack_zip(local_path, archive)
         sha256 = file_digest(archive)
         key = str(PurePosixPath(prefix, project, "code", f"{sha256}.zip"))
-        from botocore.exceptions import BotoCoreError, ClientError
-
         client = s3_client()
         try:
             if not object_exists(client, bucket, key):
                 client.upload_file(str(archive), bucket, key)
-        except (BotoCoreError, ClientError) as exc:
+        except s3_errors() as exc:
             raise OSError(f"cannot upload code to {artifact_store}: {s3_problem(exc, bucket, key)}") from None
     entry = f"&path={quote(local_path.name)}" if local_path.is_file() else ""
     return f"zip+s3://{bucket}/{key}#sha256={sha256}{entry}"

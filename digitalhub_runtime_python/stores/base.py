@@ -8,7 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from ..models import ENTITY_TYPES, Entity, InvalidKey, RunStatus, State, Transition, check_transition, now, parse_key
+from digitalhub_runtime_python.models.base import Entity, now
+from digitalhub_runtime_python.models.keys import parse_key
+from digitalhub_runtime_python.models.run import Run, RunStatus
+from digitalhub_runtime_python.models.states import State, Transition, check_transition
+from digitalhub_runtime_python.models.types import entity_class
 
 E = TypeVar("E", bound=Entity)
 
@@ -28,14 +32,6 @@ class LogRecord:
     time: datetime
     stream: str  # stdout | stderr | system
     text: str
-
-
-def entity_class(entity_type: str) -> type[Entity]:
-    """The model class for an entity type name."""
-    try:
-        return ENTITY_TYPES[entity_type]
-    except KeyError:
-        raise InvalidKey(f"unknown entity type {entity_type!r}: use one of {', '.join(ENTITY_TYPES)}") from None
 
 
 def apply_transition(status: RunStatus, state: State | str, message: str | None = None) -> RunStatus:
@@ -91,16 +87,45 @@ class Store(abc.ABC):
             raise NotFound(f"{key}: stored entity is of kind {entity.kind!r}")
         return entity
 
-    def transition(self, run_key: str, state: State | str, message: str | None = None, **status: object) -> Entity:
+    def get_as(self, cls: type[E], key: str) -> E:
+        """An entity by key that must be of type ``cls``; NotFound when the key names another type."""
+        entity = self.get_key(key)
+        if not isinstance(entity, cls):
+            raise NotFound(f"{key} is a {entity.ENTITY_TYPE}, not a {cls.ENTITY_TYPE}")
+        return entity
+
+    def get_run(self, key: str) -> Run:
+        """A run by key."""
+        return self.get_as(Run, key)
+
+    def update_run(self, key: str, change: Callable[[Run], Run]) -> Run:
+        """Atomically read, change and write back one run."""
+
+        def typed(entity: Entity) -> Entity:
+            if not isinstance(entity, Run):
+                raise NotFound(f"{key} is a {entity.ENTITY_TYPE}, not a run")
+            return change(entity)
+
+        updated = self.update(key, typed)
+        assert isinstance(updated, Run)
+        return updated
+
+    def wait_run(self, key: str, until: Callable[[Run], bool], timeout: float | None = None) -> Run:
+        """Block until ``until(run)`` holds; TimeoutError after ``timeout`` seconds."""
+        run = self.wait(key, lambda entity: isinstance(entity, Run) and until(entity), timeout)
+        assert isinstance(run, Run)
+        return run
+
+    def transition(self, run_key: str, state: State | str, message: str | None = None, **status: object) -> Run:
         """Move a run to ``state``, also setting other status fields, in one atomic write."""
 
-        def change(run: Entity) -> Entity:
+        def change(run: Run) -> Run:
             for field, value in status.items():
                 setattr(run.status, field, value)
             apply_transition(run.status, state, message)
             return run
 
-        return self.update(run_key, change)
+        return self.update_run(run_key, change)
 
     def close(self) -> None:  # noqa: B027 (optional: stores without connections keep it)
         """Release connections."""

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlparse
 
-from ..models import FileInfo
+from digitalhub_runtime_python.models.data import FileInfo
 
 
 class FileStore(Protocol):
@@ -68,6 +69,7 @@ class LocalFiles:
         return target
 
 
+BUILTIN_SCHEMES = {"s3": "digitalhub_runtime_python.stores.s3:S3Files"}
 SCHEMES: dict[str, Callable[[str], FileStore]] = {}
 
 
@@ -81,7 +83,11 @@ def file_store_for(base_uri: str) -> FileStore:
     scheme = urlparse(base_uri).scheme
     if scheme in ("", "file"):
         return LocalFiles(_local_path(base_uri))
-    try:
-        return SCHEMES[scheme](base_uri)
-    except KeyError:
-        raise ValueError(f"no file store for {base_uri!r}: supported schemes are file, {', '.join(SCHEMES)}") from None
+    factory = SCHEMES.get(scheme)
+    if factory is None and scheme in BUILTIN_SCHEMES:
+        module, _, name = BUILTIN_SCHEMES[scheme].partition(":")
+        factory = SCHEMES[scheme] = getattr(importlib.import_module(module), name)
+    if factory is None:
+        known = ", ".join(sorted({"file", *BUILTIN_SCHEMES, *SCHEMES}))
+        raise ValueError(f"no file store for {base_uri!r}: supported schemes are {known}")
+    return factory(base_uri)

@@ -19,19 +19,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..models import Entity, Run, SpecError, now, parse_key
-from ..models.resources import (
+from digitalhub_runtime_python.contract import LABEL_RUN
+from digitalhub_runtime_python.models.base import Entity, now
+from digitalhub_runtime_python.models.errors import SpecError
+from digitalhub_runtime_python.models.keys import parse_key
+from digitalhub_runtime_python.models.resources import (
     GROUP,
     LABEL_NAME,
     LABEL_PROJECT,
-    LABEL_RUN,
     VERSION,
     cr_name,
     from_resource,
     resource_type,
     to_resource,
 )
-from .base import AlreadyExists, E, LogRecord, NotFound, Store, entity_class
+from digitalhub_runtime_python.models.run import Run
+from digitalhub_runtime_python.stores.base import AlreadyExists, E, LogRecord, NotFound, Store, entity_class
 
 logger = logging.getLogger(__name__)
 

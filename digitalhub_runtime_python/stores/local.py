@@ -10,8 +10,9 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from ..models import Entity, now, parse_key
-from .base import AlreadyExists, E, LogRecord, NotFound, Store, entity_class
+from digitalhub_runtime_python.models.base import Entity, now
+from digitalhub_runtime_python.models.keys import parse_key
+from digitalhub_runtime_python.stores.base import AlreadyExists, E, LogRecord, NotFound, Store, entity_class
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entities (

@@ -1,103 +1,10 @@
-"""Artifacts on S3 or an S3-compatible store (MinIO...), and the S3 client every part of the runtime shares.
-
-Configuration comes from the environment: ``S3_ENDPOINT_URL`` (unset for AWS), ``AWS_ACCESS_KEY_ID``,
-``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN`` and ``AWS_DEFAULT_REGION`` (default ``us-east-1``).
-boto3 is imported on first use only.
-"""
+"""Artifact and dataitem files on S3 or an S3-compatible store (MinIO...): the ``s3://`` file store."""
 
 from __future__ import annotations
 
-import functools
-import os
 from pathlib import Path, PurePosixPath
-from typing import Any
-from urllib.parse import unquote, urlparse
 
-DEFAULT_REGION = "us-east-1"
-
-
-def split_uri(uri: str) -> tuple[str, str]:
-    """``s3://bucket/some/key`` (any ``<x>+s3`` scheme too) -> ``("bucket", "some/key")``."""
-    parsed = urlparse(uri)
-    if parsed.scheme.rpartition("+")[2] != "s3" or not parsed.netloc:
-        raise ValueError(f"{uri!r} is not an S3 URI: use s3://<bucket>/<key>")
-    return parsed.netloc, unquote(parsed.path).lstrip("/")
-
-
-def s3_client() -> Any:
-    """A boto3 S3 client for the current environment (one per distinct configuration, per process)."""
-    env = os.environ
-    region = env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION") or DEFAULT_REGION
-    return _client(
-        env.get("S3_ENDPOINT_URL") or None,
-        region,
-        env.get("AWS_ACCESS_KEY_ID"),
-        env.get("AWS_SECRET_ACCESS_KEY"),
-        env.get("AWS_SESSION_TOKEN"),
-    )
-
-
-@functools.lru_cache(maxsize=8)
-def _client(endpoint: str | None, region: str, key_id: str | None, secret: str | None, token: str | None) -> Any:
-    import boto3
-    from botocore.config import Config
-
-    config = Config(
-        connect_timeout=5,
-        read_timeout=60,
-        retries={"max_attempts": 3, "mode": "standard"},
-        s3={"addressing_style": "path"} if endpoint else {},
-    )
-    return boto3.session.Session().client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name=region,
-        aws_access_key_id=key_id,
-        aws_secret_access_key=secret,
-        aws_session_token=token,
-        config=config,
-    )
-
-
-def s3_problem(exc: Exception, bucket: str, key: str) -> str:
-    """A readable account of a failed S3 call, with the likely fix; never includes credentials."""
-    from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
-
-    where = f"s3://{bucket}/{key}"
-    endpoint = os.environ.get("S3_ENDPOINT_URL") or "the AWS default endpoint"
-    if isinstance(exc, NoCredentialsError):
-        return f"no S3 credentials for {where}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
-    if isinstance(exc, EndpointConnectionError):
-        return f"cannot reach S3 at {endpoint}: check S3_ENDPOINT_URL"
-    if isinstance(exc, ClientError):
-        code = str(exc.response.get("Error", {}).get("Code", ""))
-        if code == "NoSuchBucket" or (code in ("404", "NoSuchKey") and not _bucket_exists(bucket)):
-            return f"bucket {bucket!r} does not exist at {endpoint}: check the bucket name and S3_ENDPOINT_URL"
-        if code in ("404", "NoSuchKey"):
-            return f"no object {where}: check the key"
-        if code in ("403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"):
-            return (
-                f"access to {where} denied ({code}): "
-                "check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY and the bucket policy"
-            )
-        return f"S3 refused {where}: {code} {exc.response.get('Error', {}).get('Message', '')}".rstrip()
-    return f"S3 request for {where} failed: {type(exc).__name__}: {exc}"
-
-
-def _bucket_exists(bucket: str) -> bool:
-    from botocore.exceptions import ClientError
-
-    try:
-        s3_client().head_bucket(Bucket=bucket)
-    except ClientError as exc:
-        return str(exc.response.get("Error", {}).get("Code", "")) not in ("404", "NoSuchBucket")
-    return True
-
-
-def _errors() -> tuple[type[Exception], ...]:
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    return (BotoCoreError, ClientError)
+from digitalhub_runtime_python.s3 import object_exists, s3_client, s3_errors, s3_problem, split_uri
 
 
 class S3Files:
@@ -117,7 +24,7 @@ class S3Files:
             file_key = f"{key}/{file.relative_to(src).as_posix()}" if src.is_dir() else key
             try:
                 client.upload_file(str(file), self.bucket, file_key)
-            except _errors() as exc:
+            except s3_errors() as exc:
                 raise OSError(s3_problem(exc, self.bucket, file_key)) from None
         return f"s3://{self.bucket}/{key}"
 
@@ -147,19 +54,6 @@ class S3Files:
                     )
                 target.parent.mkdir(parents=True, exist_ok=True)
                 client.download_file(bucket, object_key, str(target))
-        except _errors() as exc:
+        except s3_errors() as exc:
             raise OSError(s3_problem(exc, bucket, key)) from None
         return Path(dest) / name
-
-
-def object_exists(client: Any, bucket: str, key: str) -> bool:
-    """True if the object exists; errors other than "not found" propagate."""
-    from botocore.exceptions import ClientError
-
-    try:
-        client.head_object(Bucket=bucket, Key=key)
-    except ClientError as exc:
-        if str(exc.response.get("Error", {}).get("Code", "")) in ("404", "NoSuchKey"):
-            return False
-        raise
-    return True

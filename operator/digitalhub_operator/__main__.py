@@ -7,7 +7,7 @@ import sys
 
 import kopf
 
-from .settings import OperatorSettings, SettingsError
+from digitalhub_operator.settings import OperatorSettings, SettingsError
 
 
 def main() -> int:
@@ -17,7 +17,7 @@ def main() -> int:
         print(f"digitalhub-operator: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from . import handlers  # noqa: F401  (registers the handlers)
+    from digitalhub_operator import handlers  # noqa: F401  (registers the handlers)
 
     kopf.run(
         clusterwide=not settings.namespaces,

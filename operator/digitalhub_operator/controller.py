@@ -18,40 +18,29 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from digitalhub_runtime_python.models import (
-    Action,
-    ErrorInfo,
-    Function,
-    IllegalTransition,
-    InvalidKey,
-    KubernetesInfo,
-    Run,
-    RunStatus,
-    ServiceInfo,
-    SpecError,
-    State,
-    Task,
-    Transition,
-    format_validation_error,
-    is_final,
+from digitalhub_operator.cluster import Cluster, Rejected
+from digitalhub_operator.manifests.common import ManifestError, Owner, Workload
+from digitalhub_operator.manifests.job import job_manifest
+from digitalhub_operator.manifests.serve import deployment_manifest, service_manifest, service_url
+from digitalhub_operator.settings import OperatorSettings
+from digitalhub_operator.status import (
+    Observation,
+    job_failed,
+    merge,
+    observe_deployment,
+    observe_job,
+    pending_expired,
+    pod_problem,
 )
+from digitalhub_runtime_python.contract import LABEL_RUN, workload_name
+from digitalhub_runtime_python.models.errors import SpecError, format_validation_error
+from digitalhub_runtime_python.models.function import Function
+from digitalhub_runtime_python.models.keys import InvalidKey
 from digitalhub_runtime_python.models.resources import from_resource
-from digitalhub_runtime_python.stores import NotFound, Store, apply_transition
-
-from .cluster import Cluster, Rejected
-from .manifests import (
-    RUN_LABEL,
-    ManifestError,
-    Owner,
-    Workload,
-    deployment_manifest,
-    job_manifest,
-    service_manifest,
-    service_url,
-    workload_name,
-)
-from .settings import OperatorSettings
-from .status import Observation, job_failed, merge, observe_deployment, observe_job, pending_expired, pod_problem
+from digitalhub_runtime_python.models.run import ErrorInfo, KubernetesInfo, Run, RunStatus, ServiceInfo
+from digitalhub_runtime_python.models.states import IllegalTransition, State, Transition, is_final
+from digitalhub_runtime_python.models.task import Action, Task
+from digitalhub_runtime_python.stores.base import NotFound, Store, apply_transition
 
 StoreFor = Callable[[str], Store]
 """The store of one namespace (the Kubernetes store is namespaced; the operator may watch many)."""
@@ -289,7 +278,7 @@ class Controller:
             return
         if not is_final(run.status.state) and job_failed(workload) and not any(map(pod_problem, pods)):
             # the pods' last events may not have arrived yet: ask for them, the failure reason is in there
-            pods = self.cluster.pods(ref.namespace, f"{RUN_LABEL}={ref.workload}") or pods
+            pods = self.cluster.pods(ref.namespace, f"{LABEL_RUN}={ref.workload}") or pods
         preview = run.status.model_copy(deep=True)
         merge(
             preview,

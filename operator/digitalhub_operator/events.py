@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from .manifests import Owner
+from digitalhub_operator.manifests.common import Owner
 
 COMPONENT = "digitalhub-operator"
 MAX_MESSAGE = 1000  # the API server refuses longer event messages

@@ -20,21 +20,17 @@ from typing import Any
 import kopf
 from pydantic import ValidationError
 
-from digitalhub_runtime_python.models import (
-    Action,
-    Entity,
-    Function,
-    Run,
-    SpecError,
-    State,
-    Task,
-    format_validation_error,
-)
+from digitalhub_operator import health, lifecycle
+from digitalhub_operator.controller import Controller, RunRef
+from digitalhub_operator.manifests.common import Owner
+from digitalhub_runtime_python.contract import LABEL_RUN, MANAGED_BY
+from digitalhub_runtime_python.models.base import Entity
+from digitalhub_runtime_python.models.errors import SpecError, format_validation_error
+from digitalhub_runtime_python.models.function import Function
 from digitalhub_runtime_python.models.resources import API_VERSION, GROUP, VERSION, from_resource
-
-from . import health, lifecycle
-from .controller import Controller, RunRef
-from .manifests import MANAGED_BY, RUN_LABEL, Owner
+from digitalhub_runtime_python.models.run import Run
+from digitalhub_runtime_python.models.states import State
+from digitalhub_runtime_python.models.task import Action, Task
 
 RUNS = "runs"
 OWNED = {"app.kubernetes.io/managed-by": MANAGED_BY["app.kubernetes.io/managed-by"]}
@@ -110,20 +106,20 @@ def functions(body: kopf.Body, namespace: str, **_: Any) -> dict[tuple[str, str]
 
 @kopf.index("batch", "v1", "jobs", labels=OWNED)
 def jobs(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) -> dict[tuple[str, str], dict] | None:
-    return {(namespace, labels[RUN_LABEL]): _slim(body)} if RUN_LABEL in labels else None
+    return {(namespace, labels[LABEL_RUN]): _slim(body)} if LABEL_RUN in labels else None
 
 
 @kopf.index("apps", "v1", "deployments", labels=OWNED)
 def deployments(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) -> dict[tuple[str, str], dict] | None:
-    return {(namespace, labels[RUN_LABEL]): _slim(body)} if RUN_LABEL in labels else None
+    return {(namespace, labels[LABEL_RUN]): _slim(body)} if LABEL_RUN in labels else None
 
 
 @kopf.index("", "v1", "pods", labels=OWNED)
 def pods(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) -> dict[tuple[str, str], dict] | None:
-    if RUN_LABEL not in labels:
+    if LABEL_RUN not in labels:
         return None
     return {
-        (namespace, labels[RUN_LABEL]): {
+        (namespace, labels[LABEL_RUN]): {
             "metadata": dict(body.get("metadata", {})),
             "status": dict(body.get("status", {})),
         }
@@ -220,8 +216,8 @@ def job_event(
     pods: kopf.Index,
     **_: Any,
 ) -> None:
-    if RUN_LABEL in labels:
-        _sync(namespace, labels[RUN_LABEL], memo, runs, _slim(body), pods, event["type"] == "DELETED")
+    if LABEL_RUN in labels:
+        _sync(namespace, labels[LABEL_RUN], memo, runs, _slim(body), pods, event["type"] == "DELETED")
 
 
 @kopf.on.event("apps", "v1", "deployments", labels=OWNED)
@@ -235,8 +231,8 @@ def deployment_event(
     pods: kopf.Index,
     **_: Any,
 ) -> None:
-    if RUN_LABEL in labels:
-        _sync(namespace, labels[RUN_LABEL], memo, runs, _slim(body), pods, event["type"] == "DELETED")
+    if LABEL_RUN in labels:
+        _sync(namespace, labels[LABEL_RUN], memo, runs, _slim(body), pods, event["type"] == "DELETED")
 
 
 @kopf.on.event("", "v1", "pods", labels=OWNED)
@@ -250,7 +246,7 @@ def pod_event(
     pods: kopf.Index,
     **_: Any,
 ) -> None:
-    if RUN_LABEL in labels:
-        key = (namespace, labels[RUN_LABEL])
+    if LABEL_RUN in labels:
+        key = (namespace, labels[LABEL_RUN])
         workload = _first(jobs.get(key)) or _first(deployments.get(key))
-        _sync(namespace, labels[RUN_LABEL], memo, runs, workload, pods)
+        _sync(namespace, labels[LABEL_RUN], memo, runs, workload, pods)

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .settings import OperatorSettings
+from digitalhub_operator.settings import OperatorSettings
 
 
 class Health:

@@ -10,13 +10,12 @@ from typing import Any
 import kopf
 from kubernetes import client
 
+from digitalhub_operator import events
+from digitalhub_operator.cluster import Cluster
+from digitalhub_operator.controller import Controller, RunRef
+from digitalhub_operator.health import Health
+from digitalhub_operator.settings import OperatorSettings
 from digitalhub_runtime_python.stores.kubernetes import KubernetesStore, load_api_client
-
-from . import events
-from .cluster import Cluster
-from .controller import Controller, RunRef
-from .health import Health
-from .settings import OperatorSettings
 
 logger = logging.getLogger("digitalhub_operator")
 

@@ -7,7 +7,7 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from digitalhub_runtime_python.models import PythonVersion
+from digitalhub_runtime_python.models.function import PythonVersion
 
 PREFIX = "DIGITALHUB_OPERATOR_"
 DEFAULT_IMAGE = "ghcr.io/scc-digitalhub/digitalhub-runtime-python:py{python}"

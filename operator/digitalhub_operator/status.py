@@ -11,15 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from digitalhub_runtime_python.models import (
-    IllegalTransition,
-    KubernetesInfo,
-    RunStatus,
-    ServiceInfo,
-    State,
-    is_final,
-)
-from digitalhub_runtime_python.stores import apply_transition
+from digitalhub_runtime_python.models.run import KubernetesInfo, RunStatus, ServiceInfo
+from digitalhub_runtime_python.models.states import IllegalTransition, State, is_final
+from digitalhub_runtime_python.stores.base import apply_transition
 
 # Waiting reasons worth surfacing, and those that will never fix themselves.
 WAITING_REASONS = frozenset(

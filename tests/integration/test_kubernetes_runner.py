@@ -11,10 +11,10 @@ import pytest
 from kubernetes import client as k8s
 
 from digitalhub_runtime_python import State, get_or_create_project
-from digitalhub_runtime_python.execution import runner_command, runner_env
-from digitalhub_runtime_python.execution.kubernetes import POD_HOME, pod_settings
-from digitalhub_runtime_python.models import Run
+from digitalhub_runtime_python.contract import POD_HOME, command, pod_settings, run_env
 from digitalhub_runtime_python.models.resources import GROUP, VERSION, from_resource
+from digitalhub_runtime_python.models.run import Run
+from digitalhub_runtime_python.models.task import Action
 from digitalhub_runtime_python.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -31,24 +31,24 @@ def train(x: int):
 """
 
 
-def run_pod(kube, run: Run, tmp_path, command: list[str] | None = None) -> subprocess.CompletedProcess:
+def run_pod(kube, run: Run, tmp_path, argv: list[str] | None = None) -> subprocess.CompletedProcess:
     """Start the runner as the Job's container would: its command and env, KUBECONFIG in place of a service account."""
     env = {"PATH": os.environ["PATH"], "PYTHONPATH": os.environ["PYTHONPATH"], "KUBECONFIG": str(kube.kubeconfig)}
-    for item in runner_env(run, Settings(backend="kubernetes", home=tmp_path / "pod-home", namespace=kube.namespace)):
+    for item in run_env(run.key, Settings(backend="kubernetes", home=tmp_path / "pod-home", namespace=kube.namespace)):
         env[item["name"]] = item["value"]
-    return subprocess.run(command or runner_command(run.key), env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(argv or command(Action.JOB, run.key), env=env, capture_output=True, text=True, timeout=60)
 
 
 def test_pod_contract():
     run = Run(project="demo", name="abc", id="abc", spec={"task": "t", "function": "f", "action": "job"})
-    assert runner_command(run.key, python="python") == [
+    assert command(Action.JOB, run.key, python="python") == [
         "python",
         "-m",
         "digitalhub_runtime_python.runner",
         "--run",
         "store://demo/run/python+run/abc:abc",
     ]
-    assert runner_env(run, pod_settings()) == [
+    assert run_env(run.key, pod_settings()) == [
         {"name": "DIGITALHUB_BACKEND", "value": "kubernetes"},
         {"name": "DIGITALHUB_HOME", "value": str(POD_HOME)},
         {"name": "DIGITALHUB_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},

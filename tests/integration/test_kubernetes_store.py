@@ -11,11 +11,18 @@ import pytest
 from kubernetes import client as k8s
 
 from digitalhub_runtime_python import State, get_or_create_project
-from digitalhub_runtime_python.models import Function, Project, Relationship, Run, SpecError, Transition, parse_key
+from digitalhub_runtime_python.models.base import Relationship
 from digitalhub_runtime_python.models.crds import build_crds, json_schema
+from digitalhub_runtime_python.models.errors import SpecError
+from digitalhub_runtime_python.models.function import Function
+from digitalhub_runtime_python.models.keys import parse_key
+from digitalhub_runtime_python.models.project import Project
 from digitalhub_runtime_python.models.resources import GROUP, VERSION, from_resource
-from digitalhub_runtime_python.sources import SourceError
-from digitalhub_runtime_python.stores import AlreadyExists, KubernetesStore, NotFound
+from digitalhub_runtime_python.models.run import Run
+from digitalhub_runtime_python.models.states import Transition
+from digitalhub_runtime_python.sources.base import SourceError
+from digitalhub_runtime_python.stores.base import AlreadyExists, NotFound
+from digitalhub_runtime_python.stores.kubernetes import KubernetesStore
 
 pytestmark = pytest.mark.integration
 

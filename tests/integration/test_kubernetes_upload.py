@@ -8,8 +8,9 @@ import subprocess
 import pytest
 
 from digitalhub_runtime_python import State, get_or_create_project
-from digitalhub_runtime_python.execution import runner_command, runner_env
-from digitalhub_runtime_python.models import parse_key
+from digitalhub_runtime_python.contract import command, run_env
+from digitalhub_runtime_python.models.keys import parse_key
+from digitalhub_runtime_python.models.task import Action
 from digitalhub_runtime_python.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -27,10 +28,10 @@ def test_local_folder_is_uploaded_and_the_pod_runs_it(kube, bucket, tmp_path):
     local_fn = project.new_function("scaler", code_src=str(code), handler="main:handler")
 
     run = local_fn.run("job", parameters={"x": 4})
-    uploaded = project.client.store.get_key(run.spec.function)
+    uploaded = project.backend.store.get_key(run.spec.function)
     assert uploaded.spec.code_src.startswith(f"zip+s3://{bucket}/artifacts/demo/code/")
     assert parse_key(run.spec.function).id != local_fn.id
-    assert project.client.store.get_key(run.spec.task).spec.function == run.spec.function
+    assert project.backend.store.get_key(run.spec.task).spec.function == run.spec.function
     assert local_fn.run("job", parameters={"x": 1}).spec.function == run.spec.function  # same code, same version
 
     env = {
@@ -40,11 +41,9 @@ def test_local_folder_is_uploaded_and_the_pod_runs_it(kube, bucket, tmp_path):
         **{name: os.environ[name] for name in S3_VARIABLES},
     }
     pod_home = tmp_path / "pod-home"
-    env.update(
-        {e["name"]: e["value"] for e in runner_env(run.entity, Settings("kubernetes", pod_home, kube.namespace))}
-    )
+    env.update({e["name"]: e["value"] for e in run_env(run.key, Settings("kubernetes", pod_home, kube.namespace))})
     done = subprocess.run(
-        runner_command(run.key), env=env, capture_output=True, text=True, timeout=60, cwd=pod_home.parent
+        command(Action.JOB, run.key), env=env, capture_output=True, text=True, timeout=60, cwd=pod_home.parent
     )
     assert done.returncode == 0, done.stderr
     run.refresh()

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from digitalhub_runtime_python.execution.loader import load_handler
-from digitalhub_runtime_python.models import FunctionSpec
-from digitalhub_runtime_python.sources import materialize
+from digitalhub_runtime_python.models.function import FunctionSpec
+from digitalhub_runtime_python.sources.materialize import materialize
 from digitalhub_runtime_python.sources.upload import pack_to_s3
 from digitalhub_runtime_python.stores.s3 import s3_client
 from tests.servers.git_http import GitServer, Repo

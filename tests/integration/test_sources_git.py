@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from digitalhub_runtime_python.sources import SourceError
+from digitalhub_runtime_python.sources.base import SourceError
 from digitalhub_runtime_python.sources.git import fetch_git
 from tests.servers.git_http import PASSWORD, GitServer, Repo, git
 

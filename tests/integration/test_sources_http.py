@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from digitalhub_runtime_python.sources import SourceError
+from digitalhub_runtime_python.sources.base import SourceError
 from digitalhub_runtime_python.sources.cache import file_digest
 from digitalhub_runtime_python.sources.http import fetch_http
 from tests.servers.static_http import StaticServer

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from digitalhub_runtime_python.sources import SourceError
+from digitalhub_runtime_python.sources.base import SourceError
 from digitalhub_runtime_python.sources.s3 import fetch_s3, fetch_zip_s3
 from digitalhub_runtime_python.sources.upload import pack_to_s3
-from digitalhub_runtime_python.stores import file_store_for
+from digitalhub_runtime_python.stores.files import file_store_for
 from digitalhub_runtime_python.stores.s3 import s3_client
 from tests.servers.s3 import S3Server
 

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from digitalhub_runtime_python.models import (
-    Artifact,
-    Dataitem,
-    Entity,
-    ErrorInfo,
-    Function,
-    KubernetesInfo,
-    Model,
-    Project,
-    Run,
-    RunSpec,
-    RunStatus,
-    ServiceInfo,
-    State,
-    Task,
-    TaskSpec,
-    Transition,
-)
+from digitalhub_runtime_python.models.base import Entity
+from digitalhub_runtime_python.models.data import Artifact, Dataitem, Model
+from digitalhub_runtime_python.models.function import Function
+from digitalhub_runtime_python.models.project import Project
+from digitalhub_runtime_python.models.run import ErrorInfo, KubernetesInfo, Run, RunSpec, RunStatus, ServiceInfo
+from digitalhub_runtime_python.models.states import State, Transition
+from digitalhub_runtime_python.models.task import Task, TaskSpec
 
 FN_KEY = "store://demo/function/python/train:abc"
 

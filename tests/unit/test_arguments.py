@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from digitalhub_runtime_python.execution import ArgumentError, compose_arguments
+from digitalhub_runtime_python.execution.arguments import ArgumentError, compose_arguments
 
 RESERVED = {"project": "PROJECT", "context": "CONTEXT", "events": None}
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from digitalhub_runtime_python import models as m
-from digitalhub_runtime_python.models import IllegalTransition, SpecError, State, validate
+from digitalhub_runtime_python.models.errors import SpecError, validate
+from digitalhub_runtime_python.models.states import IllegalTransition, State
 
 
 def test_key_round_trip() -> None:

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from digitalhub_runtime_python.execution import OutputError, handler, name_outputs, rename_outputs
-from digitalhub_runtime_python.execution.handler import declared_outputs
-from digitalhub_runtime_python.execution.outputs import is_dataframe, is_plain
+from digitalhub_runtime_python.execution.handler import declared_outputs, handler
+from digitalhub_runtime_python.execution.outputs import (
+    OutputError,
+    is_dataframe,
+    is_plain,
+    name_outputs,
+    rename_outputs,
+)
 
 
 def test_undecorated_single_value_and_tuple() -> None:

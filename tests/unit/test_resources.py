@@ -6,7 +6,10 @@ import re
 
 import pytest
 
-from digitalhub_runtime_python.models import Function, Project, Run, SpecError, Task, parse_key
+from digitalhub_runtime_python.models.errors import SpecError
+from digitalhub_runtime_python.models.function import Function
+from digitalhub_runtime_python.models.keys import parse_key
+from digitalhub_runtime_python.models.project import Project
 from digitalhub_runtime_python.models.resources import (
     LABEL_ID,
     LABEL_NAME,
@@ -16,6 +19,8 @@ from digitalhub_runtime_python.models.resources import (
     from_resource,
     to_resource,
 )
+from digitalhub_runtime_python.models.run import Run
+from digitalhub_runtime_python.models.task import Task
 from tests.kube.samples import sample_entities
 
 DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")

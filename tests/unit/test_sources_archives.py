@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from digitalhub_runtime_python.models import FunctionSpec
-from digitalhub_runtime_python.sources import SourceError, materialize
+from digitalhub_runtime_python.models.function import FunctionSpec
+from digitalhub_runtime_python.sources.base import SourceError
+from digitalhub_runtime_python.sources.materialize import materialize
 
 
 def make_zip(path: Path, entries: list[tuple[str, bytes, int]]) -> Path:

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from digitalhub_runtime_python.models import FunctionSpec
-from digitalhub_runtime_python.sources import CodeTree, SourceError, materialize
-from digitalhub_runtime_python.sources.base import select, split_options
+from digitalhub_runtime_python.models.function import FunctionSpec
+from digitalhub_runtime_python.sources.base import CodeTree, SourceError, select, split_options
 from digitalhub_runtime_python.sources.cache import store_tree
+from digitalhub_runtime_python.sources.materialize import materialize
 from digitalhub_runtime_python.sources.upload import pack_zip
 
 
@@ -125,7 +125,7 @@ def test_concurrent_processes_fetch_one_archive(tmp_path: Path) -> None:
             zf.writestr(f"m{i}.py", f"x = {i}\n")
     script = (
         "import sys; from pathlib import Path; from digitalhub_runtime_python.models import FunctionSpec;"
-        "from digitalhub_runtime_python.sources import materialize;"
+        "from digitalhub_runtime_python.sources.materialize import materialize;"
         f"print(materialize(FunctionSpec(code_src={str(archive)!r}, handler='m1:x'), "
         f"Path({str(tmp_path / 'cache')!r})).root)"
     )

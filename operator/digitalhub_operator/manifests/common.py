@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from kubernetes.utils import parse_quantity
 
-from digitalhub_runtime_python.execution.kubernetes import POD_HOME, pod_settings, runner_env
-from digitalhub_runtime_python.models import Action, Function, Resources, Run, Task, Volume
+from digitalhub_operator.settings import OperatorSettings
+from digitalhub_runtime_python.contract import (
+    ANNOTATION_RUN_KEY,
+    LABEL_ACTION,
+    LABEL_FUNCTION,
+    LABEL_PROJECT,
+    LABEL_RUN,
+    MANAGED_BY,
+    WORKSPACE,
+    pod_settings,
+    run_env,
+    workload_name,
+)
+from digitalhub_runtime_python.models.function import Function
+from digitalhub_runtime_python.models.run import Run
+from digitalhub_runtime_python.models.task import Action, Resources, Task, Volume
 
-from ..settings import OperatorSettings
-
-LABEL_PREFIX = "digitalhub.io/"
-MANAGED_BY = {"app.kubernetes.io/managed-by": "digitalhub-operator", "app.kubernetes.io/part-of": "digitalhub"}
-RUN_LABEL = LABEL_PREFIX + "run"
-RUN_KEY_ANNOTATION = LABEL_PREFIX + "run-key"
-WORKSPACE = str(POD_HOME.parent)
 RESERVED_VOLUMES = ("digitalhub-workspace", "digitalhub-tmp")
 RESOURCE_NAMES = {"cpu": "cpu", "mem": "memory", "gpu": "nvidia.com/gpu"}
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -68,10 +74,10 @@ class Workload:
     def labels(self) -> dict[str, str]:
         return {
             **MANAGED_BY,
-            LABEL_PREFIX + "project": self.run.project,
-            LABEL_PREFIX + "function": self.function.name,
-            LABEL_PREFIX + "action": Action(self.run.spec.action).value,
-            RUN_LABEL: self.name,
+            LABEL_PROJECT: self.run.project,
+            LABEL_FUNCTION: self.function.name,
+            LABEL_ACTION: Action(self.run.spec.action).value,
+            LABEL_RUN: self.name,
         }
 
     def metadata(self, name: str | None = None) -> dict[str, Any]:
@@ -79,17 +85,9 @@ class Workload:
             "name": name or self.name,
             "namespace": self.namespace,
             "labels": self.labels(),
-            "annotations": {RUN_KEY_ANNOTATION: self.run.key},
+            "annotations": {ANNOTATION_RUN_KEY: self.run.key},
             "ownerReferences": [self.owner.reference()],
         }
-
-
-def workload_name(run_id: str) -> str:
-    """``run-<id>`` when the id fits a DNS label, else ``run-`` plus a digest of it."""
-    candidate = f"run-{run_id.lower()}"
-    if _DNS_LABEL.match(candidate) and len(candidate) <= 63:
-        return candidate
-    return "run-" + hashlib.sha256(run_id.encode()).hexdigest()[:32]
 
 
 def check_dns_label(value: str, field: str) -> str:
@@ -151,7 +149,7 @@ def volumes(task: Task) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The pod's volumes and the container's mounts: the task's, plus a writable workspace and /tmp."""
     pod_volumes: list[dict[str, Any]] = [{"name": name, "emptyDir": {}} for name in RESERVED_VOLUMES]
     mounts: list[dict[str, Any]] = [
-        {"name": RESERVED_VOLUMES[0], "mountPath": WORKSPACE},
+        {"name": RESERVED_VOLUMES[0], "mountPath": str(WORKSPACE)},
         {"name": RESERVED_VOLUMES[1], "mountPath": "/tmp"},
     ]
     seen = set(RESERVED_VOLUMES)
@@ -168,7 +166,7 @@ def volumes(task: Task) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
 def environment(workload: Workload, extra: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """The pod contract's variables (run identity, API access, home), then ``extra``, then the task's own."""
     reserved = [
-        *runner_env(workload.run, pod_settings()),
+        *run_env(workload.run.key, pod_settings()),
         *({"name": name, "value": value} for name, value in (extra or {}).items()),
     ]
     names = {item["name"] for item in reserved}
@@ -192,7 +190,7 @@ def container(
         "image": image,
         "imagePullPolicy": workload.settings.image_pull_policy,
         "command": command,
-        "workingDir": WORKSPACE,
+        "workingDir": str(WORKSPACE),
         "env": environment(workload, extra_env),
         "volumeMounts": volumes(workload.task)[1],
         "securityContext": {
@@ -243,6 +241,6 @@ def pod_spec(
 
 def pod_template(workload: Workload, pod: dict[str, Any]) -> dict[str, Any]:
     return {
-        "metadata": {"labels": workload.labels(), "annotations": {RUN_KEY_ANNOTATION: workload.run.key}},
+        "metadata": {"labels": workload.labels(), "annotations": {ANNOTATION_RUN_KEY: workload.run.key}},
         "spec": pod,
     }

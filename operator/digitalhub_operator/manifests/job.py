@@ -4,20 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from digitalhub_runtime_python.execution.local import runner_command
-
-from .common import Workload, container, pod_spec, pod_template
-
-
-def job_command(run_key: str) -> list[str]:
-    """The in-pod runner's command line (the image's ``python``)."""
-    return runner_command(run_key, python="python")
+from digitalhub_operator.manifests.common import Workload, container, pod_spec, pod_template
+from digitalhub_runtime_python.contract import command
+from digitalhub_runtime_python.models.task import Action
 
 
 def job_manifest(workload: Workload) -> dict[str, Any]:
     """The Job for a job run. No retries unless the task asks: a run is executed once."""
     spec = workload.task.spec
-    pod = pod_spec(workload, container(workload, job_command(workload.run.key)), restart_policy="Never")
+    pod = pod_spec(
+        workload, container(workload, command(Action.JOB, workload.run.key, python="python")), restart_policy="Never"
+    )
     job_spec: dict[str, Any] = {
         "backoffLimit": spec.backoff_limit if spec.backoff_limit is not None else 0,
         "template": pod_template(workload, pod),

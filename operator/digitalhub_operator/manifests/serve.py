@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from digitalhub_runtime_python.models import ServiceType
-
-from .common import RUN_LABEL, ManifestError, Workload, check_dns_label, container, pod_spec, pod_template
-
-SERVING_ENTRYPOINT = "digitalhub_runtime_python.serving"
-PORT = 8080
-
-
-def serve_command(run_key: str) -> list[str]:
-    """The serving container's command line."""
-    return ["python", "-m", SERVING_ENTRYPOINT, "--run", run_key]
+from digitalhub_operator.manifests.common import (
+    ManifestError,
+    Workload,
+    check_dns_label,
+    container,
+    pod_spec,
+    pod_template,
+)
+from digitalhub_runtime_python.contract import (
+    ENV_PORT,
+    ENV_SERVE_DRAIN_DELAY,
+    ENV_SERVE_DRAIN_TIMEOUT,
+    LABEL_RUN,
+    SERVE_PORT,
+    command,
+)
+from digitalhub_runtime_python.models.task import Action, ServiceType
 
 
 def _probe(path: str, period: int, failures: int) -> dict[str, Any]:
@@ -47,8 +53,8 @@ def drain_env(grace_period: int) -> dict[str, str]:
     routing to the pod) before the listener closes, then in-flight requests get the rest, minus a safety margin."""
     delay = min(5, grace_period // 4)
     return {
-        "DIGITALHUB_SERVE_DRAIN_DELAY": str(delay),
-        "DIGITALHUB_SERVE_DRAIN_TIMEOUT": str(max(1, grace_period - delay - 2)),
+        ENV_SERVE_DRAIN_DELAY: str(delay),
+        ENV_SERVE_DRAIN_TIMEOUT: str(max(1, grace_period - delay - 2)),
     }
 
 
@@ -58,9 +64,9 @@ def deployment_manifest(workload: Workload) -> dict[str, Any]:
     grace = workload.settings.termination_grace_period
     runtime = container(
         workload,
-        serve_command(workload.run.key),
-        {"PORT": str(PORT), **drain_env(grace)},
-        ports=[{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
+        command(Action.SERVE, workload.run.key, python="python"),
+        {ENV_PORT: str(SERVE_PORT), **drain_env(grace)},
+        ports=[{"name": "http", "containerPort": SERVE_PORT, "protocol": "TCP"}],
         startupProbe=_probe("/healthz", 5, 60),
         livenessProbe=_probe("/healthz", 10, 3),
         readinessProbe=_probe("/readyz", 5, 2),
@@ -73,7 +79,7 @@ def deployment_manifest(workload: Workload) -> dict[str, Any]:
         "spec": {
             "replicas": spec.replicas if spec.replicas is not None else 1,
             "revisionHistoryLimit": 2,
-            "selector": {"matchLabels": {RUN_LABEL: workload.name}},
+            "selector": {"matchLabels": {LABEL_RUN: workload.name}},
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
             "template": pod_template(workload, pod),
         },
@@ -88,7 +94,7 @@ def service_manifest(workload: Workload) -> dict[str, Any]:
         "metadata": workload.metadata(service_name(workload)),
         "spec": {
             "type": ServiceType(workload.task.spec.service_type or ServiceType.CLUSTER_IP).value,
-            "selector": {RUN_LABEL: workload.name},
+            "selector": {LABEL_RUN: workload.name},
             "ports": [
                 {"name": "http", "port": workload.settings.service_port, "targetPort": "http", "protocol": "TCP"}
             ],

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import digitalhub_runtime_python as dh
-from digitalhub_runtime_python.models import State
+from digitalhub_runtime_python.models.states import State
 
 WRITER = """
 import sys

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import digitalhub_runtime_python as dh
-from digitalhub_runtime_python.stores import NotFound
+from digitalhub_runtime_python.stores.base import NotFound
 
 
 def test_function_versions(project: dh.Project) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import digitalhub_runtime_python as dh
-from digitalhub_runtime_python.execution.local import _alive
-from digitalhub_runtime_python.models import State
+from digitalhub_runtime_python.launchers.processes import _alive
+from digitalhub_runtime_python.models.states import State
 
 WAIT = 30
 
@@ -35,7 +35,7 @@ def test_stop_a_running_subprocess(project: dh.Project) -> None:
         name="forever", code="import time\ndef f():\n    while True:\n        time.sleep(0.05)\n", handler="f"
     )
     run = fn.run(isolation="subprocess")
-    project.client.store.wait(run.key, lambda r: r.status.state == State.RUNNING, WAIT)
+    project.backend.store.wait(run.key, lambda r: r.status.state == State.RUNNING, WAIT)
     run.stop()
     assert run.status.state == State.STOPPED
     assert run.wait(WAIT).status.state == State.STOPPED
@@ -72,9 +72,9 @@ def test_stop_kills_a_job_that_ignores_sigterm(project: dh.Project) -> None:
         "def f():\n    signal.signal(signal.SIGTERM, signal.SIG_IGN)\n    print('ignoring', flush=True)\n"
         "    while True:\n        time.sleep(0.05)\n"
     )
-    project.client.local["job"].stop_grace = 0.5
+    project.backend.launcher("job", True).stop_grace = 0.5
     run = project.new_function(name="stubborn", code=code, handler="f").run(isolation="subprocess")
-    project.client.store.wait(run.key, lambda r: "ignoring" in run.logs() and r.status.state == State.RUNNING, WAIT)
+    project.backend.store.wait(run.key, lambda r: "ignoring" in run.logs() and r.status.state == State.RUNNING, WAIT)
     pid = run.refresh().status.pid
     run.stop()
     assert run.status.state == State.STOPPED

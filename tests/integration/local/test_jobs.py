@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import digitalhub_runtime_python as dh
-from digitalhub_runtime_python.models import State
+from digitalhub_runtime_python.models.states import State
 
 
 def test_quickstart(project: dh.Project, write) -> None:

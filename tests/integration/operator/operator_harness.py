@@ -18,9 +18,13 @@ import httpx
 import jsonschema
 from kubernetes import client
 
-from digitalhub_runtime_python.models import Function, Project, Run, Task, task_kind, validate
 from digitalhub_runtime_python.models.crds import build_crds, json_schema
-from digitalhub_runtime_python.stores import AlreadyExists
+from digitalhub_runtime_python.models.errors import validate
+from digitalhub_runtime_python.models.function import Function
+from digitalhub_runtime_python.models.project import Project
+from digitalhub_runtime_python.models.run import Run
+from digitalhub_runtime_python.models.task import Task, task_kind
+from digitalhub_runtime_python.stores.base import AlreadyExists
 from digitalhub_runtime_python.stores.kubernetes import KubernetesStore
 
 T = TypeVar("T")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from operator_harness import PROJECT, assert_valid_run_cr, assert_valid_run_status, wait_for
 
-from digitalhub_runtime_python.models import State
 from digitalhub_runtime_python.models.resources import to_resource
+from digitalhub_runtime_python.models.states import State
 
 pytestmark = pytest.mark.integration
 GROUP, VERSION = "digitalhub.io", "v1alpha1"

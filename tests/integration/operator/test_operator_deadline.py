@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from operator_harness import wait_for
 
-from digitalhub_runtime_python.models import State
+from digitalhub_runtime_python.models.states import State
 
 pytestmark = pytest.mark.integration
 

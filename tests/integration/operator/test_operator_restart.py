@@ -8,7 +8,7 @@ import signal
 import pytest
 from operator_harness import job_condition, wait_for
 
-from digitalhub_runtime_python.models import State
+from digitalhub_runtime_python.models.states import State
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,7 @@ import kubernetes_validate
 import pytest
 from operator_harness import assert_valid_run_cr, free_port, running, wait_for
 
-from digitalhub_runtime_python.models import State
+from digitalhub_runtime_python.models.states import State
 
 pytestmark = pytest.mark.integration
 

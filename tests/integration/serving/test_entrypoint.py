@@ -12,8 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from digitalhub_runtime_python.execution import serve_command
-from digitalhub_runtime_python.models import Run, RunSpec, Task, TaskSpec, new_id
+from digitalhub_runtime_python.contract import command
+from digitalhub_runtime_python.models.base import new_id
+from digitalhub_runtime_python.models.run import Run, RunSpec
+from digitalhub_runtime_python.models.task import Action, Task, TaskSpec
 
 from .conftest import APP, wait_until
 
@@ -34,7 +36,7 @@ def _answers(url: str) -> bool:
 
 
 def test_the_pod_entrypoint_is_live_at_once_and_ready_after_init(server, tmp_path: Path) -> None:
-    project, store = server.project, server.project.client.store
+    project, store = server.project, server.project.backend.store
     function = project.new_function("served", code_src=str(APP), handler="predict")
     task = store.create(
         Task(
@@ -57,12 +59,14 @@ def test_the_pod_entrypoint_is_live_at_once_and_ready_after_init(server, tmp_pat
     port = _free_port()
     env = {
         **os.environ,
-        **project.client.settings.environ(),
+        **project.backend.settings.environ(),
         "PORT": str(port),
         "DIGITALHUB_SERVE_HOST": "127.0.0.1",
         "DIGITALHUB_SERVE_OPTIONS": json.dumps({"wait_for": str(started), "scale": 5}),
     }
-    process = subprocess.Popen(serve_command(run.key), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        command(Action.SERVE, run.key), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until(lambda: _answers(f"{url}/healthz"), timeout=30, what="the server to listen")

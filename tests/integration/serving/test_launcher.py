@@ -57,7 +57,7 @@ def test_bad_init_options_and_bad_handler_are_named(server) -> None:
 def test_a_crashed_server_puts_the_run_in_error(server) -> None:
     run = server.start()
     os.kill(run.status.pid, signal.SIGKILL)
-    crashed = run.client.store.wait(run.key, lambda entity: entity.status.state != "RUNNING", timeout=20)
+    crashed = run.backend.store.wait(run.key, lambda entity: entity.status.state != "RUNNING", timeout=20)
     assert crashed.status.state == "ERROR" and "exited with code -9" in crashed.status.message
 
 
@@ -82,10 +82,10 @@ def test_run_inputs_reach_the_served_handler(server, tmp_path) -> None:
 
 
 def test_a_server_not_ready_in_time_is_killed_and_the_run_fails(server, tmp_path, monkeypatch) -> None:
-    from digitalhub_runtime_python.execution import LocalServeLauncher
+    from digitalhub_runtime_python.launchers.serve import LocalServeLauncher
 
-    client = server.project.client
-    monkeypatch.setitem(client.local, "serve", LocalServeLauncher(client, start_timeout=1.0))
+    backend = server.project.backend
+    monkeypatch.setitem(backend.launchers(True), "serve", LocalServeLauncher(backend, start_timeout=1.0))
     run = server.start(init_parameters={"wait_for": str(tmp_path / "never")})
     assert run.status.state == "ERROR" and "was not ready within 1 s" in run.status.message
     assert run.status.pid is None

@@ -52,7 +52,7 @@ def test_sigterm_drains_in_flight_requests_and_refuses_new_ones(server, tmp_path
         release.touch()
         assert held.result().json() == {"held": True}
     # after the drain delay the listener closes and the process exits cleanly: the run is STOPPED
-    stopped = run.client.store.wait(run.key, lambda entity: entity.status.state != "RUNNING", timeout=20)
+    stopped = run.backend.store.wait(run.key, lambda entity: entity.status.state != "RUNNING", timeout=20)
     assert stopped.status.state == "STOPPED" and stopped.status.pid is None
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{url}/healthz", timeout=5)
@@ -87,7 +87,7 @@ def test_sigterm_without_delay_closes_the_listener_at_once(server, tmp_path: Pat
         assert held.result().status_code == 200
         assert list(stream) == ['data: {"i":1}']  # the stream finished too
     assert (
-        run.client.store.wait(run.key, lambda entity: entity.status.state != "RUNNING", timeout=20).status.state
+        run.backend.store.wait(run.key, lambda entity: entity.status.state != "RUNNING", timeout=20).status.state
         == "STOPPED"
     )
 

@@ -7,9 +7,12 @@ from typing import Any
 
 import pytest
 
-from digitalhub_operator.manifests import Owner, Workload
+from digitalhub_operator.manifests.common import Owner, Workload
 from digitalhub_operator.settings import OperatorSettings
-from digitalhub_runtime_python.models import Function, Run, Task, task_kind, validate
+from digitalhub_runtime_python.models.errors import validate
+from digitalhub_runtime_python.models.function import Function
+from digitalhub_runtime_python.models.run import Run
+from digitalhub_runtime_python.models.task import Task, task_kind
 
 MakeWorkload = Callable[..., Workload]
 

@@ -8,15 +8,11 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from digitalhub_operator.manifests import (
-    ManifestError,
-    deployment_manifest,
-    job_manifest,
-    service_manifest,
-    service_url,
-    workload_name,
-)
+from digitalhub_operator.manifests.common import ManifestError
+from digitalhub_operator.manifests.job import job_manifest
+from digitalhub_operator.manifests.serve import deployment_manifest, service_manifest, service_url
 from digitalhub_operator.settings import OperatorSettings
+from digitalhub_runtime_python.contract import workload_name
 
 KUBERNETES_VERSIONS = ("1.29", "1.33")
 FULL_JOB = dict(

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from digitalhub_operator.status import merge, observe_deployment, observe_job, pending_expired, pod_problem
-from digitalhub_runtime_python.models import KubernetesInfo, RunStatus, State, Transition
+from digitalhub_runtime_python.models.run import KubernetesInfo, RunStatus
+from digitalhub_runtime_python.models.states import State, Transition
 
 CREATED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 URL = "http://run-1.ns.svc.cluster.local"

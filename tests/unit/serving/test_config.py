@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from digitalhub_runtime_python.models import SpecError
+from digitalhub_runtime_python.models.errors import SpecError
 from digitalhub_runtime_python.serving.config import ServeConfig
 
 

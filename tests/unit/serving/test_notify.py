@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import threading
 
-from digitalhub_runtime_python.execution.serve import read_line, serve_command
+from digitalhub_runtime_python.contract import command
+from digitalhub_runtime_python.launchers.processes import read_line
+from digitalhub_runtime_python.models.task import Action
 
 
 def test_read_line_returns_the_first_line_across_chunks() -> None:
@@ -28,7 +30,7 @@ def test_read_line_ends_on_eof_and_on_timeout() -> None:
 
 
 def test_the_pod_command() -> None:
-    assert serve_command("store://p/run/python+run/r:1")[1:] == [
+    assert command(Action.SERVE, "store://p/run/python+run/r:1")[1:] == [
         "-m",
         "digitalhub_runtime_python.serving",
         "--run",

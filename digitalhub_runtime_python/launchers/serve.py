@@ -8,46 +8,33 @@ has succeeded and it listens; if it exits first, its log says why and the run en
 from __future__ import annotations
 
 import os
-import select
 import subprocess
-import sys
 import threading
-import time
-from pathlib import Path
 
-from ..entities import Client, Run
-from ..models import IllegalTransition, ServiceInfo, State
-from .local import stop_process, terminate
+from digitalhub_runtime_python.contract import (
+    ENV_PORT,
+    ENV_SERVE_HOST,
+    ENV_SERVE_NOTIFY_FD,
+    ENV_SERVE_PORT,
+    ENV_SERVE_TLS_CERT,
+    command,
+)
+from digitalhub_runtime_python.entities.backend import Backend
+from digitalhub_runtime_python.entities.run import Run
+from digitalhub_runtime_python.launchers.processes import log_path, read_line, stop_process, tail, terminate
+from digitalhub_runtime_python.models.run import Run as RunModel
+from digitalhub_runtime_python.models.run import ServiceInfo
+from digitalhub_runtime_python.models.states import IllegalTransition, State
+from digitalhub_runtime_python.models.task import Action, Task
 
-ENTRYPOINT = "digitalhub_runtime_python.serving"
 LOCAL_HOST = "127.0.0.1"
-
-
-def serve_command(run_key: str) -> list[str]:
-    """The command a pod or a child process runs to serve ``run_key``."""
-    return [sys.executable, "-m", ENTRYPOINT, "--run", run_key]
-
-
-def read_line(fd: int, timeout: float) -> str | None:
-    """The first line written to ``fd``; None on end of file or after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    data = b""
-    while b"\n" not in data:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
-            return None
-        chunk = os.read(fd, 256)
-        if not chunk:
-            return None
-        data += chunk
-    return data.split(b"\n", 1)[0].decode()
 
 
 class LocalServeLauncher:
     """Starts, stops and resumes local serve runs; ``launch`` and ``resume`` return once the server is ready."""
 
-    def __init__(self, client: Client, start_timeout: float = 120.0, stop_grace: float = 35.0):
-        self.client = client
+    def __init__(self, backend: Backend, start_timeout: float = 120.0, stop_grace: float = 35.0):
+        self.backend = backend
         self.start_timeout, self.stop_grace = start_timeout, stop_grace
         self._processes: dict[str, subprocess.Popen] = {}
 
@@ -58,30 +45,28 @@ class LocalServeLauncher:
         self._start(run)
 
     def _start(self, run: Run) -> None:
-        store = self.client.store
-        task = store.get_key(run.spec.task)
+        store = self.backend.store
+        task = store.get_as(Task, run.spec.task)
         envs = {env.name: env.value for env in task.spec.envs}
-        port = envs.get("DIGITALHUB_SERVE_PORT") or envs.get("PORT") or "0"
-        scheme = "https" if envs.get("DIGITALHUB_SERVE_TLS_CERT") else "http"
-        log_dir = self.client.settings.home / "processes"
-        log_dir.mkdir(parents=True, exist_ok=True)
-        log_path = log_dir / f"{run.id}.log"
+        port = envs.get(ENV_SERVE_PORT) or envs.get(ENV_PORT) or "0"
+        scheme = "https" if envs.get(ENV_SERVE_TLS_CERT) else "http"
+        log = log_path(self.backend, run)
         read_fd, write_fd = os.pipe()
         env = {
             **os.environ,
             **envs,
-            **self.client.settings.environ(),
-            "DIGITALHUB_SERVE_HOST": LOCAL_HOST,
-            "DIGITALHUB_SERVE_PORT": port,
-            "DIGITALHUB_SERVE_NOTIFY_FD": str(write_fd),
+            **self.backend.settings.environ(),
+            ENV_SERVE_HOST: LOCAL_HOST,
+            ENV_SERVE_PORT: port,
+            ENV_SERVE_NOTIFY_FD: str(write_fd),
         }
         try:
             try:
-                with open(log_path, "ab") as log:
+                with open(log, "ab") as out:
                     process = subprocess.Popen(
-                        serve_command(run.key),
+                        command(Action.SERVE, run.key),
                         env=env,
-                        stdout=log,
+                        stdout=out,
                         stderr=subprocess.STDOUT,
                         start_new_session=True,
                         pass_fds=(write_fd,),
@@ -101,7 +86,7 @@ class LocalServeLauncher:
             exited = process.poll() is not None
             terminate(process.pid, process, 5.0)
             why = "exited" if exited else f"was not ready within {self.start_timeout:g} s"
-            self._fail(run.key, f"server process {why} (code {process.returncode}): {_tail(log_path)}")
+            self._fail(run.key, f"server process {why} (code {process.returncode}): {tail(log)}")
             return
         url = f"{scheme}://{LOCAL_HOST}:{line.split()[1]}"
         try:
@@ -114,41 +99,37 @@ class LocalServeLauncher:
         except IllegalTransition:  # stopped meanwhile
             terminate(process.pid, process, self.stop_grace)
             return
-        threading.Thread(target=self._reap, args=(run.key, process, log_path), daemon=True).start()
+        threading.Thread(target=self._reap, args=(run, process), daemon=True).start()
 
     def _fail(self, run_key: str, message: str) -> None:
         try:
-            self.client.store.transition(run_key, State.ERROR, message, pid=None)
+            self.backend.store.transition(run_key, State.ERROR, message, pid=None)
         except IllegalTransition:
             pass
 
-    def _reap(self, run_key: str, process: subprocess.Popen, log_path: Path) -> None:
+    def _reap(self, run: Run, process: subprocess.Popen) -> None:
         """A server that exits while serving: STOPPED after a clean shutdown (SIGTERM from elsewhere), else ERROR."""
         code = process.wait()
-        self._processes.pop(run_key, None)
-        if self.client.store.get_key(run_key).status.state != State.RUNNING:
+        self._processes.pop(run.key, None)
+        if self.backend.store.get_run(run.key).status.state != State.RUNNING:
             return
         if code == 0:
             try:
-                self.client.store.transition(run_key, State.STOPPED, "server process shut down", pid=None)
+                self.backend.store.transition(run.key, State.STOPPED, "server process shut down", pid=None)
             except IllegalTransition:
                 pass
         else:
-            self._fail(run_key, f"server process exited with code {code}: {_tail(log_path)}")
+            self._fail(run.key, f"server process exited with code {code}: {tail(log_path(self.backend, run))}")
 
     def stop(self, run: Run) -> None:
         """SIGTERM the server (it drains in-flight requests), SIGKILL after ``stop_grace`` seconds; run STOPPED."""
-        if stop_process(self.client, run, self._processes.get(run.key), self.stop_grace):
+        if stop_process(self.backend, run, self._processes.get(run.key), self.stop_grace):
             self._processes.pop(run.key, None)
-            self.client.store.update(run.key, _stopped_service)
+            self.backend.store.update_run(run.key, _stopped_service)
 
 
-def _stopped_service(run: Run) -> Run:
+def _stopped_service(run: RunModel) -> RunModel:
     run.status.pid = None
     if run.status.service is not None:
         run.status.service.available_replicas = 0
     return run
-
-
-def _tail(log_path: Path, size: int = 2000) -> str:
-    return log_path.read_text(errors="replace")[-size:].strip() or "(no output)"

@@ -1,0 +1,1 @@
+"""One backend per place entities live: the embedded store on this machine, or a Kubernetes namespace."""

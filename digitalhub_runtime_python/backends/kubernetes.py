@@ -1,0 +1,94 @@
+"""The Kubernetes backend: entities as custom resources in a namespace, runs executed by the operator in pods.
+
+Runs with ``local_execution=True`` still execute on this machine; their console output is kept in a local log
+store under ``$DIGITALHUB_HOME`` (a pod's output is its pod log, read through the API).
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from digitalhub_runtime_python.entities.backend import Backend, Launcher
+from digitalhub_runtime_python.entities.function import Function
+from digitalhub_runtime_python.entities.project import Project
+from digitalhub_runtime_python.launchers.job import LocalJobLauncher
+from digitalhub_runtime_python.launchers.kubernetes import KubernetesLauncher
+from digitalhub_runtime_python.launchers.serve import LocalServeLauncher
+from digitalhub_runtime_python.models.errors import SpecError
+from digitalhub_runtime_python.models.project import Project as ProjectModel
+from digitalhub_runtime_python.models.run import Run as RunModel
+from digitalhub_runtime_python.settings import Settings
+from digitalhub_runtime_python.sources.base import SourceError, scheme_of
+from digitalhub_runtime_python.sources.upload import pack_to_s3
+from digitalhub_runtime_python.stores.base import LogRecord
+from digitalhub_runtime_python.stores.files import FileStore
+from digitalhub_runtime_python.stores.kubernetes import KubernetesStore
+from digitalhub_runtime_python.stores.local import LocalStore
+
+
+class KubernetesBackend(Backend):
+    """A namespace of a cluster: the Kubernetes store, the operator's launchers, code published to S3."""
+
+    def __init__(self, settings: Settings, store: KubernetesStore | None = None):
+        super().__init__(settings, store if store is not None else KubernetesStore(namespace=settings.namespace))
+        self._local: dict[str, Launcher] = {"job": LocalJobLauncher(self), "serve": LocalServeLauncher(self)}
+        remote = KubernetesLauncher(self)
+        self._remote: dict[str, Launcher] = {action: remote for action in ("job", "serve", "build")}
+
+    def launchers(self, local_execution: bool) -> dict[str, Launcher]:
+        return self._local if local_execution else self._remote
+
+    @functools.cached_property
+    def local_logs(self) -> LocalStore:
+        """Where the console output of runs executed on this machine is kept."""
+        return LocalStore(self.settings.home)
+
+    def append_logs(self, run: RunModel, records: list[LogRecord]) -> None:
+        (self.local_logs if run.spec.local_execution else self.store).append_logs(run.key, records)
+
+    def read_logs(self, run: RunModel) -> list[LogRecord]:
+        return (self.local_logs if run.spec.local_execution else self.store).read_logs(run.key)
+
+    def files(self, project: ProjectModel) -> FileStore:
+        if not project.spec.artifact_store:
+            # A local folder (in a pod, or on a laptop) is not where other pods or users can read the files.
+            raise SpecError(
+                "project",
+                [
+                    (
+                        "spec.artifact_store",
+                        f"project {project.name!r} stores entities in Kubernetes, so its files need shared storage: "
+                        "set artifact_store to s3://<bucket>[/<prefix>]",
+                    )
+                ],
+            )
+        return super().files(project)
+
+    def publish_code(self, function: Function) -> Function:
+        """The function version pods can fetch: a local ``code_src`` is zipped to the project's artifact store."""
+        code_src = function.spec.code_src
+        if not code_src or scheme_of(code_src):
+            return function
+        project = Project(self.store.get(ProjectModel, function.project, function.project), self)
+        if not project.spec.artifact_store:
+            raise SourceError(
+                f"function {function.name!r}: code_src {code_src!r} is a local path that pods cannot read: set the "
+                "project's artifact_store (e.g. get_or_create_project(..., artifact_store='s3://bucket/prefix')) so "
+                "the code is uploaded before the run, or give a remote code_src (git+https://, zip+s3://) or inline "
+                "code"
+            )
+        uri = pack_to_s3(Path(code_src), project.spec.artifact_store, function.project)
+        spec = function.spec.model_dump(exclude={"code_src", "code", "base64"})
+        return project.new_function(
+            function.name,
+            description=function.metadata.description,
+            labels=list(function.metadata.labels),
+            code_src=uri,
+            **spec,
+        )
+
+    def close(self) -> None:
+        super().close()
+        if "local_logs" in self.__dict__:
+            self.local_logs.close()

@@ -1,0 +1,74 @@
+"""What entity objects stand on: a backend (where entities live and runs execute) and the launchers it owns."""
+
+from __future__ import annotations
+
+import abc
+from typing import TYPE_CHECKING, Protocol
+
+from digitalhub_runtime_python.models.project import Project as ProjectModel
+from digitalhub_runtime_python.models.run import Run as RunModel
+from digitalhub_runtime_python.settings import Settings
+from digitalhub_runtime_python.stores.base import LogRecord, Store
+from digitalhub_runtime_python.stores.files import FileStore, file_store_for
+
+if TYPE_CHECKING:
+    from digitalhub_runtime_python.entities.function import Function
+    from digitalhub_runtime_python.entities.run import Run
+
+
+class Launcher(Protocol):
+    """Executes runs of one action somewhere (this process, a child process, a cluster)."""
+
+    def launch(self, run: Run) -> None:
+        """Start the run; may return before it finishes."""
+
+    def stop(self, run: Run) -> None:
+        """Stop the run if it is still going."""
+
+    def resume(self, run: Run) -> None:
+        """Start a STOPPED run again; NotImplementedError (saying what to do instead) where that has no meaning."""
+
+
+class Backend(abc.ABC):
+    """One place: the store entities live in, the launchers that execute runs, code publishing and run logs.
+
+    ``local_execution`` runs execute on this machine whatever the backend; the others where the backend says.
+    """
+
+    def __init__(self, settings: Settings, store: Store):
+        self.settings = settings
+        self.store = store
+
+    @abc.abstractmethod
+    def launchers(self, local_execution: bool) -> dict[str, Launcher]:
+        """The launchers by action, for runs executed on this machine or where the backend executes them."""
+
+    def launcher(self, action: str, local_execution: bool) -> Launcher:
+        """The launcher for a run's action and place; a clear error when there is none."""
+        launchers = self.launchers(local_execution)
+        try:
+            return launchers[action]
+        except KeyError:
+            where = "locally" if local_execution else f"on the {self.settings.backend} backend"
+            available = ", ".join(sorted(launchers)) or "none"
+            raise NotImplementedError(f"action {action!r} cannot run {where} (available: {available})") from None
+
+    def publish_code(self, function: Function) -> Function:
+        """The function version that the place running remote runs can fetch (the function itself by default)."""
+        return function
+
+    def append_logs(self, run: RunModel, records: list[LogRecord]) -> None:
+        """Keep console output of a run executing in this process."""
+        self.store.append_logs(run.key, records)
+
+    def read_logs(self, run: RunModel) -> list[LogRecord]:
+        """A run's console output, from wherever it executed."""
+        return self.store.read_logs(run.key)
+
+    def files(self, project: ProjectModel) -> FileStore:
+        """Where the project's artifact files go: its ``artifact_store``, else ``$DIGITALHUB_HOME/files``."""
+        return file_store_for(project.spec.artifact_store or str(self.settings.home / "files"))
+
+    def close(self) -> None:
+        """Release the store's connections."""
+        self.store.close()

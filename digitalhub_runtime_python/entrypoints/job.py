@@ -1,0 +1,20 @@
+"""The job runner a pod (or a local child process) runs: ``python -m digitalhub_runtime_python.runner --run KEY``.
+
+It reads the run from the store the environment configures (DIGITALHUB_BACKEND, DIGITALHUB_HOME), executes it
+and exits 0 when the run COMPLETED, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+from digitalhub_runtime_python.contract import ENTRYPOINTS
+from digitalhub_runtime_python.entrypoints.common import open_project, required_run, run_parser
+from digitalhub_runtime_python.execution.job import execute_run
+from digitalhub_runtime_python.models.states import State
+from digitalhub_runtime_python.models.task import Action
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = run_parser(ENTRYPOINTS[Action.JOB], "Execute one job run and record its results.")
+    run_key = required_run(parser, parser.parse_args(argv))
+    run = execute_run(open_project(run_key), run_key)
+    return 0 if run.status.state == State.COMPLETED else 1

@@ -1,0 +1,74 @@
+"""The server a pod (or a local child) runs: ``python -m digitalhub_runtime_python.serving --run KEY``.
+
+The store comes from DIGITALHUB_BACKEND / DIGITALHUB_HOME like the job runner; the server settings from
+DIGITALHUB_SERVE_* and PORT (see serving/config.py). Exit codes: 0 after a clean stop, 1 when init or startup
+failed, 2 for bad settings.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+
+import uvicorn
+
+from digitalhub_runtime_python.contract import ENTRYPOINTS, ENV_PORT, ENV_SERVE_HOST, ENV_SERVE_PORT
+from digitalhub_runtime_python.entrypoints.common import open_project, required_run, run_parser
+from digitalhub_runtime_python.execution.capture import capture_output
+from digitalhub_runtime_python.models.errors import SpecError
+from digitalhub_runtime_python.models.task import Action
+from digitalhub_runtime_python.serving.app import create_app
+from digitalhub_runtime_python.serving.config import ServeConfig
+from digitalhub_runtime_python.serving.server import DrainingServer
+from digitalhub_runtime_python.serving.service import Service
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = run_parser(ENTRYPOINTS[Action.SERVE], "Serve one run's function over HTTP until stopped.")
+    parser.add_argument("--host", help=f"address to bind (or {ENV_SERVE_HOST})")
+    parser.add_argument("--port", type=int, help=f"port to bind (or {ENV_PORT} / {ENV_SERVE_PORT})")
+    args = parser.parse_args(argv)
+    run_key = required_run(parser, args)
+    try:
+        config = ServeConfig.load(host=args.host, port=args.port)
+    except SpecError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    project = open_project(run_key)
+    run = project.backend.store.get_run(run_key)
+    with capture_output(lambda records: project.backend.append_logs(run, records)):
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+        try:
+            service = Service.from_run(project, run_key)
+        except Exception as exc:  # the code or the run's arguments are wrong: say so and stop
+            print(f"cannot serve {run_key}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return 1
+        server: DrainingServer | None = None
+
+        def init_failed(_exc: BaseException) -> None:
+            assert server is not None
+            server.fail()
+
+        gate = create_app(service, config, on_init_error=init_failed)
+        server = DrainingServer(
+            uvicorn.Config(gate, log_config=None, **config.uvicorn_options()),
+            gate,
+            service,
+            drain_delay=config.drain_delay,
+            notify_fd=config.notify_fd,
+        )
+        # uvicorn re-raises the SIGTERM it drained on once done; handled here, the process exits with our code.
+        signal.signal(signal.SIGTERM, lambda *_: None)
+        server.run()
+        return 1 if server.failed or not server.started else 0
+
+
+def run_and_exit() -> None:
+    """Serve, then leave without waiting for user threads: sync code still running in a worker thread (an init
+    stuck at shutdown, a request past the drain timeout) cannot be stopped, and Python would wait for it."""
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -1,0 +1,86 @@
+"""Launch job runs on this machine: in the calling process, or in a child running the pod's entrypoint."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+
+from digitalhub_runtime_python.contract import command
+from digitalhub_runtime_python.entities.backend import Backend
+from digitalhub_runtime_python.entities.project import Project
+from digitalhub_runtime_python.entities.run import Run
+from digitalhub_runtime_python.execution.job import execute_run
+from digitalhub_runtime_python.launchers import forks
+from digitalhub_runtime_python.launchers.processes import Child, log_path, patched_environ, stop_process, tail
+from digitalhub_runtime_python.models.project import Project as ProjectModel
+from digitalhub_runtime_python.models.run import Run as RunModel
+from digitalhub_runtime_python.models.states import IllegalTransition, State, is_final
+from digitalhub_runtime_python.models.task import Action, Task
+
+
+class LocalJobLauncher:
+    """Runs jobs here. In-process runs finish before ``launch`` returns; subprocess runs go on in the background.
+
+    Subprocess runs are forked from a pre-imported fork server where the platform has one (``fork=True``), else
+    started as ``python -m digitalhub_runtime_python.runner --run KEY``; either way each run is its own process.
+    """
+
+    def __init__(self, backend: Backend, stop_grace: float = 10.0, fork: bool = True):
+        self.backend = backend
+        self.stop_grace = stop_grace
+        self.fork = fork and forks.supported()
+        self._processes: dict[str, Child] = {}
+
+    def _envs(self, run: Run) -> dict[str, str]:
+        task = self.backend.store.get_as(Task, run.spec.task)
+        return {env.name: env.value for env in task.spec.envs}
+
+    def launch(self, run: Run) -> None:
+        envs = self._envs(run)
+        if run.spec.isolation == "subprocess":
+            self._spawn(run, envs)
+            return
+        store = self.backend.store
+        project = Project(store.get(ProjectModel, run.project, run.project), self.backend)
+        with patched_environ(envs):
+            execute_run(project, run.key)
+
+    def _spawn(self, run: Run, envs: dict[str, str]) -> None:
+        log = log_path(self.backend, run)
+        env = {**os.environ, **envs, **self.backend.settings.environ()}
+        process: Child
+        if self.fork:
+            process = forks.ForkedRunner(run.key, env, log)
+        else:
+            with open(log, "wb") as out:
+                process = subprocess.Popen(
+                    command(Action.JOB, run.key), env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                )
+        self._processes[run.key] = process
+        self.backend.store.update_run(run.key, lambda entity: _with_pid(entity, process.pid))
+        threading.Thread(target=self._reap, args=(run.key, process), daemon=True).start()
+
+    def _reap(self, run_key: str, process: Child) -> None:
+        """If the child died without finishing its run (killed, crashed), put the run in ERROR."""
+        code = process.wait()
+        self._processes.pop(run_key, None)
+        run = self.backend.store.get_run(run_key)
+        if is_final(run.status.state):
+            return
+        message = f"runner process exited with code {code} before finishing: {tail(log_path(self.backend, run))}"
+        try:
+            self.backend.store.transition(run_key, State.ERROR, message)
+        except IllegalTransition:
+            pass
+
+    def stop(self, run: Run) -> None:
+        stop_process(self.backend, run, self._processes.get(run.key), self.stop_grace)
+
+    def resume(self, run: Run) -> None:
+        raise NotImplementedError(f"run {run.id} is a job: jobs cannot be resumed, start a new run instead")
+
+
+def _with_pid(run: RunModel, pid: int) -> RunModel:
+    run.status.pid = pid
+    return run

@@ -1,0 +1,71 @@
+"""Fetch a function's code into a local tree, from any source its spec names.
+
+Remote sources are served by scheme: ``git+https`` (git.py), ``zip+s3`` and ``s3`` (s3.py), ``http`` and ``https``
+(http.py); a fetcher's module is imported when a source of its scheme is first fetched, so a run of local code
+loads none of them. See docs/sources.md for the forms ``code_src`` takes.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from urllib.parse import urlparse
+
+from digitalhub_runtime_python.models.function import FunctionSpec
+from digitalhub_runtime_python.sources.base import CodeTree, Fetcher, SourceError, scheme_of
+from digitalhub_runtime_python.sources.local import decode_base64, local_path, write_inline
+
+BUILTIN_FETCHERS = {
+    "git+https": "digitalhub_runtime_python.sources.git:fetch_git",
+    "zip+s3": "digitalhub_runtime_python.sources.s3:fetch_zip_s3",
+    "s3": "digitalhub_runtime_python.sources.s3:fetch_s3",
+    "http": "digitalhub_runtime_python.sources.http:fetch_http",
+    "https": "digitalhub_runtime_python.sources.http:fetch_http",
+}
+_registered: dict[str, Fetcher] = {}
+
+
+def register_fetcher(scheme: str, fetcher: Fetcher) -> None:
+    """Serve ``code_src`` URIs of ``scheme`` with ``fetcher(uri, cache_dir)`` (a built-in one included)."""
+    _registered[scheme] = fetcher
+
+
+def fetcher_for(scheme: str, code_src: str) -> Fetcher:
+    """The fetcher serving ``scheme``; a SourceError naming the known schemes when there is none."""
+    fetcher = _registered.get(scheme)
+    if fetcher is None and scheme in BUILTIN_FETCHERS:
+        module, _, name = BUILTIN_FETCHERS[scheme].partition(":")
+        fetcher = _registered[scheme] = getattr(importlib.import_module(module), name)
+    if fetcher is None:
+        known = ", ".join(sorted({*BUILTIN_FETCHERS, *_registered}))
+        raise SourceError(
+            f"code_src {code_src!r}: unsupported scheme {scheme!r} (registered: {known}; or a local path)"
+        )
+    return fetcher
+
+
+def materialize(spec: FunctionSpec, cache_dir: Path) -> CodeTree:
+    """Bring the function's code to a local folder and say where the entry is."""
+    if spec.code is not None:
+        return write_inline(spec.code, cache_dir)
+    if spec.base64 is not None:
+        return write_inline(decode_base64(spec.base64), cache_dir)
+    code_src = spec.code_src or ""
+    scheme = scheme_of(code_src)
+    if not scheme:
+        return local_path(code_src, cache_dir)
+    refuse_credentials(code_src)
+    return fetcher_for(scheme, code_src)(code_src, cache_dir)
+
+
+def refuse_credentials(code_src: str) -> None:
+    """code_src is stored with the function, so it must not carry a user or password."""
+    parsed = urlparse(code_src)
+    if parsed.username is not None or parsed.password is not None:
+        shown = parsed._replace(
+            netloc=f"***@{parsed.hostname or ''}{f':{parsed.port}' if parsed.port else ''}"
+        ).geturl()
+        raise SourceError(
+            f"code_src {shown!r}: credentials in the URL would be stored with the function; remove them and set "
+            "GIT_TOKEN/GIT_USER (git) or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (S3) in the environment or a secret"
+        )
