@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,12 +28,12 @@ from digitalhub_runtime_python.stores.base import NotFound
 console = Console()
 errors = Console(stderr=True)
 STATE_STYLE = {"COMPLETED": "green", "ERROR": "red", "STOPPED": "yellow", "RUNNING": "cyan", "READY": "blue"}
-LISTINGS: dict[str, Callable[[Project, bool], list[EntityObject]]] = {
-    "runs": lambda project, _all: project.list_runs(),  # type: ignore[dict-item]
-    "functions": lambda project, all_versions: project.list_functions(all_versions),  # type: ignore[dict-item]
-    "dataitems": lambda project, all_versions: project.list_dataitems(all_versions),  # type: ignore[dict-item]
-    "artifacts": lambda project, all_versions: project.list_artifacts(all_versions),  # type: ignore[dict-item]
-    "models": lambda project, all_versions: project.list_models(all_versions),  # type: ignore[dict-item]
+LISTINGS: dict[str, Callable[[Project, bool], Sequence[EntityObject[Any]]]] = {
+    "runs": lambda project, _all: project.list_runs(),
+    "functions": lambda project, all_versions: project.list_functions(all_versions),
+    "dataitems": lambda project, all_versions: project.list_dataitems(all_versions),
+    "artifacts": lambda project, all_versions: project.list_artifacts(all_versions),
+    "models": lambda project, all_versions: project.list_models(all_versions),
 }
 
 
@@ -81,7 +81,7 @@ def styled_state(state: str) -> str:
     return f"[{style}]{state}[/{style}]" if style else state
 
 
-def entity_table(kind: str, objects: list[EntityObject]) -> Table:
+def entity_table(kind: str, objects: Sequence[EntityObject[Any]]) -> Table:
     """A readable table of runs or of versioned entities."""
     table = Table(box=None, header_style="bold")
     if kind == "runs":

@@ -18,7 +18,7 @@ from digitalhub_runtime_python.models.resources import GROUP
 from digitalhub_runtime_python.models.task import Action
 from digitalhub_runtime_python.settings import ENV_NAMESPACE, Settings
 
-# -- entrypoints: ``python -m <module> --run KEY``
+# -- entrypoints: ``python -m <module> --run KEY``; the job runner's module also has ``main(argv) -> exit code``
 ENTRYPOINTS: dict[Action, str] = {
     Action.JOB: "digitalhub_runtime_python.runner",
     Action.SERVE: "digitalhub_runtime_python.serving",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, cast
+from typing import Literal
 
 Backend = Literal["local", "kubernetes"]
 BACKENDS: tuple[Backend, ...] = ("local", "kubernetes")
@@ -33,7 +33,7 @@ class Settings:
         if overrides:
             raise TypeError(f"unknown settings: {', '.join(overrides)}")
         return cls(
-            backend=cast(Backend, backend),
+            backend=backend,
             home=Path(str(home)).expanduser().resolve(),
             namespace=str(namespace) if namespace else None,
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 from digitalhub_runtime_python.entities.backend import Backend
 from digitalhub_runtime_python.models.base import Entity, Metadata
@@ -40,7 +40,7 @@ class EntityObject(Generic[M]):
     def status(self) -> Any:
         return self.entity.status
 
-    def refresh(self) -> EntityObject[M]:
+    def refresh(self) -> Self:
         """Reload from the store."""
         self.entity = self._backend.store.get_as(type(self.entity), self.key)
         return self

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from digitalhub_runtime_python.entities.base import EntityObject
 from digitalhub_runtime_python.entities.data import OBJECT_CLASSES, Artifact, Dataitem, DataObject, Model
@@ -24,6 +24,8 @@ from digitalhub_runtime_python.models.run import Run as RunModel
 from digitalhub_runtime_python.sources.base import scheme_of
 from digitalhub_runtime_python.stores.base import NotFound
 from digitalhub_runtime_python.stores.files import file_info
+
+D = TypeVar("D", ArtifactModel, DataitemModel, ModelModel)
 
 OBJECTS: dict[str, type[EntityObject]] = {**OBJECT_CLASSES, "function": Function, "run": Run}
 
@@ -103,7 +105,7 @@ class Project(EntityObject[ProjectModel]):
 
     def _log(
         self,
-        model: type[Entity],
+        model: type[D],
         name: str,
         kind: str,
         source: Path,
@@ -111,7 +113,7 @@ class Project(EntityObject[ProjectModel]):
         description: str | None,
         labels: list[str] | None,
         relationships: list[Relationship] | None,
-    ) -> Entity:
+    ) -> D:
         """Upload ``source`` to the project's file store and record it as a new version of ``name``."""
         source = Path(source)
         if not source.exists():

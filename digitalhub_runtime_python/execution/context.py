@@ -13,7 +13,7 @@ from digitalhub_runtime_python.entities.project import Project
 class _CurrentStderr(logging.StreamHandler):
     """Writes to whatever sys.stderr is at the time, so captured output includes log lines."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> Any:
         return sys.stderr
 

@@ -9,6 +9,7 @@ without paying the interpreter start and the imports again.
 from __future__ import annotations
 
 import atexit
+import importlib
 import multiprocessing
 import multiprocessing.process
 import os
@@ -51,10 +52,9 @@ def _child_main(run_key: str, env: dict[str, str], cwd: str, log: str) -> None:
     os.chdir(cwd)
     os.environ.clear()
     os.environ.update(env)
-    from digitalhub_runtime_python.entrypoints.job import main
-
+    entrypoint = importlib.import_module(ENTRYPOINTS[Action.JOB])  # preloaded: already imported
     try:
-        code = main(["--run", run_key])
+        code = entrypoint.main(["--run", run_key])
     finally:
         atexit._run_exitfuncs()  # what an interpreter exit would run; the fork server's child ends with os._exit
     sys.exit(code)

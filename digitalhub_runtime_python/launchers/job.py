@@ -47,7 +47,7 @@ class LocalJobLauncher:
             execute_run(project, run.key)
 
     def _spawn(self, run: Run, envs: dict[str, str]) -> None:
-        log = log_path(self.backend, run)
+        log = log_path(self.backend, run.id)
         env = {**os.environ, **envs, **self.backend.settings.environ()}
         process: Child
         if self.fork:
@@ -68,7 +68,7 @@ class LocalJobLauncher:
         run = self.backend.store.get_run(run_key)
         if is_final(run.status.state):
             return
-        message = f"runner process exited with code {code} before finishing: {tail(log_path(self.backend, run))}"
+        message = f"runner process exited with code {code} before finishing: {tail(log_path(self.backend, run.id))}"
         try:
             self.backend.store.transition(run_key, State.ERROR, message)
         except IllegalTransition:

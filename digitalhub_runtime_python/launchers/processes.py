@@ -30,11 +30,11 @@ class Child(Protocol):
     def wait(self, timeout: float | None = None) -> int: ...
 
 
-def log_path(backend: Backend, run: Run) -> Path:
+def log_path(backend: Backend, run_id: str) -> Path:
     """The file a local child's stdout and stderr go to (its logs reach the store through the runtime's capture)."""
     folder = backend.settings.home / "processes"
     folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{run.id}.log"
+    return folder / f"{run_id}.log"
 
 
 def tail(path: Path, size: int = 2000) -> str:

@@ -50,7 +50,7 @@ class LocalServeLauncher:
         envs = {env.name: env.value for env in task.spec.envs}
         port = envs.get(ENV_SERVE_PORT) or envs.get(ENV_PORT) or "0"
         scheme = "https" if envs.get(ENV_SERVE_TLS_CERT) else "http"
-        log = log_path(self.backend, run)
+        log = log_path(self.backend, run.id)
         read_fd, write_fd = os.pipe()
         env = {
             **os.environ,
@@ -119,7 +119,7 @@ class LocalServeLauncher:
             except IllegalTransition:
                 pass
         else:
-            self._fail(run.key, f"server process exited with code {code}: {tail(log_path(self.backend, run))}")
+            self._fail(run.key, f"server process exited with code {code}: {tail(log_path(self.backend, run.id))}")
 
     def stop(self, run: Run) -> None:
         """SIGTERM the server (it drains in-flight requests), SIGKILL after ``stop_grace`` seconds; run STOPPED."""

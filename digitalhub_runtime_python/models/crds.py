@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel
 
@@ -38,7 +38,7 @@ _KEEP = {
 }
 _FREE_FORM: Schema = {"x-kubernetes-preserve-unknown-fields": True}
 AGE_COLUMN = {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}
-PRINTER_COLUMNS: dict[str, list[dict[str, str]]] = {
+PRINTER_COLUMNS: dict[str, list[dict[str, Any]]] = {
     "project": [{"name": "Description", "type": "string", "jsonPath": ".spec.description"}],
     "function": [
         {"name": "Handler", "type": "string", "jsonPath": ".spec.handler"},
@@ -99,15 +99,15 @@ def model_schema(model: type[BaseModel]) -> Schema:
     return structural(schema, schema.get("$defs", {}))
 
 
-def _columns(rt: ResourceType) -> list[dict[str, str]]:
+def _columns(rt: ResourceType) -> list[dict[str, Any]]:
     return PRINTER_COLUMNS.get(rt.model.ENTITY_TYPE, _DATA_COLUMNS) + [AGE_COLUMN]
 
 
 def build_crd(rt: ResourceType) -> dict[str, Any]:
     """The CustomResourceDefinition of one entity type."""
     fields = rt.model.model_fields
-    spec_schema = model_schema(fields["spec"].annotation)
-    status_schema = model_schema(fields["status"].annotation)
+    spec_schema = model_schema(cast(type[BaseModel], fields["spec"].annotation))
+    status_schema = model_schema(cast(type[BaseModel], fields["status"].annotation))
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",

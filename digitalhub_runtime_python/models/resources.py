@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from digitalhub_runtime_python.models.base import Entity
 from digitalhub_runtime_python.models.data import Artifact, Dataitem, Model
@@ -21,6 +21,8 @@ from digitalhub_runtime_python.models.keys import PREFIX, build_key
 from digitalhub_runtime_python.models.project import Project
 from digitalhub_runtime_python.models.run import Run
 from digitalhub_runtime_python.models.task import Action, Task, task_kind
+
+E = TypeVar("E", bound=Entity)
 
 GROUP = "digitalhub.io"
 VERSION = "v1alpha1"
@@ -122,9 +124,9 @@ def to_resource(entity: Entity, namespace: str) -> dict[str, Any]:
     }
 
 
-def _latest_key(value: Any, project: str, entity_type: str, kind: str) -> Any:
+def _latest_key(value: Any, project: str | None, entity_type: str, kind: str) -> Any:
     """A plain name given where a key is expected means the latest version of that entity."""
-    if isinstance(value, str) and value and not value.startswith(PREFIX):
+    if isinstance(value, str) and value and not value.startswith(PREFIX) and project:
         return build_key(project, entity_type, kind, value, None)
     return value
 
@@ -139,7 +141,7 @@ def _default_kind(entity_type: str, spec: dict[str, Any]) -> str | None:
     return _task_kind(spec) if entity_type == "task" else None
 
 
-def from_resource(model: type[Entity], obj: dict[str, Any]) -> Entity:
+def from_resource(model: type[E], obj: dict[str, Any]) -> E:
     """The entity a custom resource holds; hand-written CRs get the defaults described in the module docstring."""
     meta = obj.get("metadata") or {}
     labels = meta.get("labels") or {}

@@ -311,8 +311,8 @@ def _command_endpoint(
         return value  # FastAPI checks it against the declared outputs
 
     body = spec.inputs if spec.inputs is not None else Annotated[dict[str, Any] | None, Body()]
-    endpoint.__signature__ = inspect.Signature(
-        [  # type: ignore[attr-defined]
+    signature = inspect.Signature(
+        [
             inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
             inspect.Parameter(
                 "inputs",
@@ -322,4 +322,5 @@ def _command_endpoint(
             ),
         ]
     )
+    setattr(endpoint, "__signature__", signature)  # noqa: B010 (functions have no declared __signature__)
     return endpoint

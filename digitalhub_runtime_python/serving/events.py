@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -36,7 +36,7 @@ class Event:
         data: bytes,
         body: Any,
         raw_query: bytes = b"",
-        raw_headers: list[tuple[bytes, bytes]] | Mapping[str, str] = (),
+        raw_headers: Sequence[tuple[bytes, bytes]] | Mapping[str, str] = (),
     ):
         self.method, self.path, self.data, self.body = method, path, data, body
         self._raw_query, self._raw_headers = raw_query, raw_headers

@@ -56,7 +56,9 @@ class Target(NamedTuple):
 
 def cached(cache_dir: Path, target: Target, sha256: str | None) -> CodeTree | None:
     """The cached tree of content ``sha256`` (the pinned or last fetched one), if present."""
-    tree = cached_tree(cache_dir, target.tree_name(sha256)) if sha256 else None
+    if not sha256:
+        return None
+    tree = cached_tree(cache_dir, target.tree_name(sha256))
     return target.code_tree(tree, sha256) if tree else None
 
 

@@ -16,7 +16,11 @@ INLINE_MODULE = "main.py"
 
 def write_inline(code: str, cache_dir: Path) -> CodeTree:
     """Write inline code once per content, atomically, as ``main.py`` of a cached tree."""
-    tree = store_tree(cache_dir, digest("inline", code), lambda folder: (folder / INLINE_MODULE).write_text(code))
+
+    def write(folder: Path) -> None:
+        (folder / INLINE_MODULE).write_text(code)
+
+    tree = store_tree(cache_dir, digest("inline", code), write)
     return CodeTree(root=tree, entry=tree / INLINE_MODULE)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import builtins
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -67,11 +68,11 @@ class Store(abc.ABC):
         """Remove an entity (and a run's logs)."""
 
     @abc.abstractmethod
-    def append_logs(self, run_key: str, records: list[LogRecord]) -> None:
+    def append_logs(self, run_key: str, records: builtins.list[LogRecord]) -> None:
         """Add console output to a run."""
 
     @abc.abstractmethod
-    def read_logs(self, run_key: str) -> list[LogRecord]:
+    def read_logs(self, run_key: str) -> builtins.list[LogRecord]:
         """All console output of a run, oldest first."""
 
     @abc.abstractmethod

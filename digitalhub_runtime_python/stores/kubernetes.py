@@ -9,6 +9,7 @@ The ``kubernetes`` client is imported on first use, so importing the SDK stays f
 
 from __future__ import annotations
 
+import builtins
 import logging
 import math
 import os
@@ -137,10 +138,9 @@ class KubernetesStore(Store):
             f"{plural}/{name}", self._custom.get_namespaced_custom_object, GROUP, VERSION, self.namespace, plural, name
         )
 
-    def _list_raw(self, plural: str, **selectors: str) -> list[dict[str, Any]]:
-        listed = self._request(
-            plural, self._custom.list_namespaced_custom_object, GROUP, VERSION, self.namespace, plural, **selectors
-        )
+    def _list_raw(self, plural: str, **selectors: Any) -> builtins.list[dict[str, Any]]:
+        call = self._custom.list_namespaced_custom_object
+        listed = self._request(plural, call, GROUP, VERSION, self.namespace, plural, **selectors)
         return listed.get("items", [])
 
     # -- reading
@@ -309,10 +309,10 @@ class KubernetesStore(Store):
 
     # -- logs
 
-    def append_logs(self, run_key: str, records: list[LogRecord]) -> None:
+    def append_logs(self, run_key: str, records: builtins.list[LogRecord]) -> None:
         """Nothing to store: a run in a pod prints to stdout, which Kubernetes keeps as the pod's log."""
 
-    def _run_pods(self, run: Run) -> list[Any]:
+    def _run_pods(self, run: Run) -> builtins.list[Any]:
         info = run.status.kubernetes
         if info is None:
             return []
@@ -331,7 +331,7 @@ class KubernetesStore(Store):
                 continue
         return sorted(pods.values(), key=lambda pod: (pod.metadata.creation_timestamp or now(), pod.metadata.name))
 
-    def read_logs(self, run_key: str) -> list[LogRecord]:
+    def read_logs(self, run_key: str) -> builtins.list[LogRecord]:
         """The logs of the run's pods, oldest pod first; pods gone or not started yet are skipped."""
         run = self.get_key(run_key)
         records = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import sqlite3
 import threading
 import time
@@ -136,7 +137,7 @@ class LocalStore(Store):
                 raise NotFound(f"{key} does not exist")
             db.execute("DELETE FROM logs WHERE run_key=?", (key,))
 
-    def append_logs(self, run_key: str, records: list[LogRecord]) -> None:
+    def append_logs(self, run_key: str, records: builtins.list[LogRecord]) -> None:
         if records:
             with self._transaction() as db:
                 db.executemany(
@@ -144,7 +145,7 @@ class LocalStore(Store):
                     [(run_key, r.time.isoformat(), r.stream, r.text) for r in records],
                 )
 
-    def read_logs(self, run_key: str) -> list[LogRecord]:
+    def read_logs(self, run_key: str) -> builtins.list[LogRecord]:
         rows = self._connection().execute(
             "SELECT time, stream, text FROM logs WHERE run_key=? ORDER BY seq", (run_key,)
         )

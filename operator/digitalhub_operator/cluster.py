@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from kubernetes import client
@@ -28,7 +29,7 @@ class Cluster:
 
     def __init__(self, api_client: client.ApiClient):
         batch, apps, core = client.BatchV1Api(api_client), client.AppsV1Api(api_client), client.CoreV1Api(api_client)
-        self._create = {
+        self._create: dict[str, Callable[..., Any]] = {
             "Job": batch.create_namespaced_job,
             "Deployment": apps.create_namespaced_deployment,
             "Service": core.create_namespaced_service,
@@ -67,7 +68,8 @@ class Cluster:
 
     def exists(self, kind: str, namespace: str, name: str) -> bool:
         try:
-            self._read[kind](name, namespace, _preload_content=False).release_conn()
+            response: Any = self._read[kind](name, namespace, _preload_content=False)
+            response.release_conn()
         except ApiException as exc:
             if exc.status == 404:
                 return False

@@ -124,7 +124,7 @@ class Controller:
             self._launching.add(ref.key)
         try:
             if run is None:
-                run = self.stores(ref.namespace).get_key(ref.key)  # type: ignore[assignment]
+                run = self.stores(ref.namespace).get_run(ref.key)
             if is_final(run.status.state) or _launched(run):
                 return
             try:
@@ -202,7 +202,7 @@ class Controller:
                 run.status.message = f"job {names['Job']} created, waiting for its pod"
             return run
 
-        self.stores(ref.namespace).update(ref.key, change)
+        self.stores(ref.namespace).update_run(ref.key, change)
         what = " and ".join(f"{kind.lower()} {name}" for kind, name in names.items())
         self.record(ref.owner, ref.namespace, "Normal", "Launched", f"created {what}")
         self._post_transitions(ref, entered, None)
@@ -251,7 +251,7 @@ class Controller:
         if not info.job and not info.deployment and self.cluster.delete(unrecorded, ref.namespace, name):
             removed.append(f"{unrecorded.lower()} {name}")  # launched, but stopped before the launch was recorded
         if run.status.state == State.STOPPED and info.deployment:
-            self.stores(ref.namespace).update(ref.key, _forget_workload)
+            self.stores(ref.namespace).update_run(ref.key, _forget_workload)
         if removed:
             self.record(ref.owner, ref.namespace, "Normal", "Released", f"deleted {' and '.join(removed)}")
 
@@ -298,7 +298,7 @@ class Controller:
             new_reason[0] = observation.reason
             return entity
 
-        updated: Run = self.stores(ref.namespace).update(ref.key, change)  # type: ignore[assignment]
+        updated = self.stores(ref.namespace).update_run(ref.key, change)
         reason = new_reason[0]
         if reason and reason != old_reason and not entered:
             self.record(ref.owner, ref.namespace, "Warning", reason, updated.status.message or reason)

@@ -6,6 +6,7 @@ import logging
 import socket
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
@@ -27,7 +28,8 @@ class EventRecorder:
     def __call__(self, owner: Owner, namespace: str, type: str, reason: str, message: str) -> None:
         """One event on the run ``owner`` names: ``type`` Normal or Warning, ``reason`` a CamelCase word."""
         stamp = datetime.now(UTC)
-        body = {
+        # The client takes plain dicts for its model arguments.
+        body: Any = {
             "apiVersion": "v1",
             "kind": "Event",
             "metadata": {"name": f"{owner.name}.{time.time_ns():x}", "namespace": namespace},

@@ -7,6 +7,8 @@ Run with ``python -m digitalhub_operator`` or ``kopf run -m digitalhub_operator.
 - A Run event launches the run if it has no workload yet, or releases the workload of a stopped run.
 - A Job / Deployment / Pod event folds their state into the run's status.
 - A background scan ends runs stuck past the pending deadline and retries launches that failed transiently.
+kopf passes indices and other kwargs by name, which its handler protocols cannot declare: the decorators carry
+``type: ignore[arg-type]`` for that alone.
 No handler state is stored on the Runs (no annotations, no finalizers): a restarted operator recomputes everything
 from the watch streams, and deterministic workload names make every create idempotent.
 """
@@ -45,7 +47,7 @@ def parse_run(body: kopf.Body) -> tuple[RunRef, Run]:
     if action not in {a.value for a in Action}:
         raise SpecError(what, [("spec.action", f"{action!r} is not an action: use job, serve or build")])
     try:
-        run: Run = from_resource(Run, dict(body))  # type: ignore[assignment]
+        run = from_resource(Run, dict(body))
     except ValidationError as exc:
         raise format_validation_error(what, exc) from None
     info = run.status.kubernetes
@@ -77,10 +79,10 @@ def _slim(body: kopf.Body) -> dict[str, Any]:
 # -- indices: workload name -> objects, per namespace
 
 
-@kopf.index(GROUP, VERSION, RUNS)
+@kopf.index(GROUP, VERSION, RUNS)  # type: ignore[arg-type]
 def runs(body: kopf.Body, namespace: str, **_: Any) -> dict[tuple[str, str], RunRef] | None:
     try:
-        ref, _ = parse_run(body)
+        ref, _run = parse_run(body)
     except SpecError:
         return None
     return {(namespace, ref.workload): ref}
@@ -94,27 +96,27 @@ def _entity_index(model: type[Entity], body: kopf.Body, namespace: str) -> dict[
         return None
 
 
-@kopf.index(GROUP, VERSION, "tasks")
+@kopf.index(GROUP, VERSION, "tasks")  # type: ignore[arg-type]
 def tasks(body: kopf.Body, namespace: str, **_: Any) -> dict[tuple[str, str], dict] | None:
     return _entity_index(Task, body, namespace)
 
 
-@kopf.index(GROUP, VERSION, "functions")
+@kopf.index(GROUP, VERSION, "functions")  # type: ignore[arg-type]
 def functions(body: kopf.Body, namespace: str, **_: Any) -> dict[tuple[str, str], dict] | None:
     return _entity_index(Function, body, namespace)
 
 
-@kopf.index("batch", "v1", "jobs", labels=OWNED)
+@kopf.index("batch", "v1", "jobs", labels=OWNED)  # type: ignore[arg-type]
 def jobs(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) -> dict[tuple[str, str], dict] | None:
     return {(namespace, labels[LABEL_RUN]): _slim(body)} if LABEL_RUN in labels else None
 
 
-@kopf.index("apps", "v1", "deployments", labels=OWNED)
+@kopf.index("apps", "v1", "deployments", labels=OWNED)  # type: ignore[arg-type]
 def deployments(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) -> dict[tuple[str, str], dict] | None:
     return {(namespace, labels[LABEL_RUN]): _slim(body)} if LABEL_RUN in labels else None
 
 
-@kopf.index("", "v1", "pods", labels=OWNED)
+@kopf.index("", "v1", "pods", labels=OWNED)  # type: ignore[arg-type]
 def pods(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) -> dict[tuple[str, str], dict] | None:
     if LABEL_RUN not in labels:
         return None
@@ -129,7 +131,7 @@ def pods(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) -> dict
 # -- operator lifecycle
 
 
-@kopf.on.startup()
+@kopf.on.startup()  # type: ignore[arg-type]
 async def startup(
     settings: kopf.OperatorSettings,
     memo: kopf.Memo,
@@ -163,7 +165,7 @@ async def cleanup(memo: kopf.Memo, **_: Any) -> None:
 # -- runs
 
 
-@kopf.on.event(GROUP, VERSION, RUNS)
+@kopf.on.event(GROUP, VERSION, RUNS)  # type: ignore[arg-type]
 def run_event(
     event: kopf.RawEvent,
     body: kopf.Body,
@@ -205,7 +207,7 @@ def _sync(
     memo.controller.sync(ref, workload, list(pods.get(key, ())), deleted)
 
 
-@kopf.on.event("batch", "v1", "jobs", labels=OWNED)
+@kopf.on.event("batch", "v1", "jobs", labels=OWNED)  # type: ignore[arg-type]
 def job_event(
     event: kopf.RawEvent,
     body: kopf.Body,
@@ -220,7 +222,7 @@ def job_event(
         _sync(namespace, labels[LABEL_RUN], memo, runs, _slim(body), pods, event["type"] == "DELETED")
 
 
-@kopf.on.event("apps", "v1", "deployments", labels=OWNED)
+@kopf.on.event("apps", "v1", "deployments", labels=OWNED)  # type: ignore[arg-type]
 def deployment_event(
     event: kopf.RawEvent,
     body: kopf.Body,
@@ -235,7 +237,7 @@ def deployment_event(
         _sync(namespace, labels[LABEL_RUN], memo, runs, _slim(body), pods, event["type"] == "DELETED")
 
 
-@kopf.on.event("", "v1", "pods", labels=OWNED)
+@kopf.on.event("", "v1", "pods", labels=OWNED)  # type: ignore[arg-type]
 def pod_event(
     namespace: str,
     labels: kopf.Labels,

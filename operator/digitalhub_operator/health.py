@@ -44,7 +44,7 @@ class Health:
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
-        sockets: Any = site._server.sockets if site._server else []  # type: ignore[union-attr]
+        sockets: Any = getattr(site._server, "sockets", None) or []
         self.port = sockets[0].getsockname()[1] if sockets else port
 
     async def stop(self) -> None:

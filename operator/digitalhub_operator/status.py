@@ -120,7 +120,7 @@ def observe_job(job: dict[str, Any], pods: list[dict[str, Any]], state: State | 
     """Job + its pods -> where a job run stands."""
     name = _meta(job).get("name", "?")
     names, problems, started = _pods(pods)
-    common = {"pods": names, "started": started, "stuck_since": _timestamp(job)}
+    common: dict[str, Any] = {"pods": names, "started": started, "stuck_since": _timestamp(job)}
     if is_final(state):
         return Observation(None, None, **common)
     conditions = _true_conditions(job)
@@ -161,7 +161,12 @@ def observe_deployment(
     wanted = (deployment.get("spec") or {}).get("replicas", 1)
     available = status.get("availableReplicas") or 0
     service = ServiceInfo(url=url, replicas=wanted, available_replicas=available)
-    common = {"pods": names, "started": available > 0, "stuck_since": _timestamp(deployment), "service": service}
+    common: dict[str, Any] = {
+        "pods": names,
+        "started": available > 0,
+        "stuck_since": _timestamp(deployment),
+        "service": service,
+    }
     if is_final(state):
         return Observation(None, None, **common)
     conditions = status.get("conditions") or []

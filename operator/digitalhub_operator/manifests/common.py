@@ -124,7 +124,7 @@ def resource_requirements(resources: Resources) -> dict[str, dict[str, str]]:
         if field == "gpu":
             if amount.requests and amount.limits and parse_quantity(amount.requests) != parse_quantity(amount.limits):
                 raise ManifestError("resources.gpu: requests and limits must be equal for GPUs: give one value")
-            limits[k8s_name] = amount.limits or amount.requests  # type: ignore[assignment]
+            limits[k8s_name] = str(amount.limits or amount.requests)
             continue
         if amount.requests:
             requests[k8s_name] = amount.requests
