@@ -34,7 +34,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "operator"), str(ROOT / "tests" / "integration" / "operator")]
 os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "operator"), os.environ.get("PYTHONPATH", "")])
 
-from kmock import RawHandler
 from kubernetes import client, config, watch
 from operator_harness import PROJECT, OperatorProcess, World, job_condition
 
@@ -43,28 +42,8 @@ from digitalhub_runtime_python.models.errors import validate
 from digitalhub_runtime_python.models.run import Run
 from digitalhub_runtime_python.models.states import State
 from tests.kube import server as kube_server
-from tests.kube.emulator import CompatEmulator
 
 NAMESPACE = "bench"
-
-
-class _ForgetRequests(RawHandler):
-    """Sits right before kmock's request matching (see the MRO below) and hides all earlier requests from it."""
-
-    __slots__ = ()
-
-    async def _handle(self, request: Any) -> Any:
-        self._requests = [request]  # the matching that follows is synchronous: it sees this request only
-        return await super()._handle(request)
-
-
-class BoundedHistoryEmulator(CompatEmulator, _ForgetRequests):
-    """kmock records every request and, for every new one, re-filters all recorded ones to find what matches: the
-    emulator slows down quadratically (5 ms per GET when fresh, 100+ ms after a few thousand requests). The
-    benchmark measures the operator, not that bookkeeping, so requests are forgotten once matched."""
-
-
-kube_server.CompatEmulator = BoundedHistoryEmulator  # type: ignore[misc]
 
 
 class Seen:

@@ -19,12 +19,9 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from digitalhub_operator import handlers  # noqa: F401  (registers the handlers)
 
+    # The startup handler applies these same settings (peering included) to kopf: read once, applied once.
     kopf.run(
-        clusterwide=not settings.namespaces,
-        namespaces=list(settings.namespaces),
-        standalone=settings.peering is None,
-        peering_name=settings.peering,
-        priority=settings.priority,
+        clusterwide=not settings.namespaces, namespaces=list(settings.namespaces), memo=kopf.Memo(settings=settings)
     )
     return 0
 

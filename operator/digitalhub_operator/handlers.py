@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from digitalhub_operator import health, lifecycle
 from digitalhub_operator.controller import Controller, RunRef
 from digitalhub_operator.manifests.common import Owner
+from digitalhub_operator.settings import OperatorSettings
 from digitalhub_runtime_python.contract import LABEL_RUN, MANAGED_BY
 from digitalhub_runtime_python.models.base import Entity
 from digitalhub_runtime_python.models.errors import SpecError, format_validation_error
@@ -144,7 +145,9 @@ async def startup(
     **_: Any,
 ) -> None:
     """Configure kopf from the operator settings, connect, start the health endpoint and the deadline scan."""
-    operator_settings = lifecycle.configure(settings)
+    # ``python -m digitalhub_operator`` read the settings once and passed them in; ``kopf run -m`` did not.
+    operator_settings = getattr(memo, "settings", None) or OperatorSettings.from_env()
+    lifecycle.configure(settings, operator_settings)
     cache = lifecycle.IndexCache(tasks, functions)
     memo.controller = await asyncio.to_thread(lifecycle.build_controller, operator_settings, cache)
     memo.health = await health.start(operator_settings)

@@ -20,9 +20,8 @@ from digitalhub_runtime_python.stores.kubernetes import KubernetesStore, load_ap
 logger = logging.getLogger("digitalhub_operator")
 
 
-def configure(settings: kopf.OperatorSettings) -> OperatorSettings:
+def configure(settings: kopf.OperatorSettings, ours: OperatorSettings) -> None:
     """Apply the operator settings to kopf: peering (HA), posting, worker threads."""
-    ours = OperatorSettings.from_env()
     settings.posting.level = logging.WARNING  # Normal events come from the controller, not from log lines
     settings.execution.max_workers = 16
     settings.watching.reconnect_backoff = 1.0
@@ -36,7 +35,6 @@ def configure(settings: kopf.OperatorSettings) -> OperatorSettings:
         settings.peering.clusterwide = not ours.namespaces
     else:
         settings.peering.standalone = True
-    return ours
 
 
 class Stores:

@@ -14,6 +14,15 @@ from tests.servers.static_http import StaticServer
 from tests.servers.tls import Cert, make_cert
 
 _names = itertools.count()
+INTEGRATION = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything under tests/integration uses real servers or processes: mark it, so ``-m "not integration"``
+    runs the fast unit tests alone."""
+    for item in items:
+        if INTEGRATION in item.path.parents:
+            item.add_marker(pytest.mark.integration)
 
 
 @pytest.fixture(scope="session")

@@ -4,27 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 
 import kopf
 import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
+from tests.waiting import wait_for
+
 pytestmark = pytest.mark.integration
 
 GROUP, VERSION, PLURAL = "example.com", "v1", "widgets"
-
-
-def until(condition, timeout: float = 10.0, what: str = "condition"):
-    """Wait for ``condition()`` to return something truthy, checking whenever the API is asked again."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"{what} not reached within {timeout} s")
 
 
 @pytest.fixture
@@ -94,10 +84,12 @@ def test_kopf_handlers_run_against_the_emulator(kube, operator):
             PLURAL,
             {"apiVersion": f"{GROUP}/{VERSION}", "kind": "Widget", "metadata": {"name": "gizmo"}, "spec": {"size": 2}},
         )
-        until(lambda: (widget() or {}).get("status", {}).get("size") == 4, what="status written by the create handler")
+        wait_for(
+            lambda: (widget() or {}).get("status", {}).get("size") == 4, what="status written by the create handler"
+        )
         assert "kopf.zalando.org/KopfFinalizerMarker" in widget()["metadata"]["finalizers"]
         custom.patch_namespaced_custom_object(GROUP, VERSION, kube.namespace, PLURAL, "gizmo", {"spec": {"size": 5}})
-        until(lambda: widget()["status"].get("size") == 10, what="status written by the update handler")
+        wait_for(lambda: widget()["status"].get("size") == 10, what="status written by the update handler")
         custom.delete_namespaced_custom_object(GROUP, VERSION, kube.namespace, PLURAL, "gizmo")
-        until(lambda: widget() is None, what="deletion after the finalizer is released")
+        wait_for(lambda: widget() is None, what="deletion after the finalizer is released")
     assert operator == ["create", "update", "delete"]

@@ -9,10 +9,9 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import jsonschema
@@ -26,28 +25,11 @@ from digitalhub_runtime_python.models.run import Run
 from digitalhub_runtime_python.models.task import Task, task_kind
 from digitalhub_runtime_python.stores.base import AlreadyExists
 from digitalhub_runtime_python.stores.kubernetes import KubernetesStore
+from tests.waiting import wait_for
 
-T = TypeVar("T")
 _NAMES = itertools.count(1)
 PROJECT = "demo"
 CODE = "def main(n=1):\n    return n * 2\n"
-
-
-def wait_for(check: Callable[[], T], timeout: float = 10.0, what: str = "condition") -> T:
-    """Poll ``check`` until it returns something truthy; fail with ``what`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        try:
-            last = check()
-        except AssertionError:
-            raise
-        except Exception as exc:  # not there yet (404 and the like)
-            last = exc
-        if last and not isinstance(last, Exception):
-            return last
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}; last: {last!r}")
 
 
 def free_port() -> int:

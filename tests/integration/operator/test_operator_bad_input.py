@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from operator_harness import PROJECT, assert_valid_run_cr, assert_valid_run_status, wait_for
+from operator_harness import PROJECT, assert_valid_run_cr, assert_valid_run_status
 
 from digitalhub_runtime_python.models.resources import to_resource
 from digitalhub_runtime_python.models.states import State
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 GROUP, VERSION = "digitalhub.io", "v1alpha1"

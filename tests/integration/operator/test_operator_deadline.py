@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from operator_harness import wait_for
 
 from digitalhub_runtime_python.models.states import State
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import kubernetes_validate
 import pytest
-from operator_harness import assert_valid_run_cr, finished, job_condition, running, wait_for
+from operator_harness import assert_valid_run_cr, finished, job_condition, running
 
 from digitalhub_runtime_python.models.states import State
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import helm_python
 import pytest
 import yaml
-from operator_harness import wait_for
 
 from tests.kube.server import declare_crds
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 CHART = Path(__file__).resolve().parents[3] / "charts" / "digitalhub"

@@ -6,9 +6,10 @@ from __future__ import annotations
 import signal
 
 import pytest
-from operator_harness import job_condition, wait_for
+from operator_harness import job_condition
 
 from digitalhub_runtime_python.models.states import State
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -7,9 +7,10 @@ import subprocess
 import httpx
 import kubernetes_validate
 import pytest
-from operator_harness import assert_valid_run_cr, free_port, running, wait_for
+from operator_harness import assert_valid_run_cr, free_port, running
 
 from digitalhub_runtime_python.models.states import State
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -12,19 +11,6 @@ import pytest
 import digitalhub_runtime_python as dh
 
 APP = Path(__file__).with_name("served_app.py")
-
-
-def wait_until(condition: Callable[[], object], timeout: float = 10.0, what: str = "condition") -> object:
-    """Poll ``condition`` until it returns something truthy; fail the test after ``timeout`` seconds."""
-    deadline, delay = time.monotonic() + timeout, 0.005
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(delay)
-        delay = min(delay * 2, 0.1)
 
 
 class Server:

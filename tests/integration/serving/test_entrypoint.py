@@ -16,8 +16,9 @@ from digitalhub_runtime_python.contract import command
 from digitalhub_runtime_python.models.base import new_id
 from digitalhub_runtime_python.models.run import Run, RunSpec
 from digitalhub_runtime_python.models.task import Action, Task, TaskSpec
+from tests.waiting import wait_for
 
-from .conftest import APP, wait_until
+from .conftest import APP
 
 pytestmark = pytest.mark.integration
 
@@ -69,13 +70,13 @@ def test_the_pod_entrypoint_is_live_at_once_and_ready_after_init(server, tmp_pat
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until(lambda: _answers(f"{url}/healthz"), timeout=30, what="the server to listen")
+        wait_for(lambda: _answers(f"{url}/healthz"), timeout=30, what="the server to listen")
         not_ready = httpx.get(f"{url}/readyz")
         assert not_ready.status_code == 503 and "initialising" in not_ready.json()["details"]
         early = httpx.post(url, json={"x": 1})
         assert early.status_code == 503 and "init function is still running" in early.json()["details"]
         started.touch()
-        wait_until(lambda: _answers(f"{url}/readyz"), what="readiness after init")
+        wait_for(lambda: _answers(f"{url}/readyz"), what="readiness after init")
         assert httpx.post(url, json={"x": 1}).json()["y"] == 5.0
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0

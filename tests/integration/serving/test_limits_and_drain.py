@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .conftest import wait_until
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +26,7 @@ def test_requests_over_the_limit_get_429(server, tmp_path: Path) -> None:
     url = run.endpoint
     with ThreadPoolExecutor(2) as pool:
         held = [pool.submit(httpx.post, f"{url}/hold", timeout=20) for _ in range(2)]
-        wait_until(lambda: _in_flight(url, 2), what="two requests in flight")
+        wait_for(lambda: _in_flight(url, 2), what="two requests in flight")
         refused = httpx.post(f"{url}/add", json={"a": 1}, timeout=5)
         assert refused.status_code == 429 and refused.headers["retry-after"] == "1"
         assert set(refused.json()) == {"id", "code", "details"} and "limit 2" in refused.json()["details"]
@@ -43,9 +43,9 @@ def test_sigterm_drains_in_flight_requests_and_refuses_new_ones(server, tmp_path
     url, pid = run.endpoint, run.status.pid
     with ThreadPoolExecutor(1) as pool:
         held = pool.submit(httpx.post, f"{url}/hold", timeout=20)
-        wait_until(lambda: _in_flight(url, 1), what="a request in flight")
+        wait_for(lambda: _in_flight(url, 1), what="a request in flight")
         os.kill(pid, signal.SIGTERM)
-        wait_until(lambda: httpx.get(f"{url}/readyz", timeout=5).status_code == 503, what="readiness to fail")
+        wait_for(lambda: httpx.get(f"{url}/readyz", timeout=5).status_code == 503, what="readiness to fail")
         assert "draining" in httpx.get(f"{url}/readyz", timeout=5).json()["details"]
         refused = httpx.post(f"{url}/add", json={"a": 1}, timeout=5)
         assert refused.status_code == 503 and "shutting down" in refused.json()["details"]
@@ -71,7 +71,7 @@ def test_sigterm_without_delay_closes_the_listener_at_once(server, tmp_path: Pat
         held = pool.submit(httpx.post, f"{url}/hold", timeout=20)
         stream = _stream(f"{url}/hold-stream")
         assert next(stream) == 'data: {"i":0}'  # a stream in flight too
-        wait_until(lambda: _in_flight(url, 2), what="two requests in flight")
+        wait_for(lambda: _in_flight(url, 2), what="two requests in flight")
         os.kill(run.status.pid, signal.SIGTERM)
 
         def refused() -> bool:
@@ -81,7 +81,7 @@ def test_sigterm_without_delay_closes_the_listener_at_once(server, tmp_path: Pat
                 return True
             return False
 
-        wait_until(refused, what="new connections to be refused")
+        wait_for(refused, what="new connections to be refused")
         assert not held.done()
         release.touch()
         assert held.result().status_code == 200
