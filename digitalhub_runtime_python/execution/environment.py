@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import sys
-from importlib import metadata
-
-from packaging.requirements import InvalidRequirement, Requirement
 
 from digitalhub_runtime_python.models.function import FunctionSpec, PythonVersion
 
@@ -17,7 +14,19 @@ def environment_warnings(spec: FunctionSpec) -> list[str]:
     wanted = PythonVersion(spec.python_version).dotted
     if wanted != current:
         warnings.append(f"function asks for Python {wanted}; running locally on Python {current}")
-    for line in spec.requirements:
+    if spec.requirements:
+        warnings += _requirement_warnings(spec.requirements)
+    return warnings
+
+
+def _requirement_warnings(requirements: list[str]) -> list[str]:
+    # Imported here: parsing requirements costs more than a run without any.
+    from importlib import metadata
+
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    warnings = []
+    for line in requirements:
         try:
             requirement = Requirement(line)
         except InvalidRequirement:

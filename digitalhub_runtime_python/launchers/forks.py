@@ -1,89 +1,151 @@
-"""Start job runner processes fast: fork them from a server process that has the runtime imported already.
+"""Start job runner processes fast: fork them from a fork server that has the runtime imported already.
 
-The stdlib ``multiprocessing`` fork server is started once per launching process with the job entrypoint preloaded;
-each run is a fresh child forked from it, so it still gets its own process, session, environment, working folder,
-log file and exit status, exactly as if ``python -m digitalhub_runtime_python.runner --run KEY`` had been exec'd,
-without paying the interpreter start and the imports again.
+One fork server per launching process (``entrypoints/fork_server.py``), started on first use and talked to over a
+socket pair, so nothing outside this process can ask it for anything. Each run is still its own process, session,
+environment, working folder, log file and exit status, as if ``python -m digitalhub_runtime_python.runner`` had
+been started, without paying for the interpreter start and the imports again.
 """
 
 from __future__ import annotations
 
-import atexit
-import importlib
-import multiprocessing
-import multiprocessing.process
+import json
 import os
+import socket
 import subprocess
 import sys
 import threading
-from multiprocessing.context import ForkServerContext
+import time
 from pathlib import Path
+from typing import Any
 
-from digitalhub_runtime_python.contract import ENTRYPOINTS
-from digitalhub_runtime_python.models.task import Action
-
-_lock = threading.Lock()
-_context: ForkServerContext | None = None
-
-
-def supported() -> bool:
-    """True where the platform has a fork server (POSIX)."""
-    return "forkserver" in multiprocessing.get_all_start_methods()
+FORK_SERVER = "digitalhub_runtime_python.entrypoints.fork_server"
+UNKNOWN_EXIT = -255
+"""Exit code reported when the fork server died before the child did (the child's own code is then unknown)."""
 
 
-def _fork_server() -> ForkServerContext:
-    global _context
-    with _lock:
-        if _context is None:
-            context = multiprocessing.get_context("forkserver")
-            assert isinstance(context, ForkServerContext)
-            context.set_forkserver_preload([ENTRYPOINTS[Action.JOB]])
-            _context = context
-        return _context
-
-
-def _child_main(run_key: str, env: dict[str, str], cwd: str, log: str) -> None:
-    """In the forked child: become a session leader with the run's environment and log file, then run the job."""
-    os.setsid()
-    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    os.dup2(fd, 1)
-    os.dup2(fd, 2)
-    os.close(fd)
-    os.chdir(cwd)
-    os.environ.clear()
-    os.environ.update(env)
-    entrypoint = importlib.import_module(ENTRYPOINTS[Action.JOB])  # preloaded: already imported
-    try:
-        code = entrypoint.main(["--run", run_key])
-    finally:
-        atexit._run_exitfuncs()  # what an interpreter exit would run; the fork server's child ends with os._exit
-    sys.exit(code)
+class ForkServerError(RuntimeError):
+    """The fork server could not start a run's process."""
 
 
 class ForkedRunner:
     """A runner child forked by the fork server, presented like ``subprocess.Popen``."""
 
-    def __init__(self, run_key: str, env: dict[str, str], log: Path):
-        self._process = _fork_server().Process(
-            target=_child_main, args=(run_key, env, os.getcwd(), str(log)), name=f"runner {run_key}"
-        )
-        self._process.start()
-        # multiprocessing joins its children when this process exits; a run must outlive a launcher that exits
-        # (``dhrun run --no-wait``), so the child is not registered as one.
-        getattr(multiprocessing.process, "_children", set()).discard(self._process)
-        assert self._process.pid is not None
-        self.pid: int = self._process.pid
-
-    @property
-    def returncode(self) -> int | None:
-        return self._process.exitcode
+    def __init__(self, pid: int, server: ForkServer):
+        self.pid, self._server = pid, server
+        self.returncode: int | None = None
 
     def poll(self) -> int | None:
-        return self._process.exitcode
+        if self.returncode is None:
+            self.returncode = self._server.exit_code(self.pid, 0)
+        return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
-        self._process.join(timeout)
-        code = self._process.exitcode
-        if code is None:
+        if self.returncode is None:
+            self.returncode = self._server.exit_code(self.pid, timeout)
+        if self.returncode is None:
             raise subprocess.TimeoutExpired(f"runner {self.pid}", timeout or 0.0)
-        return code
+        return self.returncode
+
+
+class ForkServer:
+    """The client side: start the server, send requests, collect pids and exit codes on a reader thread."""
+
+    def __init__(self) -> None:
+        ours, theirs = socket.socketpair()
+        self._socket = ours
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", FORK_SERVER, str(theirs.fileno())],
+            pass_fds=(theirs.fileno(),),
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        theirs.close()
+        self._lock = threading.Condition()
+        self._ids = iter(range(1, sys.maxsize))
+        self._pids: dict[int, int] = {}  # request id -> pid
+        self._exits: dict[int, int] = {}  # pid -> exit code
+        self._alive = True
+        threading.Thread(target=self._read, daemon=True, name="fork-server-reader").start()
+
+    @property
+    def alive(self) -> bool:
+        return self._alive
+
+    def _read(self) -> None:
+        buffer = b""
+        try:
+            while data := self._socket.recv(65536):
+                buffer += data
+                *lines, buffer = buffer.split(b"\n")
+                with self._lock:
+                    for line in lines:
+                        message: dict[str, Any] = json.loads(line)
+                        if "exit" in message:
+                            self._exits[message["pid"]] = message["exit"]
+                        elif "id" in message:
+                            self._pids[message["id"]] = message["pid"]
+                    self._lock.notify_all()
+        except OSError:
+            pass
+        with self._lock:
+            self._alive = False
+            self._lock.notify_all()
+
+    def fork(self, run_key: str, env: dict[str, str], log: Path, timeout: float = 60.0) -> ForkedRunner:
+        """Start ``run_key``'s runner in a forked child with ``env``, this process's folder and ``log``."""
+        with self._lock:
+            request_id = next(self._ids)
+            request = {"id": request_id, "run": run_key, "env": env, "cwd": os.getcwd(), "log": str(log)}
+            try:
+                self._socket.sendall(json.dumps(request).encode() + b"\n")
+            except OSError as exc:
+                raise ForkServerError(f"the fork server is gone ({exc})") from None
+            if not self._lock.wait_for(lambda: request_id in self._pids or not self._alive, timeout):
+                raise ForkServerError(f"the fork server did not start run {run_key} within {timeout:g} s")
+            if request_id not in self._pids:
+                raise ForkServerError(f"the fork server exited (code {self._process.poll()}) before starting a run")
+            return ForkedRunner(self._pids.pop(request_id), self)
+
+    def exit_code(self, pid: int, timeout: float | None) -> int | None:
+        """The child's exit code once it exited; None while it runs after ``timeout`` seconds."""
+        with self._lock:
+            self._lock.wait_for(lambda: pid in self._exits or not self._alive, timeout)
+            if pid in self._exits:
+                return self._exits.pop(pid)
+            if self._alive:
+                return None
+        return _orphan_exit(pid, timeout)
+
+
+def _orphan_exit(pid: int, timeout: float | None) -> int | None:
+    """The fork server died first: the child is nobody's to wait for, so watch for it to disappear."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return UNKNOWN_EXIT
+        except PermissionError:
+            pass
+        if deadline is not None and time.monotonic() >= deadline:
+            return None
+        time.sleep(0.05)
+
+
+_server: ForkServer | None = None
+_server_pid = 0
+_server_lock = threading.Lock()
+
+
+def fork_server() -> ForkServer:
+    """This process's fork server, started on first use and again if it died (or this process is a fork)."""
+    global _server, _server_pid
+    with _server_lock:
+        if _server is None or not _server.alive or _server_pid != os.getpid():
+            _server, _server_pid = ForkServer(), os.getpid()
+        return _server
+
+
+def supported() -> bool:
+    """True where processes can fork (POSIX)."""
+    return hasattr(os, "fork")

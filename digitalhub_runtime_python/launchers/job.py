@@ -22,8 +22,8 @@ from digitalhub_runtime_python.models.task import Action, Task
 class LocalJobLauncher:
     """Runs jobs here. In-process runs finish before ``launch`` returns; subprocess runs go on in the background.
 
-    Subprocess runs are forked from a pre-imported fork server where the platform has one (``fork=True``), else
-    started as ``python -m digitalhub_runtime_python.runner --run KEY``; either way each run is its own process.
+    Subprocess runs are forked from a fork server with the runtime imported (``fork=True``, where processes can
+    fork), else started as ``python -m digitalhub_runtime_python.runner --run KEY``; each run is its own process.
     """
 
     def __init__(self, backend: Backend, stop_grace: float = 10.0, fork: bool = True):
@@ -51,7 +51,7 @@ class LocalJobLauncher:
         env = {**os.environ, **envs, **self.backend.settings.environ()}
         process: Child
         if self.fork:
-            process = forks.ForkedRunner(run.key, env, log)
+            process = forks.fork_server().fork(run.key, env, log)
         else:
             with open(log, "wb") as out:
                 process = subprocess.Popen(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -22,7 +22,7 @@ def now() -> datetime:
 
 def new_id() -> str:
     """A fresh entity id."""
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()
 
 
 def check_name(value: str, field: str = "name") -> str:

@@ -161,7 +161,7 @@ class LocalStore(Store):
             if deadline is not None and time.monotonic() >= deadline:
                 raise TimeoutError(f"{key} did not reach the expected state within {timeout} s")
             time.sleep(delay if deadline is None else max(0.0, min(delay, deadline - time.monotonic())))
-            delay = min(delay * 2, 0.2)
+            delay = min(delay * 2, 0.05)
 
     def close(self) -> None:
         db = getattr(self._local, "db", None)
