@@ -68,7 +68,7 @@ def serve(control: socket.socket) -> None:
     selector = selectors.DefaultSelector()
     selector.register(control, selectors.EVENT_READ)
     selector.register(wakeup_r, selectors.EVENT_READ)
-    closing = [control.fileno(), wakeup_r, wakeup_w, selector.fileno()]  # type: ignore[attr-defined]
+    closing = [control.fileno(), wakeup_r, wakeup_w, selector.fileno()]
     pending = b""
 
     def send(message: dict[str, Any]) -> None:
