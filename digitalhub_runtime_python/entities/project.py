@@ -6,6 +6,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from digitalhub_runtime_python.extras import require
+
 from ..models import Artifact as ArtifactModel
 from ..models import Dataitem as DataitemModel
 from ..models import DataStatus, Entity, FunctionSpec, Relationship, SpecError, new_id, parse_key, validate
@@ -191,6 +193,7 @@ class Project(EntityObject[ProjectModel]):
                 self._log(DataitemModel, name, kind, Path(source_path), {}, description, labels, relationships),
                 self._client,
             )
+        require("data")  # parquet needs pyarrow
         spec = {"columns": {str(c): str(t) for c, t in df.dtypes.items()}, "rows": len(df)}
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / f"{name}.parquet"

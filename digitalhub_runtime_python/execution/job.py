@@ -6,6 +6,8 @@ import sys
 import traceback
 from typing import Any
 
+from digitalhub_runtime_python.extras import MissingExtra
+
 from ..entities import Project
 from ..models import ErrorInfo, IllegalTransition, Relationship, Run, State
 from ..sources import SourceError, materialize
@@ -23,9 +25,9 @@ class InputError(LookupError):
     """An input key names no stored entity."""
 
 
-# Problems the runtime detects in the run's own spec: their message says it all, a traceback would only show
-# the runtime's internals.
-SPEC_PROBLEMS = (ArgumentError, HandlerError, InputError, OutputError, SourceError)
+# Problems the runtime detects in the run's own spec (or a missing extra): their message says it all, a traceback
+# would only show the runtime's internals.
+SPEC_PROBLEMS = (ArgumentError, HandlerError, InputError, MissingExtra, OutputError, SourceError)
 
 
 def fetch_inputs(project: Project, inputs: dict[str, str]) -> dict[str, Any]:

@@ -29,7 +29,7 @@ def serve_command(run_key: str) -> list[str]:
 
 
 def read_line(fd: int, timeout: float) -> str | None:
-    """The first line written to ``fd``; None on end of file or after ``timeout`` seconds."""
+    """The first line written to ``fd``; what came before end of file (often ``""``); None after ``timeout`` s."""
     deadline = time.monotonic() + timeout
     data = b""
     while b"\n" not in data:
@@ -38,7 +38,7 @@ def read_line(fd: int, timeout: float) -> str | None:
             return None
         chunk = os.read(fd, 256)
         if not chunk:
-            return None
+            return data.decode()
         data += chunk
     return data.split(b"\n", 1)[0].decode()
 
@@ -98,9 +98,8 @@ class LocalServeLauncher:
         finally:
             os.close(read_fd)
         if line is None or not line.startswith("ready "):
-            exited = process.poll() is not None
-            terminate(process.pid, process, 5.0)
-            why = "exited" if exited else f"was not ready within {self.start_timeout:g} s"
+            terminate(process.pid, process, 5.0)  # the pipe's end of file: it has exited, or is about to
+            why = f"was not ready within {self.start_timeout:g} s" if line is None else "exited"
             self._fail(run.key, f"server process {why} (code {process.returncode}): {_tail(log_path)}")
             return
         url = f"{scheme}://{LOCAL_HOST}:{line.split()[1]}"

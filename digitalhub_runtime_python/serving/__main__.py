@@ -2,7 +2,7 @@
 
 The store comes from DIGITALHUB_BACKEND / DIGITALHUB_HOME like the job runner; the server settings from
 DIGITALHUB_SERVE_* and PORT (see config.py). Exit codes: 0 after a clean stop, 1 when init or startup failed,
-2 for bad settings.
+2 for bad settings or a missing ``serve`` extra (one line on stderr, before anything of it is imported).
 """
 
 from __future__ import annotations
@@ -13,15 +13,11 @@ import os
 import signal
 import sys
 
-import uvicorn
+from digitalhub_runtime_python.extras import MissingExtra, require
 
 from ..api import get_or_create_project
 from ..execution.capture import capture_output
 from ..models import SpecError, parse_key
-from .app import create_app
-from .config import ServeConfig
-from .server import DrainingServer
-from .service import Service
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,6 +30,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.run:
         parser.error("--run KEY (or DIGITALHUB_RUN_KEY) is required")
+    try:
+        require("serve")
+    except MissingExtra as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    import uvicorn
+
+    from .app import create_app
+    from .config import ServeConfig
+    from .server import DrainingServer
+    from .service import Service
+
     try:
         config = ServeConfig.load(host=args.host, port=args.port)
     except SpecError as exc:

@@ -53,6 +53,9 @@ def in_cluster() -> bool:
 
 def load_api_client() -> Any:
     """An official-client ApiClient: the pod's service account in-cluster, else KUBECONFIG / ~/.kube/config."""
+    from digitalhub_runtime_python.extras import require
+
+    require("kubernetes")
     from kubernetes import client, config
 
     configuration = client.Configuration()

@@ -39,6 +39,9 @@ def s3_client() -> Any:
 
 @functools.lru_cache(maxsize=8)
 def _client(endpoint: str | None, region: str, key_id: str | None, secret: str | None, token: str | None) -> Any:
+    from digitalhub_runtime_python.extras import require
+
+    require("s3")
     import boto3
     from botocore.config import Config
 
