@@ -17,10 +17,11 @@ from typing import Any, TypeVar
 import click
 import yaml
 from rich.console import Console
+from rich.markup import escape
 from rich.syntax import Syntax
 from rich.table import Table
 
-from digitalhub_runtime_python.api import get_or_create_project
+from digitalhub_runtime_python.api import get_or_create_project, get_project
 from digitalhub_runtime_python.entities import EntityObject, Project, Run
 from digitalhub_runtime_python.extras import DISTRIBUTION, EXTRAS, MissingExtra, install_command, missing_modules
 from digitalhub_runtime_python.models import InvalidKey, SpecError, State, is_final, parse_key
@@ -52,7 +53,7 @@ class UserError(click.ClickException):
     exit_code = EXIT_USAGE
 
     def show(self, file: Any = None) -> None:
-        errors.print(f"[red]error:[/red] {self.message}", highlight=False)
+        say("error", self.message, "red")
 
 
 class Group(click.Group):
@@ -61,6 +62,8 @@ class Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):  # Exit is a RuntimeError
+            raise
         except USER_ERRORS as exc:
             raise UserError(str(exc)) from None
 
@@ -167,13 +170,13 @@ def entity_table(kind: str, objects: Sequence[EntityObject]) -> Table:
                 run.spec.action,
                 styled_state(run.status.state),
                 age(run.metadata.created),
-                (run.status.message or "").splitlines()[0][:80] if run.status.message else "",
+                escape(run.status.message.splitlines()[0][:80]) if run.status.message else "",
             )
     else:
         for column in ("NAME", "KIND", "ID", "AGE"):
             table.add_column(column, no_wrap=True)
         for obj in objects:
-            table.add_row(obj.name, obj.kind, ids[obj.id], age(obj.metadata.created))
+            table.add_row(escape(obj.name), obj.kind, ids[obj.id], age(obj.metadata.created))
     return table
 
 
@@ -193,13 +196,12 @@ def current_project(ctx: click.Context) -> Project:
     return get_or_create_project(ctx.meta[PROJECT_KEY])
 
 
-def find_run(project: Project, ref: str) -> Run:
-    """A run by key, by id, or by a prefix of its id that no other run of the project shares."""
+def find_entity(ctx: click.Context, ref: str) -> EntityObject:
+    """An entity by key (in the key's project), or a run of the current project by id or by a prefix of its id
+    that no other run shares."""
     if ref.startswith("store://"):
-        obj = project.get_entity(ref)
-        if not isinstance(obj, Run):
-            raise NotFound(f"{ref} is a {obj.entity.ENTITY_TYPE}, not a run")
-        return obj
+        return get_project(parse_key(ref).project).get_entity(ref)
+    project = current_project(ctx)
     try:
         return project.get_run(ref)
     except NotFound:
@@ -211,6 +213,13 @@ def find_run(project: Project, ref: str) -> Run:
         shown = ", ".join(short_ids([run.id for run in matches]).values())
         raise NotFound(f"{ref!r} is the start of {len(matches)} runs ({shown}): give more characters")
     raise NotFound(f"no run {ref!r} in project {project.name!r}: `dhrun get runs` lists them")
+
+
+def find_run(ctx: click.Context, ref: str) -> Run:
+    obj = find_entity(ctx, ref)
+    if not isinstance(obj, Run):
+        raise NotFound(f"{ref} is a {obj.entity.ENTITY_TYPE}, not a run")
+    return obj
 
 
 def follow_hint(ctx: click.Context, run: Run, *commands: str) -> str:
@@ -228,20 +237,26 @@ def show_outcome(ctx: click.Context, run: Run) -> None:
     table.add_row("run", short(run))
     table.add_row("state", styled_state(run.status.state))
     if run.status.service is not None and run.status.service.url:
-        table.add_row("endpoint", run.status.service.url)
+        table.add_row("endpoint", escape(run.status.service.url))
     for name, value in run.results().items():
-        table.add_row(f"result {name}", json.dumps(value))
+        table.add_row(f"result {escape(name)}", escape(json.dumps(value)))
     for name, key in run.status.outputs.items():
-        table.add_row(f"output {name}", key)
-    if run.logs():
-        table.add_row("logs", follow_hint(ctx, run, "logs"))
+        table.add_row(f"output {escape(name)}", escape(key))
+    traceback = run.status.error is not None and run.status.error.traceback
+    if run.logs() and not traceback:
+        table.add_row("logs", escape(follow_hint(ctx, run, "logs")))
     console.print(table)
     if run.status.state == State.ERROR:
-        error = run.status.error
-        where = f" (traceback: {follow_hint(ctx, run, 'logs')})" if error is not None and error.traceback else ""
-        errors.print(f"[red]error:[/red] {run.status.message}{where}", highlight=False)
+        where = f" (traceback: {follow_hint(ctx, run, 'logs')})" if traceback else ""
+        say("error", f"{run.status.message}{where}", "red")
     elif run.status.state == State.STOPPED:
-        errors.print(f"[yellow]stopped:[/yellow] {run.status.message}", highlight=False)
+        say("stopped", run.status.message or "", "yellow")
+
+
+def say(label: str, text: str, style: str = "") -> None:
+    """``label: text`` on stderr, on one line however narrow the terminal; ``text`` is shown as it is."""
+    head = f"[{style}]{label}:[/{style}]" if style else f"{label}:"
+    errors.print(f"{head} {escape(text)}", highlight=False, soft_wrap=True)
 
 
 @contextmanager
@@ -252,6 +267,7 @@ def muted() -> Iterator[None]:
 
 
 @click.group(
+    "dhrun",
     cls=Group,
     epilog=examples(
         "dhrun run examples/src/add.py:add -p a=40 -p b=2",
@@ -377,7 +393,7 @@ def run(
             )
         if not wait:
             hint = follow_hint(ctx, result, "logs", "describe")
-            console.print(f"run {short(result)} started in a child process; follow it: {hint}")
+            console.print(f"run {short(result)} started in a child process; follow it: {escape(hint)}", soft_wrap=True)
             return
         try:
             if not is_final(result.status.state):
@@ -385,24 +401,21 @@ def run(
         except TimeoutError:
             if stop_on_timeout:
                 result.stop()
-                errors.print(
-                    f"timeout: run {short(result)} stopped after {timeout:g} s (--stop-on-timeout); "
+                say(
+                    "timeout",
+                    f"run {short(result)} stopped after {timeout:g} s (--stop-on-timeout); "
                     f"its logs: {follow_hint(ctx, result, 'logs')}",
-                    highlight=False,
                 )
             else:
-                errors.print(
-                    f"timeout: run {short(result)} still {result.refresh().status.state} after {timeout:g} s, "
+                say(
+                    "timeout",
+                    f"run {short(result)} still {result.refresh().status.state} after {timeout:g} s, "
                     f"and it goes on; follow it: {follow_hint(ctx, result, 'logs', 'describe')}",
-                    highlight=False,
                 )
             ctx.exit(EXIT_TIMEOUT)
         except KeyboardInterrupt:
-            errors.print(
-                f"interrupted: run {short(result)} goes on in its child process; "
-                f"{follow_hint(ctx, result, 'logs', 'stop')}",
-                highlight=False,
-            )
+            hint = follow_hint(ctx, result, "logs", "stop")
+            say("interrupted", f"run {short(result)} goes on in its child process; {hint}")
             ctx.exit(EXIT_INTERRUPTED)
     show_outcome(ctx, result)
     if result.status.state in (State.ERROR, State.STOPPED):
@@ -426,16 +439,14 @@ def get(ctx: click.Context, kind: str, all_versions: bool, output: str) -> None:
         print_documents([o.to_dict() for o in objects], output)
 
 
-@main.command(epilog=examples("dhrun describe 1a2b3c4d", "dhrun describe store://demo/function/python/add -o json"))
+@main.command(epilog=examples("dhrun describe 1a2b3c4d", "dhrun describe store://default/function/python/add -o json"))
 @click.argument("ref")
 @click.option("-o", "--output", "output", type=click.Choice(["json", "yaml"]), default="yaml", show_default=True)
 @project_option(default=None)
 @click.pass_context
 def describe(ctx: click.Context, ref: str, output: str) -> None:
     """Show one entity in full, with its key: REF is a key, or a run's id or the start of it."""
-    project = current_project(ctx)
-    obj = project.get_entity(ref) if ref.startswith("store://") else find_run(project, ref)
-    print_documents(obj.to_dict(), output)
+    print_documents(find_entity(ctx, ref).to_dict(), output)
 
 
 @main.command(epilog=examples("dhrun logs 1a2b3c4d"))
@@ -444,7 +455,7 @@ def describe(ctx: click.Context, ref: str, output: str) -> None:
 @click.pass_context
 def logs(ctx: click.Context, run_ref: str) -> None:
     """Print a run's captured stdout and stderr (RUN: its id, the start of it, or its key)."""
-    click.echo(find_run(current_project(ctx), run_ref).logs(), nl=False)
+    click.echo(find_run(ctx, run_ref).logs(), nl=False)
 
 
 @main.command(epilog=examples("dhrun stop 1a2b3c4d"))
@@ -453,7 +464,7 @@ def logs(ctx: click.Context, run_ref: str) -> None:
 @click.pass_context
 def stop(ctx: click.Context, run_ref: str) -> None:
     """Stop a run that has not finished."""
-    result = find_run(current_project(ctx), run_ref).stop()
+    result = find_run(ctx, run_ref).stop()
     console.print(f"{short(result)}: {styled_state(result.status.state)}")
 
 
@@ -486,7 +497,7 @@ def invoke(
     elif data is not None:
         request["content"] = Path(data[1:]).read_bytes() if data.startswith("@") else data.encode()
     method = (method or ("POST" if request else "GET")).upper()
-    response = find_run(current_project(ctx), run_ref).invoke(path, method=method, **request)
+    response = find_run(ctx, run_ref).invoke(path, method=method, **request)
     click.echo(response.text)
     if response.is_error:
         ctx.exit(EXIT_FAILED)
@@ -498,9 +509,9 @@ def invoke(
 @click.pass_context
 def resume(ctx: click.Context, run_ref: str) -> None:
     """Bring a stopped serve run back."""
-    result = find_run(current_project(ctx), run_ref).resume()
+    result = find_run(ctx, run_ref).resume()
     url = result.status.service.url if result.status.service else ""
-    console.print(f"{short(result)}: {styled_state(result.status.state)} {url}")
+    console.print(f"{short(result)}: {styled_state(result.status.state)} {escape(url)}")
 
 
 @main.command(epilog=examples("dhrun crds | kubectl apply -f -", "dhrun crds charts/digitalhub/crds"))
@@ -526,13 +537,13 @@ def info(ctx: click.Context) -> None:
     table.add_column(style="bold")
     table.add_column(overflow="fold")
     table.add_row("backend", settings.backend)
-    home = f"{settings.home} ({locate_home()[1]})"
+    home = escape(f"{settings.home} ({locate_home()[1]})")
     if settings.backend == "local":
         table.add_row("store", home)
     else:
         table.add_row("store", f"custom resources in namespace {settings.namespace or '(of the kubeconfig context)'}")
         table.add_row("cache", home)
-    table.add_row("project", ctx.meta[PROJECT_KEY])
+    table.add_row("project", escape(ctx.meta[PROJECT_KEY]))
     try:
         version = metadata.version(DISTRIBUTION)
     except metadata.PackageNotFoundError:
@@ -540,7 +551,9 @@ def info(ctx: click.Context) -> None:
     table.add_row("version", f"{DISTRIBUTION} {version}, Python {platform.python_version()}")
     for extra in EXTRAS:
         absent = missing_modules(extra)
-        table.add_row(f"extra {extra}", f"missing {', '.join(absent)}: {install_command(extra)}" if absent else "yes")
+        table.add_row(
+            f"extra {extra}", escape(f"missing {', '.join(absent)}: {install_command(extra)}") if absent else "yes"
+        )
     console.print(table, highlight=False)
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from digitalhub_runtime_python.extras import require
+
 from .base import CodeTree, register_fetcher, source_error
 from .cache import digest, read_index, staging, write_index
 from .downloads import Target, build, cached, save
@@ -27,6 +29,7 @@ def _fetch(code_src: str, cache_dir: Path, archive: bool | None) -> CodeTree:
     uri, target = Target.parse(code_src, archive)
     if tree := cached(cache_dir, target, target.sha256):
         return tree
+    require("s3")
     from botocore.exceptions import BotoCoreError, ClientError
 
     from ..stores.s3 import s3_client, s3_problem, split_uri

@@ -13,6 +13,8 @@ import zipfile
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
+from digitalhub_runtime_python.extras import require
+
 from .cache import file_digest
 
 SKIPPED_DIRS = frozenset({"__pycache__", ".git"})
@@ -59,6 +61,7 @@ def pack_to_s3(local_path: Path, artifact_store: str, project: str) -> str:
         pack_zip(local_path, archive)
         sha256 = file_digest(archive)
         key = str(PurePosixPath(prefix, project, "code", f"{sha256}.zip"))
+        require("s3")
         from botocore.exceptions import BotoCoreError, ClientError
 
         client = s3_client()

@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from digitalhub_runtime_python.extras import require
+
 from ..models import Entity, Run, SpecError, now, parse_key
 from ..models.resources import (
     GROUP,
@@ -53,8 +55,6 @@ def in_cluster() -> bool:
 
 def load_api_client() -> Any:
     """An official-client ApiClient: the pod's service account in-cluster, else KUBECONFIG / ~/.kube/config."""
-    from digitalhub_runtime_python.extras import require
-
     require("kubernetes")
     from kubernetes import client, config
 
@@ -102,6 +102,7 @@ class KubernetesStore(Store):
     """Entities as custom resources in ``namespace`` (DIGITALHUB_NAMESPACE, else the default described above)."""
 
     def __init__(self, api_client: Any = None, namespace: str | None = None, *, retries: int = 20):
+        require("kubernetes")
         from kubernetes import client
 
         self.api_client = api_client if api_client is not None else load_api_client()

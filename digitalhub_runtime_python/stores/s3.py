@@ -13,6 +13,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from digitalhub_runtime_python.extras import require
+
 DEFAULT_REGION = "us-east-1"
 
 
@@ -39,8 +41,6 @@ def s3_client() -> Any:
 
 @functools.lru_cache(maxsize=8)
 def _client(endpoint: str | None, region: str, key_id: str | None, secret: str | None, token: str | None) -> Any:
-    from digitalhub_runtime_python.extras import require
-
     require("s3")
     import boto3
     from botocore.config import Config
@@ -107,6 +107,7 @@ class S3Files:
     """Files under ``s3://bucket/prefix``, implementing the FileStore protocol."""
 
     def __init__(self, base_uri: str):
+        require("s3")
         self.bucket, self.prefix = split_uri(base_uri)
 
     def _key(self, dest: str) -> str:
