@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import platform
@@ -262,7 +261,7 @@ def say(label: str, text: str, style: str = "") -> None:
 @contextmanager
 def muted() -> Iterator[None]:
     """Keep an in-process run's output off the terminal, like a child process's: it is in ``dhrun logs``."""
-    with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
+    with open(os.devnull, "w") as nowhere, redirect_stdout(nowhere), redirect_stderr(nowhere):
         yield
 
 
@@ -328,7 +327,7 @@ RUN_EPILOG = examples(
     "--wait/--no-wait",
     default=True,
     show_default=True,
-    help="--no-wait: start the job in a child process, which goes on after dhrun returns, and print its id",
+    help="--no-wait: start the job (here: in a child process, which goes on after dhrun returns); print its id",
 )
 @click.option(
     "--timeout",

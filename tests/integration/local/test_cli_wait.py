@@ -72,6 +72,14 @@ def test_stop_on_timeout_stops_the_run(project: dh.Project, job) -> None:
     assert run.refresh().status.state == State.STOPPED
 
 
+def test_a_job_done_within_the_timeout_shows_its_results(project: dh.Project, job) -> None:
+    target, flag = job
+    flag.touch()
+    result = CliRunner().invoke(main, ["-P", "demo", "run", target, "-p", f"flag={flag}", "--timeout", "60"])
+    assert result.exit_code == 0, result.output
+    assert "COMPLETED" in result.stdout and '"done"' in result.stdout
+
+
 def test_stop_on_timeout_needs_a_timeout(home: Path, job) -> None:
     result = CliRunner().invoke(main, ["run", job[0], "--stop-on-timeout"])
     assert result.exit_code == 2 and "--stop-on-timeout needs --timeout SECONDS" in result.output
