@@ -4,37 +4,94 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext, redirect_stderr, redirect_stdout
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 import yaml
 from rich.console import Console
+from rich.markup import escape
 from rich.syntax import Syntax
 from rich.table import Table
 
-from digitalhub_runtime_python.api import get_or_create_project
+from digitalhub_runtime_python.api import get_or_create_project, get_project
 from digitalhub_runtime_python.entities.base import EntityObject
 from digitalhub_runtime_python.entities.project import Project
 from digitalhub_runtime_python.entities.run import Run
+from digitalhub_runtime_python.extras import DISTRIBUTION, EXTRAS, MissingExtra, install_command, missing_modules
 from digitalhub_runtime_python.models.errors import SpecError
 from digitalhub_runtime_python.models.keys import InvalidKey, parse_key
 from digitalhub_runtime_python.models.states import State, is_final
+from digitalhub_runtime_python.settings import Settings, locate_home
 from digitalhub_runtime_python.stores.base import NotFound
 
 console = Console()
 errors = Console(stderr=True)
 STATE_STYLE = {"COMPLETED": "green", "ERROR": "red", "STOPPED": "yellow", "RUNNING": "cyan", "READY": "blue"}
-LISTINGS: dict[str, Callable[[Project, bool], Sequence[EntityObject[Any]]]] = {
+LISTINGS: dict[str, Callable[[Project, bool], Sequence[EntityObject]]] = {
     "runs": lambda project, _all: project.list_runs(),
     "functions": lambda project, all_versions: project.list_functions(all_versions),
     "dataitems": lambda project, all_versions: project.list_dataitems(all_versions),
     "artifacts": lambda project, all_versions: project.list_artifacts(all_versions),
     "models": lambda project, all_versions: project.list_models(all_versions),
 }
+# Errors of the user's input or setup: one line and exit code 2, never a traceback.
+USER_ERRORS = (SpecError, NotFound, InvalidKey, NotImplementedError, RuntimeError, MissingExtra)
+SHORT_ID = 8
+EXIT_FAILED, EXIT_USAGE, EXIT_TIMEOUT, EXIT_INTERRUPTED = 1, 2, 3, 130
+PROJECT_KEY = "dhrun.project"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class UserError(click.ClickException):
+    """A domain error shown as ``error: <message>`` with exit code 2."""
+
+    exit_code = EXIT_USAGE
+
+    def show(self, file: Any = None) -> None:
+        say("error", self.message, "red")
+
+
+class Group(click.Group):
+    """The ``dhrun`` group: turns the runtime's user errors into one line."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):  # Exit is a RuntimeError
+            raise
+        except USER_ERRORS as exc:
+            raise UserError(str(exc)) from None
+
+
+def _remember_project(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:  # given after the subcommand: it wins over the group's value or default
+        ctx.meta[PROJECT_KEY] = value
+
+
+def project_option(default: Callable[[], str] | None) -> Callable[[F], F]:
+    """``--project/-P``, accepted before the subcommand (with the default) and after it (overriding)."""
+    return click.option(
+        "--project",
+        "-P",
+        default=default,
+        show_default="$DIGITALHUB_PROJECT or default" if default else False,
+        expose_value=False,
+        callback=_remember_project,
+        help="Project of the entities",
+    )
+
+
+def examples(*lines: str) -> str:
+    """A command's help epilog: one example per line, kept as written."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
 
 
 def parse_pairs(pairs: tuple[str, ...], option: str, as_json: bool) -> dict[str, Any]:
@@ -81,86 +138,171 @@ def styled_state(state: str) -> str:
     return f"[{style}]{state}[/{style}]" if style else state
 
 
-def entity_table(kind: str, objects: Sequence[EntityObject[Any]]) -> Table:
-    """A readable table of runs or of versioned entities."""
+def short_ids(ids: list[str]) -> dict[str, str]:
+    """Each id's shortest prefix of at least 8 characters that no other id in ``ids`` shares."""
+    ordered = sorted(set(ids))
+
+    def shared(a: str, b: str) -> int:
+        return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+
+    result = {}
+    for i, id_ in enumerate(ordered):
+        neighbours = ordered[max(i - 1, 0) : i] + ordered[i + 1 : i + 2]
+        length = max([SHORT_ID - 1, *(shared(id_, other) for other in neighbours)]) + 1
+        result[id_] = id_[:length]
+    return result
+
+
+def short(run: Run) -> str:
+    """The id a message shows for a run (its first 8 characters; RUN arguments accept any unique prefix)."""
+    return run.id[:SHORT_ID]
+
+
+def entity_table(kind: str, objects: Sequence[EntityObject]) -> Table:
+    """A readable table of runs or of versioned entities, with short ids."""
+    ids = short_ids([obj.id for obj in objects])
     table = Table(box=None, header_style="bold")
     if kind == "runs":
-        table.add_column("ID", no_wrap=True, min_width=32)
-        for column, width in (("FUNCTION", 8), ("ACTION", 6), ("STATE", 9), ("AGE", 4)):
+        for column, width in (("ID", SHORT_ID), ("FUNCTION", 8), ("ACTION", 6), ("STATE", 9), ("AGE", 4)):
             table.add_column(column, no_wrap=True, min_width=width)
-        table.add_column("MESSAGE", no_wrap=True, overflow="ellipsis", max_width=max(10, console.width - 75))
+        table.add_column("MESSAGE", no_wrap=True, overflow="ellipsis", max_width=max(10, console.width - 50))
         for run in objects:
-            function = parse_key(run.spec.function).name
             table.add_row(
-                run.id,
-                function,
+                ids[run.id],
+                parse_key(run.spec.function).name,
                 run.spec.action,
                 styled_state(run.status.state),
                 age(run.metadata.created),
-                (run.status.message or "")[:80],
+                escape(run.status.message.splitlines()[0][:80]) if run.status.message else "",
             )
     else:
         for column in ("NAME", "KIND", "ID", "AGE"):
             table.add_column(column, no_wrap=True)
         for obj in objects:
-            table.add_row(obj.name, obj.kind, obj.id, age(obj.metadata.created))
+            table.add_row(escape(obj.name), obj.kind, ids[obj.id], age(obj.metadata.created))
     return table
 
 
-def print_documents(documents: list[dict[str, Any]], output: str) -> None:
+def print_documents(documents: Any, output: str) -> None:
+    """One JSON or YAML document: a list for listings, an object for one entity."""
     if output == "json":
-        click.echo(json.dumps(documents if len(documents) != 1 else documents[0], indent=2))
+        click.echo(json.dumps(documents, indent=2))
+        return
+    text = yaml.safe_dump(documents, sort_keys=False, width=10_000)
+    if console.is_terminal:
+        console.print(Syntax(text, "yaml", background_color="default", word_wrap=True))
     else:
-        text = yaml.safe_dump_all(documents, sort_keys=False, width=10_000)
-        if console.is_terminal:
-            console.print(Syntax(text, "yaml", background_color="default", word_wrap=True))
-        else:
-            click.echo(text, nl=False)
+        click.echo(text, nl=False)
 
 
-def find_run(project: Project, ref: str) -> Run:
-    """A run by key or by id within the project."""
+def current_project(ctx: click.Context) -> Project:
+    return get_or_create_project(ctx.meta[PROJECT_KEY])
+
+
+def find_entity(ctx: click.Context, ref: str) -> EntityObject:
+    """An entity by key (in the key's project), or a run of the current project by id or by a prefix of its id
+    that no other run shares."""
     if ref.startswith("store://"):
-        return project.get_entity(ref)  # type: ignore[return-value]
-    return project.get_run(ref)
+        return get_project(parse_key(ref).project).get_entity(ref)
+    project = current_project(ctx)
+    try:
+        return project.get_run(ref)
+    except NotFound:
+        pass
+    matches = [run for run in project.list_runs() if ref and run.id.startswith(ref)]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        shown = ", ".join(short_ids([run.id for run in matches]).values())
+        raise NotFound(f"{ref!r} is the start of {len(matches)} runs ({shown}): give more characters")
+    raise NotFound(f"no run {ref!r} in project {project.name!r}: `dhrun get runs` lists them")
 
 
-def show_outcome(run: Run) -> None:
-    """Print the run's state, results and outputs, or its error."""
+def find_run(ctx: click.Context, ref: str) -> Run:
+    obj = find_entity(ctx, ref)
+    if not isinstance(obj, Run):
+        raise NotFound(f"{ref} is a {obj.entity.ENTITY_TYPE}, not a run")
+    return obj
+
+
+def follow_hint(ctx: click.Context, run: Run, *commands: str) -> str:
+    """``dhrun logs ID, dhrun describe ID`` (with ``-P PROJECT`` unless it is the default project)."""
+    project = ctx.meta[PROJECT_KEY]
+    where = "" if project == "default" else f" -P {project}"
+    return ", ".join(f"dhrun {command} {short(run)}{where}" for command in commands)
+
+
+def show_outcome(ctx: click.Context, run: Run) -> None:
+    """The run's state, results and outputs; a failure once, as one line (its traceback: ``dhrun logs``)."""
     table = Table(box=None, show_header=False)
     table.add_column(style="bold")
     table.add_column(overflow="fold")
-    table.add_row("run", run.key)
+    table.add_row("run", short(run))
     table.add_row("state", styled_state(run.status.state))
     if run.status.service is not None and run.status.service.url:
-        table.add_row("endpoint", run.status.service.url)
+        table.add_row("endpoint", escape(run.status.service.url))
     for name, value in run.results().items():
-        table.add_row(f"result {name}", json.dumps(value))
+        table.add_row(f"result {escape(name)}", escape(json.dumps(value)))
     for name, key in run.status.outputs.items():
-        table.add_row(f"output {name}", key)
+        table.add_row(f"output {escape(name)}", escape(key))
+    traceback = run.status.error is not None and run.status.error.traceback
+    if run.logs() and not traceback:
+        table.add_row("logs", escape(follow_hint(ctx, run, "logs")))
     console.print(table)
     if run.status.state == State.ERROR:
-        errors.print(f"[red]error:[/red] {run.status.message}", highlight=False)
+        where = f" (traceback: {follow_hint(ctx, run, 'logs')})" if traceback else ""
+        say("error", f"{run.status.message}{where}", "red")
+    elif run.status.state == State.STOPPED:
+        say("stopped", run.status.message or "", "yellow")
 
 
-@click.group()
-@click.option(
-    "--project",
-    "-P",
-    default=lambda: os.environ.get("DIGITALHUB_PROJECT", "default"),
-    show_default="$DIGITALHUB_PROJECT or default",
+def say(label: str, text: str, style: str = "") -> None:
+    """``label: text`` on stderr, on one line however narrow the terminal; ``text`` is shown as it is."""
+    head = f"[{style}]{label}:[/{style}]" if style else f"{label}:"
+    errors.print(f"{head} {escape(text)}", highlight=False, soft_wrap=True)
+
+
+@contextmanager
+def muted() -> Iterator[None]:
+    """Keep an in-process run's output off the terminal, like a child process's: it is in ``dhrun logs``."""
+    with open(os.devnull, "w") as nowhere, redirect_stdout(nowhere), redirect_stderr(nowhere):
+        yield
+
+
+@click.group(
+    "dhrun",
+    cls=Group,
+    epilog=examples(
+        "dhrun run examples/src/add.py:add -p a=40 -p b=2",
+        "dhrun get runs",
+        "dhrun logs 1a2b3c4d",
+        "dhrun info",
+    ),
 )
-@click.pass_context
-def main(ctx: click.Context, project: str) -> None:
-    """Run Python functions as jobs and inspect them; entities live in $DIGITALHUB_HOME (default ./.digitalhub)."""
-    ctx.obj = project
+@project_option(default=lambda: os.environ.get("DIGITALHUB_PROJECT", "default"))
+def main() -> None:
+    """Run Python functions as jobs or services and inspect what they did.
+
+    Entities live in the store `dhrun info` shows. Options such as --project go before or after the subcommand.
+    """
 
 
-def _project(ctx: click.Context) -> Project:
-    return get_or_create_project(ctx.obj)
+RUN_EPILOG = examples(
+    "dhrun run examples/src/add.py:add -p a=40 -p b=2",
+    "dhrun run app:pkg.mod:train --timeout 60        # stop waiting after a minute",
+    "dhrun run train.py:train --no-wait              # start it, then: dhrun logs ID",
+    "dhrun run svc.py:predict --action serve --init-param scale=2",
+) + (
+    "\n\n\b\nExit codes:\n"
+    "  0    the job COMPLETED (a serve run: it serves)\n"
+    "  1    the run ended in ERROR or was STOPPED\n"
+    "  2    bad usage or spec: nothing ran\n"
+    "  3    --timeout reached: the run goes on (stopped with --stop-on-timeout)\n"
+    "  130  interrupted while waiting: the run goes on"
+)
 
 
-@main.command()
+@main.command(epilog=RUN_EPILOG)
 @click.argument("target", required=False)
 @click.option("--code-src", help="Code URI when TARGET is not a local PATH:HANDLER")
 @click.option("--handler", help="Handler, with --code-src")
@@ -179,9 +321,26 @@ def _project(ctx: click.Context) -> Project:
 @click.option("-e", "--env", "envs", multiple=True, metavar="NAME=VALUE", help="Environment variable of the task")
 @click.option("--python-version", help="PYTHON3_9 ... PYTHON3_12 (default: this interpreter)")
 @click.option("--requirement", "requirements", multiple=True, help="A requirement of the function")
-@click.option("--subprocess", "subprocess_", is_flag=True, help="Run in a child process, as a pod would")
-@click.option("--wait/--no-wait", default=True, show_default=True)
-@click.option("--timeout", type=float, help="Seconds to wait at most")
+@click.option(
+    "--subprocess",
+    "subprocess_",
+    is_flag=True,
+    help="Run the job in a child process, as a pod would (the default is this process)",
+)
+@click.option(
+    "--wait/--no-wait",
+    default=True,
+    show_default=True,
+    help="--no-wait: start the job (here: in a child process, which goes on after dhrun returns); print its id",
+)
+@click.option(
+    "--timeout",
+    type=float,
+    metavar="SECONDS",
+    help="Wait at most SECONDS, then exit 3; the job runs in a child process, so it can go on",
+)
+@click.option("--stop-on-timeout", is_flag=True, help="With --timeout: stop the run when the time is up")
+@project_option(default=None)
 @click.pass_context
 def run(
     ctx: click.Context,
@@ -200,88 +359,135 @@ def run(
     subprocess_: bool,
     wait: bool,
     timeout: float | None,
+    stop_on_timeout: bool,
 ) -> None:
-    """Run TARGET (PATH:HANDLER, e.g. src/add.py:add) and show its results; with --action serve, its URL."""
+    """Run TARGET (PATH:HANDLER, e.g. src/add.py:add) and show its results; with --action serve, its URL.
+
+    A job runs in this process unless --subprocess, --no-wait or --timeout is given: then it runs in a child
+    process, which dhrun can stop waiting for. Its output and a failure's traceback are in `dhrun logs RUN`.
+    """
     if target:
         code_src, handler = split_target(target)
     if not code_src or not handler:
         raise click.UsageError("give TARGET as PATH:HANDLER, or --code-src and --handler")
+    if action == "serve" and (not wait or timeout is not None):
+        raise click.UsageError("--no-wait and --timeout are for jobs: a serve run returns once it serves or failed")
+    if stop_on_timeout and timeout is None:
+        raise click.UsageError("--stop-on-timeout needs --timeout SECONDS")
+    in_child = subprocess_ or not wait or timeout is not None
     spec: dict[str, Any] = {"code_src": code_src, "handler": handler, "requirements": list(requirements)}
     if python_version:
         spec["python_version"] = python_version
-    project = _project(ctx)
+    project = current_project(ctx)
     function = project.new_function(name=name or handler.rpartition(":")[2].lower(), **spec)
     extra: dict[str, Any] = {"envs": parse_pairs(envs, "--env", False)}
     if init_params:
         extra["init_parameters"] = parse_pairs(init_params, "--init-param", True)
-    with console.status(f"running {function.name} ({action})...", spinner="dots"):
-        result = function.run(
-            action,
-            parameters=parse_pairs(params, "--param", True),
-            inputs=parse_pairs(inputs, "--input", False),
-            outputs=parse_pairs(outputs, "--output", False),
-            isolation="subprocess" if subprocess_ else "inprocess",
-            **extra,
-        )
-        if wait and not is_final(result.status.state):
-            result.wait(timeout)
-    show_outcome(result)
-    if result.status.state == State.ERROR:
-        ctx.exit(1)
+    spinner = Console(file=sys.stderr)  # bound now: muted() below must not swallow it
+    with spinner.status(f"running {function.name} ({action})...", spinner="dots"):
+        with muted() if action == "job" and not in_child else nullcontext():
+            result = function.run(
+                action,
+                parameters=parse_pairs(params, "--param", True),
+                inputs=parse_pairs(inputs, "--input", False),
+                outputs=parse_pairs(outputs, "--output", False),
+                isolation="subprocess" if in_child else "inprocess",
+                **extra,
+            )
+        if not wait:
+            hint = follow_hint(ctx, result, "logs", "describe")
+            console.print(f"run {short(result)} started in a child process; follow it: {escape(hint)}", soft_wrap=True)
+            return
+        try:
+            if not is_final(result.status.state):
+                result.wait(timeout)
+        except TimeoutError:
+            if stop_on_timeout:
+                result.stop()
+                say(
+                    "timeout",
+                    f"run {short(result)} stopped after {timeout:g} s (--stop-on-timeout); "
+                    f"its logs: {follow_hint(ctx, result, 'logs')}",
+                )
+            else:
+                say(
+                    "timeout",
+                    f"run {short(result)} still {result.refresh().status.state} after {timeout:g} s, "
+                    f"and it goes on; follow it: {follow_hint(ctx, result, 'logs', 'describe')}",
+                )
+            ctx.exit(EXIT_TIMEOUT)
+        except KeyboardInterrupt:
+            hint = follow_hint(ctx, result, "logs", "stop")
+            say("interrupted", f"run {short(result)} goes on in its child process; {hint}")
+            ctx.exit(EXIT_INTERRUPTED)
+    show_outcome(ctx, result)
+    if result.status.state in (State.ERROR, State.STOPPED):
+        ctx.exit(EXIT_FAILED)
 
 
-@main.command()
+@main.command(epilog=examples("dhrun get runs", "dhrun get functions --all-versions -o json", "dhrun get runs -P demo"))
 @click.argument("kind", type=click.Choice(sorted(LISTINGS)))
 @click.option("--all-versions", is_flag=True, help="Every version, not only the latest")
 @click.option(
     "-o", "--output", "output", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True
 )
+@project_option(default=None)
 @click.pass_context
 def get(ctx: click.Context, kind: str, all_versions: bool, output: str) -> None:
-    """List runs, functions, dataitems, artifacts or models, newest first."""
-    objects = LISTINGS[kind](_project(ctx), all_versions)
+    """List runs, functions, dataitems, artifacts or models, newest first (-o json|yaml: always a list)."""
+    objects = LISTINGS[kind](current_project(ctx), all_versions)
     if output == "table":
         console.print(entity_table(kind, objects))
     else:
         print_documents([o.to_dict() for o in objects], output)
 
 
-@main.command()
+@main.command(epilog=examples("dhrun describe 1a2b3c4d", "dhrun describe store://default/function/python/add -o json"))
 @click.argument("ref")
 @click.option("-o", "--output", "output", type=click.Choice(["json", "yaml"]), default="yaml", show_default=True)
+@project_option(default=None)
 @click.pass_context
 def describe(ctx: click.Context, ref: str, output: str) -> None:
-    """Show one entity (a key, or a run id) in full."""
-    project = _project(ctx)
-    obj = project.get_entity(ref) if ref.startswith("store://") else project.get_run(ref)
-    print_documents([obj.to_dict()], output)
+    """Show one entity in full, with its key: REF is a key, or a run's id or the start of it."""
+    print_documents(find_entity(ctx, ref).to_dict(), output)
 
 
-@main.command()
+@main.command(epilog=examples("dhrun logs 1a2b3c4d"))
 @click.argument("run_ref", metavar="RUN")
+@project_option(default=None)
 @click.pass_context
 def logs(ctx: click.Context, run_ref: str) -> None:
-    """Print a run's captured stdout and stderr (RUN: id or key)."""
-    click.echo(find_run(_project(ctx), run_ref).logs(), nl=False)
+    """Print a run's captured stdout and stderr (RUN: its id, the start of it, or its key)."""
+    click.echo(find_run(ctx, run_ref).logs(), nl=False)
 
 
-@main.command()
+@main.command(epilog=examples("dhrun stop 1a2b3c4d"))
 @click.argument("run_ref", metavar="RUN")
+@project_option(default=None)
 @click.pass_context
 def stop(ctx: click.Context, run_ref: str) -> None:
     """Stop a run that has not finished."""
-    result = find_run(_project(ctx), run_ref).stop()
-    console.print(f"{result.key}: {styled_state(result.status.state)}")
+    result = find_run(ctx, run_ref).stop()
+    console.print(f"{short(result)}: {styled_state(result.status.state)}")
 
 
-@main.command()
+@main.command(
+    epilog=examples(
+        "dhrun invoke 1a2b3c4d --json '{\"x\": 1}'     # POST /",
+        "dhrun invoke 1a2b3c4d meta                  # GET /meta",
+        "dhrun invoke 1a2b3c4d add --data @body.json -X PUT",
+    )
+)
 @click.argument("run_ref", metavar="RUN")
 @click.argument("path", default="/")
 @click.option("--json", "json_body", metavar="JSON", help="JSON request body")
 @click.option("--data", metavar="TEXT|@FILE", help="Raw request body, or @FILE to send a file")
-@click.option("--method", "-X", default="POST", show_default=True)
+@click.option("--method", "-X", help="HTTP method  [default: POST with a body, else GET]")
+@project_option(default=None)
 @click.pass_context
-def invoke(ctx: click.Context, run_ref: str, path: str, json_body: str | None, data: str | None, method: str) -> None:
+def invoke(
+    ctx: click.Context, run_ref: str, path: str, json_body: str | None, data: str | None, method: str | None
+) -> None:
     """Call a serving RUN at PATH and print the response body (exit 1 on an HTTP error)."""
     if json_body is not None and data is not None:
         raise click.UsageError("give --json or --data, not both")
@@ -293,39 +499,70 @@ def invoke(ctx: click.Context, run_ref: str, path: str, json_body: str | None, d
             raise click.BadParameter(f"not JSON: {exc}", param_hint="--json") from None
     elif data is not None:
         request["content"] = Path(data[1:]).read_bytes() if data.startswith("@") else data.encode()
-    response = find_run(_project(ctx), run_ref).invoke(path, method=method.upper(), **request)
+    method = (method or ("POST" if request else "GET")).upper()
+    response = find_run(ctx, run_ref).invoke(path, method=method, **request)
     click.echo(response.text)
     if response.is_error:
-        ctx.exit(1)
+        ctx.exit(EXIT_FAILED)
 
 
-@main.command()
+@main.command(epilog=examples("dhrun resume 1a2b3c4d"))
 @click.argument("run_ref", metavar="RUN")
+@project_option(default=None)
 @click.pass_context
 def resume(ctx: click.Context, run_ref: str) -> None:
     """Bring a stopped serve run back."""
-    result = find_run(_project(ctx), run_ref).resume()
+    result = find_run(ctx, run_ref).resume()
     url = result.status.service.url if result.status.service else ""
-    console.print(f"{result.key}: {styled_state(result.status.state)} {url}")
+    console.print(f"{short(result)}: {styled_state(result.status.state)} {escape(url)}")
 
 
-@main.command()
-@click.argument("folder", default="charts/digitalhub/crds", type=click.Path(file_okay=False, path_type=Path))
-def crds(folder: Path) -> None:
-    """Write the CRDs generated from the models into FOLDER."""
-    from digitalhub_runtime_python.models.crds import write_crds
+@main.command(epilog=examples("dhrun crds | kubectl apply -f -", "dhrun crds charts/digitalhub/crds"))
+@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+def crds(folder: Path | None) -> None:
+    """Print the CRDs generated from the models (YAML documents for kubectl), or write them into FOLDER."""
+    from digitalhub_runtime_python.models.crds import render_crds, write_crds
 
+    if folder is None:
+        click.echo("---\n".join(render_crds().values()), nl=False)
+        return
     for path in write_crds(folder):
         click.echo(path)
 
 
-def run_cli() -> None:
-    """Entry point: user errors are one readable line and exit code 2, not a traceback."""
+@main.command(epilog=examples("dhrun info", "DIGITALHUB_HOME=/tmp/hub dhrun info"))
+@project_option(default=None)
+@click.pass_context
+def info(ctx: click.Context) -> None:
+    """Show the backend, where the store is, the project, the versions and the extras installed."""
+    settings = Settings.from_env()
+    table = Table(box=None, show_header=False)
+    table.add_column(style="bold")
+    table.add_column(overflow="fold")
+    table.add_row("backend", settings.backend)
+    home = escape(f"{settings.home} ({locate_home()[1]})")
+    if settings.backend == "local":
+        table.add_row("store", home)
+    else:
+        table.add_row("store", f"custom resources in namespace {settings.namespace or '(of the kubeconfig context)'}")
+        table.add_row("cache", home)
+    table.add_row("project", escape(ctx.meta[PROJECT_KEY]))
     try:
-        main(standalone_mode=True)
-    except (SpecError, NotFound, InvalidKey, NotImplementedError, RuntimeError) as exc:
-        errors.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
-        sys.exit(2)
+        version = metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        version = "(not installed: run from source)"
+    table.add_row("version", f"{DISTRIBUTION} {version}, Python {platform.python_version()}")
+    for extra in EXTRAS:
+        absent = missing_modules(extra)
+        table.add_row(
+            f"extra {extra}", escape(f"missing {', '.join(absent)}: {install_command(extra)}") if absent else "yes"
+        )
+    console.print(table, highlight=False)
+
+
+def run_cli() -> None:
+    """Entry point of the ``dhrun`` script."""
+    main()
 
 
 if __name__ == "__main__":

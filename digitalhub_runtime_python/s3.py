@@ -12,6 +12,8 @@ import os
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from digitalhub_runtime_python.extras import require
+
 DEFAULT_REGION = "us-east-1"
 
 
@@ -38,6 +40,7 @@ def s3_client() -> Any:
 
 @functools.lru_cache(maxsize=8)
 def _client(endpoint: str | None, region: str, key_id: str | None, secret: str | None, token: str | None) -> Any:
+    require("s3")
     import boto3
     from botocore.config import Config
 
@@ -94,6 +97,8 @@ def _bucket_exists(bucket: str) -> bool:
 
 
 def s3_errors() -> tuple[type[Exception], ...]:
+    """The exception types a failed S3 call raises."""
+    require("s3")
     from botocore.exceptions import BotoCoreError, ClientError
 
     return (BotoCoreError, ClientError)

@@ -13,14 +13,27 @@ BACKENDS: tuple[Backend, ...] = ("local", "kubernetes")
 ENV_BACKEND = "DIGITALHUB_BACKEND"
 ENV_HOME = "DIGITALHUB_HOME"
 ENV_NAMESPACE = "DIGITALHUB_NAMESPACE"
+LOCAL_HOME = ".digitalhub"
+
+
+def locate_home() -> tuple[Path, str]:
+    """The embedded store's folder and why: ``$DIGITALHUB_HOME``; else ``./.digitalhub`` if this folder has one;
+    else the per-user ``$XDG_DATA_HOME/digitalhub`` (``~/.local/share/digitalhub``), so every folder sees the same
+    runs."""
+    if os.environ.get(ENV_HOME):
+        return Path(os.environ[ENV_HOME]), ENV_HOME
+    if Path(LOCAL_HOME).is_dir():
+        return Path(LOCAL_HOME), f"{LOCAL_HOME} in the current folder"
+    data = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data) / "digitalhub", "per-user default"
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Where entities live. ``DIGITALHUB_BACKEND`` picks the store, ``DIGITALHUB_HOME`` the local folder."""
+    """Where entities live. ``DIGITALHUB_BACKEND`` picks the store, ``locate_home`` the local folder."""
 
     backend: Backend = "local"
-    home: Path = field(default_factory=lambda: Path(".digitalhub"))
+    home: Path = field(default_factory=lambda: locate_home()[0])
     namespace: str | None = None
 
     @classmethod
@@ -28,7 +41,7 @@ class Settings:
         backend = overrides.pop("backend", None) or os.environ.get(ENV_BACKEND, "local")
         if backend not in BACKENDS:
             raise ValueError(f"{ENV_BACKEND}={backend!r} is not a backend: use 'local' or 'kubernetes'")
-        home = overrides.pop("home", None) or os.environ.get(ENV_HOME, ".digitalhub")
+        home = overrides.pop("home", None) or locate_home()[0]
         namespace = overrides.pop("namespace", None) or os.environ.get(ENV_NAMESPACE)
         if overrides:
             raise TypeError(f"unknown settings: {', '.join(overrides)}")

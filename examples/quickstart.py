@@ -1,4 +1,4 @@
-"""The README's quickstart, plus data in and out: run with ``python examples/quickstart.py``."""
+"""The README's quickstart, plus data in and out: ``python examples/quickstart.py`` (needs the ``data`` extra)."""
 
 from __future__ import annotations
 

@@ -28,6 +28,9 @@ class Dataitem(DataObject[DataitemModel]):
 
     def as_df(self, **read_options: Any) -> Any:
         """Read the data as a pandas DataFrame (parquet or csv)."""
+        from digitalhub_runtime_python.extras import require
+
+        require("data")
         import pandas as pd
 
         with tempfile.TemporaryDirectory() as tmp:

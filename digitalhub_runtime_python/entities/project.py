@@ -10,6 +10,7 @@ from digitalhub_runtime_python.entities.base import EntityObject
 from digitalhub_runtime_python.entities.data import OBJECT_CLASSES, Artifact, Dataitem, DataObject, Model
 from digitalhub_runtime_python.entities.function import Function
 from digitalhub_runtime_python.entities.run import Run
+from digitalhub_runtime_python.extras import require
 from digitalhub_runtime_python.models.base import Entity, Relationship, new_id
 from digitalhub_runtime_python.models.data import Artifact as ArtifactModel
 from digitalhub_runtime_python.models.data import Dataitem as DataitemModel
@@ -199,6 +200,7 @@ class Project(EntityObject[ProjectModel]):
                 self._log(DataitemModel, name, kind, Path(source_path), {}, description, labels, relationships),
                 self._backend,
             )
+        require("data")  # parquet needs pyarrow
         spec = {"columns": {str(c): str(t) for c, t in df.dtypes.items()}, "rows": len(df)}
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / f"{name}.parquet"

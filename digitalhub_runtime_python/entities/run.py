@@ -43,7 +43,10 @@ class Run(EntityObject[RunModel]):
         is a CA bundle path or an ``ssl.SSLContext`` (which also carries a client certificate for mTLS).
         Waits up to ``timeout`` s for a starting run; raises if the run is not serving.
         """
-        import httpx  # the serve extra; entities do not depend on it otherwise
+        from digitalhub_runtime_python.extras import require
+
+        require("serve")
+        import httpx  # entities do not depend on it otherwise
 
         status = (self.wait(timeout) if self.refresh().status.state in (State.CREATED, State.READY) else self).status
         if status.state != State.RUNNING or status.service is None or not status.service.url:

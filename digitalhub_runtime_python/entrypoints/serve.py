@@ -2,7 +2,7 @@
 
 The store comes from DIGITALHUB_BACKEND / DIGITALHUB_HOME like the job runner; the server settings from
 DIGITALHUB_SERVE_* and PORT (see serving/config.py). Exit codes: 0 after a clean stop, 1 when init or startup
-failed, 2 for bad settings.
+failed, 2 for bad settings or a missing ``serve`` extra (one line on stderr, before anything of it is imported).
 """
 
 from __future__ import annotations
@@ -12,17 +12,12 @@ import os
 import signal
 import sys
 
-import uvicorn
-
 from digitalhub_runtime_python.contract import ENTRYPOINTS, ENV_PORT, ENV_SERVE_HOST, ENV_SERVE_PORT
 from digitalhub_runtime_python.entrypoints.common import open_project, required_run, run_parser
 from digitalhub_runtime_python.execution.capture import capture_output
+from digitalhub_runtime_python.extras import MissingExtra, require
 from digitalhub_runtime_python.models.errors import SpecError
 from digitalhub_runtime_python.models.task import Action
-from digitalhub_runtime_python.serving.app import create_app
-from digitalhub_runtime_python.serving.config import ServeConfig
-from digitalhub_runtime_python.serving.server import DrainingServer
-from digitalhub_runtime_python.serving.service import Service
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,6 +26,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, help=f"port to bind (or {ENV_PORT} / {ENV_SERVE_PORT})")
     args = parser.parse_args(argv)
     run_key = required_run(parser, args)
+    try:
+        require("serve")
+    except MissingExtra as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    import uvicorn
+
+    from digitalhub_runtime_python.serving.app import create_app
+    from digitalhub_runtime_python.serving.config import ServeConfig
+    from digitalhub_runtime_python.serving.server import DrainingServer
+    from digitalhub_runtime_python.serving.service import Service
+
     try:
         config = ServeConfig.load(host=args.host, port=args.port)
     except SpecError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -51,15 +52,35 @@ def compose_arguments(
             kwargs[name] = parameters[name]
         elif param.default is param.empty:
             missing.append(name)
-    if missing:
-        raise ArgumentError(
-            f"missing required argument(s) {', '.join(map(repr, missing))}: pass them in parameters or inputs"
-        )
     extra = [name for name in (*inputs, *parameters) if name not in kwargs]
-    if extra and not accepts_extra:
-        raise ArgumentError(
-            f"handler has no argument(s) {', '.join(map(repr, extra))}: remove them or add them to its signature"
-        )
+    unknown = [] if accepts_extra else extra
+    if missing or unknown:
+        variadic = (inspect.Parameter.VAR_KEYWORD, inspect.Parameter.VAR_POSITIONAL)
+        free = [
+            name for name, param in signature.parameters.items() if name not in kwargs and param.kind not in variadic
+        ]
+        raise ArgumentError(_mismatch(missing, unknown, extra, free))
     for name in extra:
         kwargs[name] = inputs[name] if name in inputs else parameters[name]
     return kwargs
+
+
+def _mismatch(missing: list[str], unknown: list[str], unmatched: list[str], free: list[str]) -> str:
+    """Name what is missing and what is unknown; suggest, for each unmatched name, a close argument still free."""
+    problems = []
+    if unknown:
+        problems.append(f"handler has no argument(s) {', '.join(map(repr, unknown))}")
+    if missing:
+        problems.append(f"missing required argument(s) {', '.join(map(repr, missing))}")
+    guesses = [
+        f"{match[0]!r} instead of {name!r}" for name in unmatched if (match := difflib.get_close_matches(name, free, 1))
+    ]
+    if guesses:
+        fix = f"did you mean {', '.join(guesses)}?"
+    elif missing and unknown:
+        fix = "pass each argument by its name in parameters or inputs"
+    elif missing:
+        fix = "pass them in parameters or inputs"
+    else:
+        fix = "remove them or add them to its signature"
+    return f"{'; '.join(problems)}: {fix}"

@@ -12,6 +12,7 @@ from digitalhub_runtime_python.execution.arguments import ArgumentError
 from digitalhub_runtime_python.execution.environment import environment_warnings
 from digitalhub_runtime_python.execution.loader import HandlerError, load_handler
 from digitalhub_runtime_python.execution.outputs import OutputError
+from digitalhub_runtime_python.extras import MissingExtra
 from digitalhub_runtime_python.models.function import Function
 from digitalhub_runtime_python.models.run import Run
 from digitalhub_runtime_python.sources.base import CodeTree, SourceError
@@ -23,9 +24,9 @@ class InputError(LookupError):
     """An input key names no stored entity."""
 
 
-SPEC_PROBLEMS = (ArgumentError, HandlerError, InputError, OutputError, SourceError)
-"""Problems the runtime detects in the run's own spec: their message says it all, a traceback would only show the
-runtime's internals."""
+SPEC_PROBLEMS = (ArgumentError, HandlerError, InputError, MissingExtra, OutputError, SourceError)
+"""Problems the runtime detects in the run's own spec (or a missing extra): their message says it all, a traceback
+would only show the runtime's internals."""
 
 
 @dataclass(frozen=True)

@@ -113,7 +113,7 @@ def stop_process(backend: Backend, run: Run, process: Child | None, grace: float
 
 
 def read_line(fd: int, timeout: float) -> str | None:
-    """The first line written to ``fd``; None on end of file or after ``timeout`` seconds."""
+    """The first line written to ``fd``; what came before end of file (often ``""``); None after ``timeout`` s."""
     deadline = time.monotonic() + timeout
     data = b""
     while b"\n" not in data:
@@ -122,6 +122,6 @@ def read_line(fd: int, timeout: float) -> str | None:
             return None
         chunk = os.read(fd, 256)
         if not chunk:
-            return None
+            return data.decode()
         data += chunk
     return data.split(b"\n", 1)[0].decode()

@@ -83,9 +83,8 @@ class LocalServeLauncher:
         finally:
             os.close(read_fd)
         if line is None or not line.startswith("ready "):
-            exited = process.poll() is not None
-            terminate(process.pid, process, 5.0)
-            why = "exited" if exited else f"was not ready within {self.start_timeout:g} s"
+            terminate(process.pid, process, 5.0)  # the pipe's end of file: it has exited, or is about to
+            why = f"was not ready within {self.start_timeout:g} s" if line is None else "exited"
             self._fail(run.key, f"server process {why} (code {process.returncode}): {tail(log)}")
             return
         url = f"{scheme}://{LOCAL_HOST}:{line.split()[1]}"

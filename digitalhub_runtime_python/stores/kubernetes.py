@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from digitalhub_runtime_python.contract import LABEL_RUN
+from digitalhub_runtime_python.extras import require
 from digitalhub_runtime_python.models.base import Entity, now
 from digitalhub_runtime_python.models.errors import SpecError
 from digitalhub_runtime_python.models.keys import parse_key
@@ -57,6 +58,7 @@ def in_cluster() -> bool:
 
 def load_api_client() -> Any:
     """An official-client ApiClient: the pod's service account in-cluster, else KUBECONFIG / ~/.kube/config."""
+    require("kubernetes")
     from kubernetes import client, config
 
     configuration = client.Configuration()
@@ -103,6 +105,7 @@ class KubernetesStore(Store):
     """Entities as custom resources in ``namespace`` (DIGITALHUB_NAMESPACE, else the default described above)."""
 
     def __init__(self, api_client: Any = None, namespace: str | None = None, *, retries: int = 20):
+        require("kubernetes")
         from kubernetes import client
 
         self.api_client = api_client if api_client is not None else load_api_client()

@@ -58,3 +58,33 @@ def test_positional_only_is_refused() -> None:
 
 def test_reserved_args_not_requested_are_not_passed() -> None:
     assert compose_arguments(lambda: None, {}, {}, RESERVED) == {}
+
+
+def test_typo_names_the_unknown_and_the_missing_and_suggests_the_match() -> None:
+    with pytest.raises(ArgumentError) as caught:
+        compose_arguments(lambda a, b: None, {"a": 1, "bb": 2}, {}, RESERVED)
+    assert str(caught.value) == (
+        "handler has no argument(s) 'bb'; missing required argument(s) 'b': did you mean 'b' instead of 'bb'?"
+    )
+
+
+def test_typo_of_an_optional_argument_is_suggested() -> None:
+    with pytest.raises(ArgumentError, match="^handler has no argument\\(s\\) 'sclae': did you mean 'scale' instead"):
+        compose_arguments(lambda x, scale=1: None, {"x": 1, "sclae": 2}, {}, RESERVED)
+
+
+def test_typo_into_kwargs_still_suggests_the_missing_argument() -> None:
+    def handler(b, **rest):
+        return None
+
+    with pytest.raises(ArgumentError, match="^missing required argument\\(s\\) 'b': did you mean 'b' instead of 'bb'"):
+        compose_arguments(handler, {"bb": 2}, {}, RESERVED)
+
+
+def test_unknown_and_missing_without_a_close_match() -> None:
+    with pytest.raises(ArgumentError) as caught:
+        compose_arguments(lambda a, b: None, {"a": 1, "zzz": 2}, {}, RESERVED)
+    assert str(caught.value) == (
+        "handler has no argument(s) 'zzz'; missing required argument(s) 'b': "
+        "pass each argument by its name in parameters or inputs"
+    )
