@@ -1,4 +1,4 @@
-"""The controller in this process against the emulator: a scan that races a launch in flight launches nothing."""
+"""The controller in this process against the emulator: a run is launched once, whoever asks and whenever."""
 
 from __future__ import annotations
 
@@ -58,3 +58,15 @@ def test_a_scan_racing_a_launch_in_flight_does_not_launch_again(world):
     assert cluster.created == [name]
     assert launches(world, run) == 1
     assert world.get_run(run).status.kubernetes.job == name
+
+
+def test_a_run_delivered_before_its_launch_was_recorded_is_not_launched_again(world):
+    api = world.batch.api_client
+    controller = Controller(OperatorSettings(), Stores(api), Cluster(api), EventRecorder(api))
+    run = world.run("job")
+    ref, delivered = parse_run(world.run_cr(run))
+    controller.launch(ref, delivered)
+    # the watch may hand over an event older than the launch's own write (kopf queues them per object)
+    controller.launch(ref, delivered)
+    assert launches(world, run) == 1
+    assert world.get_run(run).status.kubernetes.job == f"run-{run.id}"
