@@ -43,13 +43,25 @@ def test_chart_lints_clean():
     assert [m for m in report["messages"] if m["severity"] >= 2] == []
 
 
+OPERATOR_KINDS = {"Deployment", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"}
+REDIS_KINDS = {"Deployment", "Service", "Secret"}
+
+
 @pytest.mark.parametrize(
-    "values",
-    [{}, HA, HA_CLUSTERWIDE, QUICK_REDIS, KEPT_REDIS, EXISTING_REDIS],
+    ("values", "kinds"),
+    [
+        ({}, OPERATOR_KINDS),
+        (HA, OPERATOR_KINDS | {"CustomResourceDefinition", "KopfPeering"}),
+        (HA_CLUSTERWIDE, OPERATOR_KINDS | {"CustomResourceDefinition", "ClusterKopfPeering"}),
+        (QUICK_REDIS, OPERATOR_KINDS | REDIS_KINDS),
+        (KEPT_REDIS, OPERATOR_KINDS | REDIS_KINDS | {"PersistentVolumeClaim"}),
+        (EXISTING_REDIS, OPERATOR_KINDS),
+    ],
     ids=["default", "ha-namespaced", "ha-clusterwide", "quick-redis", "kept-redis", "existing-redis"],
 )
-def test_every_rendered_manifest_validates(values):
+def test_every_rendered_manifest_validates(values, kinds):
     docs = render(values)
+    assert kinds <= {doc["kind"] for doc in docs}
     crds = {
         (crd["spec"]["group"], crd["spec"]["names"]["kind"]): crd for crd in by_kind(docs, "CustomResourceDefinition")
     }
