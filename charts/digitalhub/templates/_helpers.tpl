@@ -87,3 +87,26 @@ helm.sh/hook: pre-upgrade
 helm.sh/hook-weight: {{ . | quote }}
 helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
 {{- end -}}
+
+{{/* The chart's own Redis for serve jobs: its Service and Secret name. */}}
+{{- define "digitalhub.redisName" -}}
+{{ include "digitalhub.fullname" . }}-redis
+{{- end -}}
+
+{{/* The serve job store the operator passes to serve pods: {url, secret, key}, from serve.jobStore. */}}
+{{- define "digitalhub.jobStore" -}}
+{{- $store := .Values.serve.jobStore -}}
+{{- if and $store.redis.enabled $store.url -}}
+{{- fail "serve.jobStore: set either url (an existing Redis) or redis.enabled (the chart's own), not both" -}}
+{{- end -}}
+{{- if and $store.url (not (regexMatch "^rediss?://[^@]*$" $store.url)) -}}
+{{- /* the URL is not repeated: it may hold a password */ -}}
+{{- fail "serve.jobStore.url: give redis://HOST:PORT/DB or rediss://..., without credentials: put the password in a Secret (serve.jobStore.passwordSecret)" -}}
+{{- end -}}
+{{- if $store.redis.enabled -}}
+{{- $name := include "digitalhub.redisName" . -}}
+{{- toJson (dict "url" (printf "redis://%s.%s.svc.%s:6379/0" $name .Release.Namespace .Values.serve.clusterDomain) "secret" $name "key" "password") -}}
+{{- else -}}
+{{- toJson (dict "url" $store.url "secret" $store.passwordSecret.name "key" $store.passwordSecret.key) -}}
+{{- end -}}
+{{- end -}}

@@ -30,7 +30,18 @@ HA_CLUSTERWIDE = {
         "metrics": {"port": 9100, "serviceMonitor": {"enabled": True, "labels": {"release": "prometheus"}}},
     }
 }
-VALUES = pytest.mark.parametrize("values", [{}, HA, HA_CLUSTERWIDE], ids=["default", "ha-namespaced", "ha-clusterwide"])
+QUICK_REDIS = {"serve": {"jobStore": {"redis": {"enabled": True}}}, "operator": {"watchNamespaces": ["team-a"]}}
+KEPT_REDIS = {
+    "serve": {"jobStore": {"redis": {"enabled": True, "persistence": {"enabled": True, "storageClass": "ssd"}}}}
+}
+EXISTING_REDIS = {
+    "serve": {"jobStore": {"url": "redis://redis.infra.svc:6379/0", "passwordSecret": {"name": "redis-auth"}}}
+}
+VALUES = pytest.mark.parametrize(
+    "values",
+    [{}, HA, HA_CLUSTERWIDE, QUICK_REDIS, KEPT_REDIS, EXISTING_REDIS],
+    ids=["default", "ha-namespaced", "ha-clusterwide", "quick-redis", "kept-redis", "existing-redis"],
+)
 # Kinds of other projects' CRDs the chart may render: the Prometheus Operator's, when asked for.
 FOREIGN_KINDS = {("monitoring.coreos.com", "ServiceMonitor")}
 
@@ -75,7 +86,7 @@ def test_first_install_needs_no_crd_from_the_templates(values):
     assert by_kind(docs, "CustomResourceDefinition") == []
     shipped = {(crd["spec"]["group"], crd["spec"]["names"]["kind"]) for crd in shipped_crds()}
     custom = {(doc["apiVersion"].split("/")[0], doc["kind"]) for doc in docs if "kopf.dev" in doc["apiVersion"]}
-    peering = bool(values) and values["operator"]["peering"]["enabled"]
+    peering = values.get("operator", {}).get("peering", {}).get("enabled", False)
     assert custom <= shipped and bool(custom) == peering
 
 
@@ -195,6 +206,7 @@ def test_notes_start_the_first_run_from_the_examples():
         ({"runtime": {"images": {"PYTHON2_7": "old"}}}, "PYTHON2_7"),
         ({"runtime": {"imagePullPolicy": "Sometimes"}}, "/runtime/imagePullPolicy"),
         ({"crds": {"upgrade": "yes"}}, "/crds/upgrade"),
+        ({"serve": {"jobStore": {"redis": {"enable": True}}}}, "enable"),
     ],
 )
 def test_bad_values_are_refused_naming_the_value(values, complaint):
@@ -204,8 +216,53 @@ def test_bad_values_are_refused_naming_the_value(values, complaint):
     assert complaint in " ".join(helm_python.lint(CHART, values)["errors"])
 
 
+def test_a_job_store_url_with_credentials_is_refused_without_repeating_it():
+    with pytest.raises(helm_python.HelmError, match="without credentials") as refused:
+        render({"serve": {"jobStore": {"url": "redis://:hunter2@redis:6379/0"}}})
+    assert "hunter2" not in str(refused.value)
+
+
 def test_values_schema_knows_every_python_version_and_the_defaults():
     schema = json.loads((CHART / "values.schema.json").read_text())
     images = schema["properties"]["runtime"]["properties"]["images"]["properties"]
     assert sorted(images) == sorted(v.value for v in PythonVersion)
     jsonschema.Draft7Validator(schema).validate(yaml.safe_load((CHART / "values.yaml").read_text()))
+
+
+def operator_env(docs: list[dict[str, Any]]) -> dict[str, str]:
+    return env_of(next(d for d in by_kind(docs, "Deployment") if d["metadata"]["name"] == "dh-digitalhub-operator"))
+
+
+def test_the_chart_can_run_a_small_redis_for_serve_jobs():
+    assert "DIGITALHUB_OPERATOR_SERVE_JOB_STORE" not in operator_env(render({}))  # off by default
+    docs = render(QUICK_REDIS)
+    env = operator_env(docs)
+    assert (
+        env["DIGITALHUB_OPERATOR_SERVE_JOB_STORE"] == "redis://dh-digitalhub-redis.digitalhub.svc.cluster.local:6379/0"
+    )
+    assert env["DIGITALHUB_OPERATOR_SERVE_JOB_STORE_SECRET"] == "dh-digitalhub-redis"
+    secrets = by_kind(docs, "Secret")  # where Redis runs, and where serve pods run (they read it by reference)
+    assert sorted(s["metadata"]["namespace"] for s in secrets) == ["digitalhub", "team-a"]
+    assert len({s["data"]["password"] for s in secrets}) == 1
+    redis = next(d for d in by_kind(docs, "Deployment") if d["metadata"]["name"] == "dh-digitalhub-redis")
+    container = redis["spec"]["template"]["spec"]["containers"][0]
+    assert container["env"] == [
+        {"name": "REDIS_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "dh-digitalhub-redis", "key": "password"}}}
+    ]
+    assert "--appendonly" in container["command"] and "$(REDIS_PASSWORD)" in container["command"]
+    assert redis["spec"]["template"]["spec"]["volumes"] == [{"name": "data", "emptyDir": {}}]
+    service = next(d for d in by_kind(docs, "Service") if d["metadata"]["name"] == "dh-digitalhub-redis")
+    assert service["spec"]["selector"] == redis["spec"]["selector"]["matchLabels"]
+    kept = by_kind(render(KEPT_REDIS), "PersistentVolumeClaim")
+    assert [c["spec"]["storageClassName"] for c in kept] == ["ssd"]
+
+
+def test_the_chart_can_point_serve_jobs_at_an_existing_redis():
+    docs = render(EXISTING_REDIS)
+    env = operator_env(docs)
+    assert env["DIGITALHUB_OPERATOR_SERVE_JOB_STORE"] == "redis://redis.infra.svc:6379/0"
+    assert env["DIGITALHUB_OPERATOR_SERVE_JOB_STORE_SECRET"] == "redis-auth"
+    assert env["DIGITALHUB_OPERATOR_SERVE_JOB_STORE_SECRET_KEY"] == "password"
+    assert by_kind(docs, "Secret") == [] and len(by_kind(docs, "Deployment")) == 1
+    with pytest.raises(helm_python.HelmError, match="either url"):
+        render({"serve": {"jobStore": {"url": "redis://r/0", "redis": {"enabled": True}}}})
