@@ -16,6 +16,7 @@ _PUBLIC = {
     "Function": "digitalhub_runtime_python.entities.function",
     "Project": "digitalhub_runtime_python.entities.project",
     "Run": "digitalhub_runtime_python.entities.run",
+    "Session": "digitalhub_runtime_python.entities.session",
     "SpecError": "digitalhub_runtime_python.models.errors",
     "State": "digitalhub_runtime_python.models.states",
     "command": "digitalhub_runtime_python.serving.commands",
@@ -33,6 +34,7 @@ __all__ = [
     "Model",
     "Project",
     "Run",
+    "Session",
     "SpecError",
     "State",
     "command",
@@ -49,6 +51,7 @@ if TYPE_CHECKING:
     from digitalhub_runtime_python.entities.function import Function
     from digitalhub_runtime_python.entities.project import Project
     from digitalhub_runtime_python.entities.run import Run
+    from digitalhub_runtime_python.entities.session import Session
     from digitalhub_runtime_python.execution.handler import handler
     from digitalhub_runtime_python.models.errors import SpecError
     from digitalhub_runtime_python.models.states import State

@@ -22,6 +22,7 @@ from digitalhub_runtime_python.settings import ENV_NAMESPACE, Settings
 ENTRYPOINTS: dict[Action, str] = {
     Action.JOB: "digitalhub_runtime_python.runner",
     Action.SERVE: "digitalhub_runtime_python.serving",
+    Action.SESSION: "digitalhub_runtime_python.sessions",
 }
 
 # -- environment of a run's process
@@ -35,12 +36,19 @@ ENV_SERVE_DRAIN_DELAY = ENV_SERVE_PREFIX + "DRAIN_DELAY"
 ENV_SERVE_DRAIN_TIMEOUT = ENV_SERVE_PREFIX + "DRAIN_TIMEOUT"
 ENV_SERVE_JOB_STORE = ENV_SERVE_PREFIX + "JOB_STORE"  # the Redis URL replicas share async jobs through
 ENV_SERVE_JOB_STORE_PASSWORD = ENV_SERVE_PREFIX + "JOB_STORE_PASSWORD"  # its password, from a Secret
+ENV_SESSION_PREFIX = "DIGITALHUB_SESSION_"
+ENV_SESSION_HOST = ENV_SESSION_PREFIX + "HOST"
+ENV_SESSION_PORT = ENV_SESSION_PREFIX + "PORT"
+ENV_SESSION_NOTIFY_FD = ENV_SESSION_PREFIX + "NOTIFY_FD"
+ENV_SESSION_TOKEN = ENV_SESSION_PREFIX + "TOKEN"  # what a client must show; from a Secret on Kubernetes
 ENV_PORT = "PORT"
 
 # -- the pod
 WORKSPACE = PurePosixPath("/workspace")
 POD_HOME = WORKSPACE / ".digitalhub"
-SERVE_PORT = 8080
+SERVE_PORT = 8080  # a serve or a session pod listens here
+SESSION_TOKEN_KEY = "token"  # the key of the token in a session's Secret
+DEFAULT_IDLE_TIMEOUT = 3600  # seconds a session waits for a request before it ends, unless its task says
 
 # -- labels and annotations on a run's workload and pods
 LABEL_PREFIX = f"{GROUP}/"
@@ -65,6 +73,11 @@ def workload_name(run_id: str) -> str:
     if _DNS_LABEL.match(candidate):
         return candidate
     return "run-" + hashlib.sha256(run_id.encode()).hexdigest()[:32]
+
+
+def session_secret_name(run_id: str) -> str:
+    """The Secret holding a session run's token: the operator creates it, the pod and the SDK read it."""
+    return f"{workload_name(run_id)}-session"
 
 
 def pod_settings(namespace: str | None = None) -> Settings:

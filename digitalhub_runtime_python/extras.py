@@ -15,6 +15,10 @@ EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
         "serving (action serve, invoke, endpoint clients)",
         ("fastapi", "uvicorn", "httpx", "httpx_sse", "sse_starlette", "pydantic_settings", "redis"),
     ),
+    "session": (
+        "interactive sessions (new_session, dhrun exec)",
+        ("jupyter_client", "ipykernel", "fastapi", "uvicorn", "httpx"),
+    ),
 }
 
 

@@ -27,14 +27,15 @@ class Function(EntityObject[FunctionModel]):
         init_parameters: dict[str, Any] | None = None,
         local_execution: bool | None = None,
         isolation: str = "inprocess",
+        labels: list[str] | None = None,
         **task_fields: Any,
     ) -> Run:
         """Create a task and a run for ``action`` and launch it.
 
         ``task_fields`` are the task's knobs (resources, envs, secrets, volumes, replicas, ...).
-        ``init_parameters`` (serve) are the options of the function's init function.
+        ``init_parameters`` (serve) are the options of the function's init function; ``labels`` go on the run.
         On the embedded backend every run executes locally. In-process job runs are finished on return; local
-        serve runs are serving (RUNNING) or failed (ERROR) on return.
+        serve runs and sessions are serving (RUNNING) or failed (ERROR) on return.
         """
         backend = self._backend
         local = bool(local_execution) or backend.settings.backend == "local"
@@ -67,6 +68,8 @@ class Function(EntityObject[FunctionModel]):
         )
         run_spec.task = task.key
         run_id = new_id()
-        run = Run(backend.store.create(RunModel(project=self.project, name=run_id, id=run_id, spec=run_spec)), backend)
+        entity = RunModel(project=self.project, name=run_id, id=run_id, spec=run_spec)
+        entity.metadata.labels = list(labels or [])
+        run = Run(backend.store.create(entity), backend)
         launcher.launch(run)
         return run.refresh()

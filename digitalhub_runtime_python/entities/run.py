@@ -18,9 +18,9 @@ class Run(EntityObject[RunModel]):
     """One execution of a function's task."""
 
     def wait(self, timeout: float | None = None) -> Run:
-        """Block until the run reaches COMPLETED, ERROR or STOPPED (a serve run: also RUNNING, i.e. serving);
-        TimeoutError after ``timeout`` s."""
-        serving = self.spec.action == Action.SERVE.value
+        """Block until the run reaches COMPLETED, ERROR or STOPPED (a serve run or a session: also RUNNING, i.e.
+        serving); TimeoutError after ``timeout`` s."""
+        serving = self.spec.action in (Action.SERVE.value, Action.SESSION.value)
 
         def settled(run: RunModel) -> bool:
             return is_final(run.status.state) or (serving and run.status.state == State.RUNNING)

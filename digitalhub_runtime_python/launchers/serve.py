@@ -32,7 +32,13 @@ LOCAL_HOST = "127.0.0.1"
 
 
 class LocalServeLauncher:
-    """Starts, stops and resumes local serve runs; ``launch`` and ``resume`` return once the server is ready."""
+    """Starts, stops and resumes local serve runs; ``launch`` and ``resume`` return once the server is ready.
+
+    The local session launcher is this one with another entrypoint, environment and end of start.
+    """
+
+    action = Action.SERVE
+    notify_variable = ENV_SERVE_NOTIFY_FD
 
     def __init__(self, backend: Backend, start_timeout: float = 120.0, stop_grace: float = 35.0):
         self.backend = backend
@@ -45,29 +51,35 @@ class LocalServeLauncher:
     def resume(self, run: Run) -> None:
         self._start(run)
 
-    def _start(self, run: Run) -> None:
-        store = self.backend.store
-        task = store.get_as(Task, run.spec.task)
+    def _environment(self, run: Run, task: Task) -> dict[str, str]:
+        """The server's variables (on top of this process's and the backend's settings)."""
         envs = {env.name: env.value for env in task.spec.envs}
         if task.spec.job_store is not None:  # its password comes from this process's environment: no Secrets here
             envs[ENV_SERVE_JOB_STORE] = task.spec.job_store.url
         port = envs.get(ENV_SERVE_PORT) or envs.get(ENV_PORT) or "0"
-        scheme = "https" if envs.get(ENV_SERVE_TLS_CERT) else "http"
+        return {**envs, ENV_SERVE_HOST: LOCAL_HOST, ENV_SERVE_PORT: port}
+
+    def _url(self, envs: dict[str, str], port: str) -> str:
+        return f"{'https' if envs.get(ENV_SERVE_TLS_CERT) else 'http'}://{LOCAL_HOST}:{port}"
+
+    def _serving(self, run: Run, url: str, process: subprocess.Popen, envs: dict[str, str]) -> None:
+        """The server is ready at ``url``: record the run RUNNING (IllegalTransition if it was stopped meanwhile)."""
+        self.backend.store.transition(
+            run.key, State.RUNNING, f"serving at {url}", service=ServiceInfo(url=url, replicas=1, available_replicas=1)
+        )
+
+    def _start(self, run: Run) -> None:
+        store = self.backend.store
+        task = store.get_as(Task, run.spec.task)
+        envs = self._environment(run, task)
         log = log_path(self.backend, run.id)
         read_fd, write_fd = os.pipe()
-        env = {
-            **os.environ,
-            **envs,
-            **self.backend.settings.environ(),
-            ENV_SERVE_HOST: LOCAL_HOST,
-            ENV_SERVE_PORT: port,
-            ENV_SERVE_NOTIFY_FD: str(write_fd),
-        }
+        env = {**os.environ, **envs, **self.backend.settings.environ(), self.notify_variable: str(write_fd)}
         try:
             try:
                 with open(log, "ab") as out:
                     process = subprocess.Popen(
-                        command(Action.SERVE, run.key),
+                        command(self.action, run.key),
                         env=env,
                         stdout=out,
                         stderr=subprocess.STDOUT,
@@ -90,14 +102,9 @@ class LocalServeLauncher:
             why = f"was not ready within {self.start_timeout:g} s" if line is None else "exited"
             self._fail(run.key, f"server process {why} (code {process.returncode}): {tail(log)}")
             return
-        url = f"{scheme}://{LOCAL_HOST}:{line.split()[1]}"
+        url = self._url(envs, line.split()[1])
         try:
-            store.transition(
-                run.key,
-                State.RUNNING,
-                f"serving at {url}",
-                service=ServiceInfo(url=url, replicas=1, available_replicas=1),
-            )
+            self._serving(run, url, process, envs)
         except IllegalTransition:  # stopped meanwhile
             terminate(process.pid, process, self.stop_grace)
             return

@@ -1,10 +1,11 @@
 """What the operator does for a run, as plain synchronous methods the kopf handlers call from worker threads.
 
-- launch: resolve the run's task and function, build the Job (job) or Deployment + Service (serve), create them
+- launch: resolve the run's task and function, build the Job (job), the Deployment + Service (serve), or the token
+  Secret + Deployment + Service (session), create them
   (idempotent: names are deterministic, an existing object is ours) and record them in the run's status;
 - sync: fold Job / Pod / Deployment state into the run's status (see ``status.py``);
 - expire: end runs stuck waiting to start past the pending deadline;
-- release: remove the workload of a stopped run (and of a failed serve run).
+- release: remove the workload of a stopped run (and of a failed serve run or session).
 Bad input never raises out of here: the run ends in ERROR with a message naming the field to fix.
 """
 
@@ -19,9 +20,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from digitalhub_operator.cluster import Cluster, Rejected
+from digitalhub_operator.manifests import serve, session
 from digitalhub_operator.manifests.common import ManifestError, Owner, Workload
 from digitalhub_operator.manifests.job import job_manifest
-from digitalhub_operator.manifests.serve import deployment_manifest, service_manifest, service_url
+from digitalhub_operator.manifests.serve import service_manifest, service_url
 from digitalhub_operator.settings import OperatorSettings
 from digitalhub_operator.status import (
     Observation,
@@ -57,6 +59,7 @@ EVENT_REASONS = {
     State.STOPPED: "Stopped",
 }
 BAD_INPUT = (NotFound, SpecError, ManifestError, Rejected, InvalidKey)
+SERVED = (Action.SERVE, Action.SESSION)  # a Deployment whose workload goes once the run ended, however it ended
 
 
 class LaunchError(ValueError):
@@ -107,7 +110,7 @@ class Controller:
     def reconcile(self, ref: RunRef, present: bool, run: Run | None = None) -> None:
         """Bring the workload in line with the run: launch a new run, release a finished one."""
         if ref.final:
-            if present and (ref.state == State.STOPPED or ref.action == Action.SERVE):
+            if present and (ref.state == State.STOPPED or ref.action in SERVED):
                 self.release(ref)
             return
         if not ref.launched:
@@ -131,11 +134,7 @@ class Controller:
                 return
             try:
                 workload = self._workload(run, ref)
-                manifests = (
-                    [job_manifest(workload)]
-                    if run.spec.action == Action.JOB
-                    else [deployment_manifest(workload), service_manifest(workload)]
-                )
+                manifests = _manifests(workload)
                 created = [self.cluster.create(manifest) for manifest in manifests]
             except BAD_INPUT + (LaunchError,) as exc:
                 self.fail(ref, str(exc), type(exc).__name__)
@@ -182,16 +181,17 @@ class Controller:
 
     def _record_launch(self, ref: RunRef, workload: Workload, manifests: list[dict[str, Any]]) -> None:
         names = {m["kind"]: m["metadata"]["name"] for m in manifests}
-        serve = "Deployment" in names
+        served = "Deployment" in names
         entered: list[State] = []
 
         def change(run: Run) -> Run:
             info = run.status.kubernetes or KubernetesInfo()
             info.job, info.deployment, info.service = names.get("Job"), names.get("Deployment"), names.get("Service")
             run.status.kubernetes = info
-            if serve:
+            if served:
+                deployment = next(m for m in manifests if m["kind"] == "Deployment")
                 run.status.service = ServiceInfo(
-                    url=service_url(workload), replicas=manifests[0]["spec"]["replicas"], available_replicas=0
+                    url=service_url(workload), replicas=deployment["spec"]["replicas"], available_replicas=0
                 )
                 if run.status.state == State.CREATED:
                     apply_transition(
@@ -339,6 +339,21 @@ class Controller:
         kind = "Job" if ref.action == Action.JOB else "Deployment"
         if not self.cluster.exists(kind, ref.namespace, ref.workload):
             self.fail(ref, f"{kind.lower()} {ref.workload} was deleted outside digitalhub", "Deleted")
+
+
+def _manifests(workload: Workload) -> list[dict[str, Any]]:
+    """The objects behind a run, in creation order: a Job; a Deployment and a Service; for a session, first the
+    Secret its Deployment reads the token from."""
+    action = workload.run.spec.action
+    if action == Action.JOB:
+        return [job_manifest(workload)]
+    if action == Action.SESSION:
+        return [
+            session.secret_manifest(workload),
+            session.deployment_manifest(workload),
+            service_manifest(workload),
+        ]
+    return [serve.deployment_manifest(workload), service_manifest(workload)]
 
 
 def _launched(run: Run) -> bool:
