@@ -106,7 +106,7 @@ def media_records(session: Session) -> None:
         "plt.plot([1, 2, 3], [2, 1, 3])\n"
         "plt.show()\n"
         "display(HTML('<b>bold</b>'))\n"
-        "display(SVG('<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"4\" height=\"4\"/>'))\n"
+        'display(SVG(\'<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>\'))\n'
         "6 * 7\n"
     )
     result, records = finished(session, code)

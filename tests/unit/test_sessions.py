@@ -19,7 +19,8 @@ from digitalhub_runtime_python.sessions.runtime import RequestError, SessionRunt
 def test_a_display_becomes_one_record_of_its_richest_type():
     bundle = {"text/plain": "<Figure>", "image/png": "iVBORw0K\nGgo=\n", "text/html": "<img>"}
     assert display_record(bundle) == ["image/png", "data:image/png;base64,iVBORw0KGgo="]
-    assert display_record({"text/plain": "df", "text/html": ["<table>", "</table>"]}) == ["text/html", "<table></table>"]
+    table = {"text/plain": "df", "text/html": ["<table>", "</table>"]}
+    assert display_record(table) == ["text/html", "<table></table>"]
     assert display_record({"image/svg+xml": "<svg/>", "text/plain": "x"}) == ["image/svg+xml", "<svg/>"]
     assert display_record({"application/json": {"a": 1}}) == ["application/json", '{"a": 1}']
     assert display_record({"text/plain": "42"}) == ["stdout", "42\n"]

@@ -10,9 +10,9 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
+from digitalhub_operator.manifests import session as session_manifests
 from digitalhub_operator.manifests.common import ManifestError
 from digitalhub_operator.manifests.job import job_manifest
-from digitalhub_operator.manifests import session as session_manifests
 from digitalhub_operator.manifests.serve import deployment_manifest, service_manifest, service_url
 from digitalhub_operator.settings import OperatorSettings
 from digitalhub_runtime_python.contract import session_secret_name, workload_name
