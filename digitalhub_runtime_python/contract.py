@@ -9,6 +9,7 @@ created by an older operator keeps working with a newer image.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import sys
 from pathlib import Path, PurePosixPath
@@ -65,6 +66,21 @@ _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 def command(action: Action | str, run_key: str, python: str = sys.executable) -> list[str]:
     """The command line that executes ``run_key`` for ``action``: a pod passes ``python="python"``."""
     return [python, "-m", ENTRYPOINTS[Action(action)], "--run", run_key]
+
+
+def notify_ready(fd: int, port: int) -> None:
+    """A local server's word to its launcher that it listens on ``port``: ``ready <port>`` on the notify pipe
+    (DIGITALHUB_SERVE_NOTIFY_FD, DIGITALHUB_SESSION_NOTIFY_FD), which it then closes."""
+    try:
+        os.write(fd, f"ready {port}\n".encode())
+    finally:
+        os.close(fd)
+
+
+def ready_port(line: str | None) -> str | None:
+    """The port in a ``ready <port>`` line read from the notify pipe; None for anything else (the child exited)."""
+    parts = (line or "").split()
+    return parts[1] if len(parts) == 2 and parts[0] == "ready" else None
 
 
 def workload_name(run_id: str) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
@@ -20,6 +19,7 @@ from digitalhub_runtime_python.entities.run import Run
 from digitalhub_runtime_python.models.run import Run as RunModel
 from digitalhub_runtime_python.models.states import IllegalTransition, State, is_final
 from digitalhub_runtime_python.models.task import Action
+from digitalhub_runtime_python.pids import alive
 
 NAME_LABEL = "session:"  # a named session carries the label ``session:<name>``
 MODES = ("query", "continued", "input", "batch")
@@ -150,7 +150,7 @@ class Session(Run):
         if is_final(self.refresh().status.state):
             return self._ended()
         pid = self.status.pid
-        if self.spec.local_execution and pid and not _alive(pid):
+        if self.spec.local_execution and pid and not alive(pid):
             message = f"the session's server process {pid} is gone"
             try:
                 self._backend.store.transition(self.key, State.ERROR, message, pid=None)
@@ -210,16 +210,6 @@ class _Connection:
 
 def is_session(run: RunModel) -> bool:
     return run.spec.action == Action.SESSION.value
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _upload_names(paths: Iterable[str | Path]) -> Iterator[tuple[Path, str]]:

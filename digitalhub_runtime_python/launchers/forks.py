@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from digitalhub_runtime_python.pids import alive
+
 FORK_SERVER = "digitalhub_runtime_python.entrypoints.fork_server"
 UNKNOWN_EXIT = -255
 """Exit code reported when the fork server died before the child did (the child's own code is then unknown)."""
@@ -46,7 +48,7 @@ class ForkedRunner:
         self._exited.set()
 
     def poll(self) -> int | None:
-        if self.returncode is None and self._orphaned and not _alive(self.pid):
+        if self.returncode is None and self._orphaned and not alive(self.pid):
             self.returncode = UNKNOWN_EXIT
         return self.returncode
 
@@ -128,16 +130,6 @@ class ForkServer:
             if request_id not in self._started:
                 raise ForkServerError(f"the fork server exited (code {self._process.poll()}) before starting a run")
             return self._started.pop(request_id)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 _server: ForkServer | None = None

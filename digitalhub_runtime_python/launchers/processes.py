@@ -15,6 +15,7 @@ from typing import Protocol
 from digitalhub_runtime_python.entities.backend import Backend
 from digitalhub_runtime_python.entities.run import Run
 from digitalhub_runtime_python.models.states import IllegalTransition, State
+from digitalhub_runtime_python.pids import alive
 
 
 class Child(Protocol):
@@ -63,16 +64,6 @@ def patched_environ(values: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _signal_group(pid: int, signum: int) -> bool:
     """Signal the process group led by ``pid`` (the child's session); False when it is gone."""
     try:
@@ -94,7 +85,7 @@ def terminate(pid: int, process: Child | None, grace: float) -> None:
             pass
     else:  # started by another process: it cannot be waited for, only watched
         deadline, delay = time.monotonic() + grace, 0.01
-        while _alive(pid) and time.monotonic() < deadline:
+        while alive(pid) and time.monotonic() < deadline:
             time.sleep(delay)
             delay = min(delay * 2, 0.25)
     if _signal_group(pid, signal.SIGKILL) and process is not None:

@@ -19,6 +19,7 @@ from digitalhub_runtime_python.contract import (
     ENV_SERVE_PORT,
     ENV_SERVE_TLS_CERT,
     command,
+    ready_port,
 )
 from digitalhub_runtime_python.entities.backend import Backend
 from digitalhub_runtime_python.entities.run import Run
@@ -97,12 +98,13 @@ class LocalServeLauncher:
                 raise
         finally:
             os.close(read_fd)
-        if line is None or not line.startswith("ready "):
+        port = ready_port(line)
+        if port is None:
             terminate(process.pid, process, 5.0)  # the pipe's end of file: it has exited, or is about to
             why = f"was not ready within {self.start_timeout:g} s" if line is None else "exited"
             self._fail(run.key, f"server process {why} (code {process.returncode}): {tail(log)}")
             return
-        url = self._url(envs, line.split()[1])
+        url = self._url(envs, port)
         try:
             self._serving(run, url, process, envs)
         except IllegalTransition:  # stopped meanwhile

@@ -4,12 +4,12 @@ in-flight requests get ``drain_timeout`` to finish, and new requests are refused
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from types import FrameType
 
 import uvicorn
 
+from digitalhub_runtime_python.contract import notify_ready
 from digitalhub_runtime_python.serving.drain import Gate
 
 
@@ -60,8 +60,5 @@ class DrainingServer(uvicorn.Server):
         await self.gate.ready.wait()
         assert self.notify_fd is not None
         port = self.servers[0].sockets[0].getsockname()[1] if self.servers else self.config.port
-        try:
-            os.write(self.notify_fd, f"ready {port}\n".encode())
-        finally:
-            os.close(self.notify_fd)
-            self.notify_fd = None
+        fd, self.notify_fd = self.notify_fd, None
+        notify_ready(fd, port)

@@ -3,9 +3,9 @@ the session is destroyed or idle, saying why."""
 
 from __future__ import annotations
 
-import os
-
 import uvicorn
+
+from digitalhub_runtime_python.contract import notify_ready
 
 
 class SessionServer(uvicorn.Server):
@@ -25,9 +25,5 @@ class SessionServer(uvicorn.Server):
     async def startup(self, sockets: list | None = None) -> None:
         await super().startup(sockets)
         if self.started and self.notify_fd is not None:
-            port = self.servers[0].sockets[0].getsockname()[1] if self.servers else self.config.port
-            try:
-                os.write(self.notify_fd, f"ready {port}\n".encode())
-            finally:
-                os.close(self.notify_fd)
-                self.notify_fd = None
+            fd, self.notify_fd = self.notify_fd, None
+            notify_ready(fd, self.servers[0].sockets[0].getsockname()[1] if self.servers else self.config.port)

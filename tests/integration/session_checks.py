@@ -193,3 +193,17 @@ def destroy(session: Session) -> None:
         raise AssertionError("a destroyed session answered")
     except SessionError as exc:
         assert "STOPPED" in str(exc) and "destroyed by user" in str(exc)
+
+
+LOOP: dict[str, Callable[[Session, Path], None]] = {
+    "query keeps state": lambda session, _folder: query_keeps_state(session),
+    "continued fetches a long run": lambda session, folder: continued_fetches_a_long_run(session, folder / "gate"),
+    "input prompt": lambda session, _folder: input_prompt(session),
+    "password prompt": lambda session, _folder: password_prompt(session),
+    "media records": lambda session, _folder: media_records(session),
+    "traceback record": lambda session, _folder: traceback_record(session),
+    "interrupt": lambda session, _folder: interrupt_stops_the_running_code(session),
+    "crashing kernel": lambda session, _folder: crashing_kernel(session),
+    "batch build and exec": batch_build_and_exec,
+}
+"""The checks that leave a session usable, each taking the session and a folder of its own."""

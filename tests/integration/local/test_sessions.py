@@ -8,7 +8,7 @@ import os
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -58,45 +58,14 @@ def test_a_new_session_is_a_running_run_of_the_function(session: Session, projec
     assert isinstance(project.get_run(session.id), Session)
 
 
-def test_query_keeps_state(session: Session) -> None:
-    checks.query_keeps_state(session)
-
-
-def test_continued_fetches_the_output_of_a_long_run(session: Session, tmp_path: Path) -> None:
-    checks.continued_fetches_a_long_run(session, tmp_path / "gate")
-
-
-def test_input_prompt(session: Session) -> None:
-    checks.input_prompt(session)
-
-
-def test_password_prompt(session: Session) -> None:
-    checks.password_prompt(session)
-
-
-def test_media_records(session: Session) -> None:
-    checks.media_records(session)
-
-
-def test_a_traceback_is_a_record_and_the_status_says_the_code_failed(session: Session) -> None:
-    checks.traceback_record(session)
-
-
-def test_interrupt(session: Session) -> None:
-    checks.interrupt_stops_the_running_code(session)
+@pytest.mark.parametrize("check", checks.LOOP.values(), ids=list(checks.LOOP))
+def test_the_session_loop(session: Session, check: Callable[[Session, Path], None], tmp_path: Path) -> None:
+    check(session, tmp_path)
 
 
 def test_the_kernel_runs_in_the_function_code_and_the_session_folder(session: Session, home: Path) -> None:
     checks.function_code_and_folder(session, "helpers", "helpers.double(21)", "42")
     assert (home / "sessions" / session.id / "work").is_dir()
-
-
-def test_a_crashing_kernel_is_reported_and_replaced(session: Session) -> None:
-    checks.crashing_kernel(session)
-
-
-def test_batch_builds_uploaded_files_then_runs_the_command(session: Session, tmp_path: Path) -> None:
-    checks.batch_build_and_exec(session, tmp_path)
 
 
 def test_continued_of_an_unknown_run_and_bad_requests_say_what_to_do(session: Session) -> None:

@@ -96,8 +96,14 @@ def start(
 
 
 @pytest.fixture(scope="module")
-def session(start: Callable[..., tuple[Session, Pod]]) -> Session:
-    return start()[0]
+def shared(start: Callable[..., tuple[Session, Pod]]) -> tuple[Session, Pod]:
+    """One session shared by the checks that leave it usable, and its pod."""
+    return start()
+
+
+@pytest.fixture(scope="module")
+def session(shared: tuple[Session, Pod]) -> Session:
+    return shared[0]
 
 
 def test_the_operator_makes_a_secret_a_deployment_and_a_service(session: Session, world: Any) -> None:
@@ -125,49 +131,20 @@ def test_the_operator_makes_a_secret_a_deployment_and_a_service(session: Session
     assert running_session.status.service.url == f"http://{name}.{world.namespace}.svc.cluster.local"
 
 
-def test_query_keeps_state(session: Session) -> None:
-    checks.query_keeps_state(session)
-
-
-def test_continued_fetches_the_output_of_a_long_run(session: Session, tmp_path: Path) -> None:
-    checks.continued_fetches_a_long_run(session, tmp_path / "gate")
-
-
-def test_input_prompt(session: Session) -> None:
-    checks.input_prompt(session)
-
-
-def test_password_prompt(session: Session) -> None:
-    checks.password_prompt(session)
-
-
-def test_media_records(session: Session) -> None:
-    checks.media_records(session)
-
-
-def test_a_traceback_is_a_record(session: Session) -> None:
-    checks.traceback_record(session)
-
-
-def test_interrupt(session: Session) -> None:
-    checks.interrupt_stops_the_running_code(session)
+@pytest.mark.parametrize("check", checks.LOOP.values(), ids=list(checks.LOOP))
+def test_the_session_loop(session: Session, check: Callable[[Session, Path], None], tmp_path: Path) -> None:
+    check(session, tmp_path)
 
 
 def test_the_kernel_runs_in_the_function_code(session: Session) -> None:
     checks.function_code_and_folder(session, "main", "main.main(21)", "42")
 
 
-def test_a_crashing_kernel_is_reported_and_replaced(session: Session) -> None:
-    checks.crashing_kernel(session)
-
-
-def test_batch(session: Session, tmp_path: Path) -> None:
-    checks.batch_build_and_exec(session, tmp_path)
-
-
-def test_the_session_wants_the_token_from_its_secret(session: Session) -> None:
-    response = httpx.post(f"{session._endpoint}/execute", json={"code": "print(1)"}, timeout=10)
-    assert response.status_code == 401
+def test_the_session_wants_the_token_from_its_secret(shared: tuple[Session, Pod]) -> None:
+    _session, pod = shared
+    for headers in ({}, {"Authorization": "Bearer wrong"}):
+        response = httpx.post(f"{pod.endpoint}/execute", json={"code": "print(1)"}, headers=headers, timeout=10)
+        assert response.status_code == 401
 
 
 def test_destroy_ends_the_session_and_the_operator_removes_its_workload(
