@@ -539,6 +539,7 @@ def resume(ctx: click.Context, run_ref: str) -> None:
     help="Where images and other media the code shows are saved",
 )
 @click.option("--keep", is_flag=True, help="Leave a new unnamed session running on exit")
+@click.option("--endpoint", metavar="URL", help="Reach the session here (e.g. a kubectl port-forward to its Service)")
 @project_option(default=None)
 @click.pass_context
 def exec_(
@@ -549,6 +550,7 @@ def exec_(
     envs: tuple[str, ...],
     media_dir: Path,
     keep: bool,
+    endpoint: str | None,
 ) -> None:
     """Run Python interactively in a live kernel of FUNCTION (its name, or its key): a session.
 
@@ -566,7 +568,7 @@ def exec_(
     else:
         project = current_project(ctx)
         function = project.get_function(function_ref)
-    options: dict[str, Any] = {"envs": parse_pairs(envs, "--env", False)}
+    options: dict[str, Any] = {"envs": parse_pairs(envs, "--env", False), "endpoint": endpoint}
     if idle_timeout is not None:
         options["idle_timeout"] = idle_timeout
     with Console(file=sys.stderr).status(f"starting a session of {function.name}...", spinner="dots"):

@@ -15,7 +15,7 @@ RUN groupadd --gid 1000 digitalhub \
  && rm -rf /var/lib/apt/lists/*
 
 COPY . /src
-RUN pip install "/src[data,s3,kubernetes,serve]" && rm -rf /src
+RUN pip install "/src[data,s3,kubernetes,serve,session]" && rm -rf /src
 
 USER 1000:1000
 WORKDIR /workspace

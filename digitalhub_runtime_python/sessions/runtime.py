@@ -196,10 +196,12 @@ class SessionRuntime:
     def _check_free(self) -> None:
         current = self.current
         if current is not None and not current.finished:
-            what = "waits for input (answer it with mode 'input')" if current.waiting else "is still running"
-            raise RequestError(
-                409, f"run {current.run_id} {what}: fetch its output with mode 'continued', or interrupt it"
+            what = (
+                "waits for input: answer it with mode 'input'"
+                if current.waiting
+                else "is still running: fetch its output with mode 'continued'"
             )
+            raise RequestError(409, f"run {current.run_id} {what}, or interrupt it")
 
     async def _query(self, code: str, run_id: str | None) -> Execution:
         self._check_free()
@@ -243,6 +245,8 @@ class SessionRuntime:
         if self._batch is not None and self._batch.execution is current:
             self._batch.interrupt()
         else:
+            if current.waiting:  # the code raises KeyboardInterrupt from input(): no answer is expected any more
+                current.answered()
             (await self._kernel()).interrupt()
         return True
 

@@ -99,6 +99,20 @@ def password_prompt(session: Session) -> None:
     assert answered["exitCode"] == 0 and text(records) == "4\n"  # the answer itself is never echoed
 
 
+def interrupted_prompt(session: Session) -> None:
+    """A run waiting for input blocks other queries until it is answered or interrupted."""
+    result, _ = follow(session, session.execute(code='input("never answered: ")', wait=5))
+    assert result["status"] == "waiting-input", result
+    try:
+        session.execute(code="print(1)")
+        raise AssertionError("a query ran while another waited for input")
+    except SessionError as exc:
+        assert "waits for input: answer it with mode 'input', or interrupt it" in str(exc)
+    assert session.interrupt() is True
+    result, records = follow(session, session.execute(run_id=result["runId"], mode="continued", wait=5))
+    assert result["exitCode"] == 1 and result["options"]["error"]["name"] == "KeyboardInterrupt", records
+
+
 def media_records(session: Session) -> None:
     code = (
         "import matplotlib.pyplot as plt\n"
@@ -200,6 +214,7 @@ LOOP: dict[str, Callable[[Session, Path], None]] = {
     "continued fetches a long run": lambda session, folder: continued_fetches_a_long_run(session, folder / "gate"),
     "input prompt": lambda session, _folder: input_prompt(session),
     "password prompt": lambda session, _folder: password_prompt(session),
+    "interrupted prompt": lambda session, _folder: interrupted_prompt(session),
     "media records": lambda session, _folder: media_records(session),
     "traceback record": lambda session, _folder: traceback_record(session),
     "interrupt": lambda session, _folder: interrupt_stops_the_running_code(session),
