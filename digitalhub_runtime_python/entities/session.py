@@ -22,7 +22,8 @@ from digitalhub_runtime_python.models.task import Action
 from digitalhub_runtime_python.pids import alive
 
 NAME_LABEL = "session:"  # a named session carries the label ``session:<name>``
-MODES = ("query", "continued", "input", "batch")
+MODES = ("query", "continued", "input", "batch")  # the session's server knows the same
+DEFAULT_WAIT = 1.0  # seconds a call waits for its execution to finish or ask for input, unless it says
 START_TIMEOUT = 300.0  # seconds to wait for a session that is still starting (a pod being scheduled)
 REQUEST_MARGIN = 30.0  # seconds a request may take beyond what it asked the session to wait
 
@@ -71,7 +72,7 @@ class Session(Run):
         if mode not in MODES:
             raise SessionError(f"mode {mode!r} is not a mode: use one of {', '.join(MODES)}")
         body: dict[str, Any] = {"mode": mode, "code": code, "runId": run_id, "options": opts or {}, "wait": wait}
-        return self._call("POST", "/execute", body, timeout=(wait if wait is not None else 1.0) + REQUEST_MARGIN)
+        return self._call("POST", "/execute", body, timeout=(DEFAULT_WAIT if wait is None else wait) + REQUEST_MARGIN)
 
     def upload(self, paths: Iterable[str | Path]) -> list[str]:
         """Copy files (folders: every file in them) into the session's working folder; the names they got there.

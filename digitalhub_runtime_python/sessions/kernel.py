@@ -50,9 +50,10 @@ class _Request:
 
 
 class Kernel:
-    """The client side of one kernel process; ``on_death(exit_code)`` is called (once) if it exits by itself."""
+    """The client side of one kernel process; ``on_death(exit_code, reported)`` is called (once) if it exits by
+    itself, ``reported`` when executions were running (they were told)."""
 
-    def __init__(self, process: KernelProcess, on_death: Callable[[int | None], None]):
+    def __init__(self, process: KernelProcess, on_death: Callable[[int | None, bool], None]):
         self.process, self.on_death = process, on_death
         self.client = AsyncKernelClient()
         self.client.load_connection_info(cast(KernelConnectionInfo, process.connection))
@@ -127,9 +128,9 @@ class Kernel:
             await asyncio.sleep(WATCH_INTERVAL)
         if not self._stopping:
             self._stopping = True
-            code = self.process.poll()
+            code, reported = self.process.poll(), bool(self._requests)
             self._fail_all(code)
-            self.on_death(code)
+            self.on_death(code, reported)
 
     # -- messages
 

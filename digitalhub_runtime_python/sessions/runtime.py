@@ -17,13 +17,11 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from digitalhub_runtime_python.contract import ENV_SESSION_PREFIX
+from digitalhub_runtime_python.entities.session import DEFAULT_WAIT, MODES
 from digitalhub_runtime_python.sessions.batch import DEFAULT_BUILD, Batch, default_build
 from digitalhub_runtime_python.sessions.executions import Execution
 from digitalhub_runtime_python.sessions.kernel import Kernel, KernelError, death_notice
 from digitalhub_runtime_python.sessions.process import KernelProcess
-
-MODES = ("query", "continued", "input", "batch")
-DEFAULT_WAIT = 1.0
 
 
 class RequestError(Exception):
@@ -82,6 +80,7 @@ class SessionRuntime:
         self._setup = setup_code(self.workdir, paths, self.env)
         self.current: Execution | None = None
         self._batch: Batch | None = None
+        self._batch_task: asyncio.Task[None] | None = None  # held: a task nobody holds may be collected
         self._kernel_task: asyncio.Task[Kernel] | None = None
         self._notice: str | None = None  # the kernel died while idle: said in the next execution
         self._watchdog: asyncio.Task[None] | None = None
@@ -108,11 +107,11 @@ class SessionRuntime:
             raise
         return kernel
 
-    def _kernel_died(self, code: int | None) -> None:
+    def _kernel_died(self, code: int | None, reported: bool) -> None:
         dead = self._kernel_task
         if dead is None or not dead.done() or dead.cancelled() or dead.exception() is not None:
             return  # it died while starting: ``start`` reports that
-        if self.current is None or self.current.finished:
+        if not reported:  # no execution of its was running to say so
             self._notice = f"{death_notice(code)} while idle: a new one started, variables are lost\n"
         print(f"{death_notice(code)}; starting a new kernel", flush=True)
         self._kernel_task = asyncio.get_running_loop().create_task(self._replace(dead.result()))
@@ -233,7 +232,7 @@ class SessionRuntime:
         execution = Execution(run_id)
         self._batch = Batch(execution, [c for c in (*commands, command) if c], self.workdir, self.env)
         self.current = execution
-        asyncio.get_running_loop().create_task(self._batch.run())
+        self._batch_task = asyncio.get_running_loop().create_task(self._batch.run())
         return execution
 
     async def interrupt(self) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -66,6 +67,14 @@ def test_the_session_loop(session: Session, check: Callable[[Session, Path], Non
 def test_the_kernel_runs_in_the_function_code_and_the_session_folder(session: Session, home: Path) -> None:
     checks.function_code_and_folder(session, "helpers", "helpers.double(21)", "42")
     assert (home / "sessions" / session.id / "work").is_dir()
+
+
+def test_a_kernel_that_dies_while_idle_is_reported_by_the_next_run(session: Session) -> None:
+    pid = int(checks.text(checks.finished(session, "import os\nprint(os.getpid())")[1]))
+    os.kill(pid, signal.SIGKILL)
+    _result, records = checks.finished(session, "print('after')")  # sent before or after the death was noticed
+    assert "the kernel died (signal SIGKILL)" in checks.text(records, "stderr")
+    assert checks.text(checks.finished(session, "print('after')")[1]) == "after\n"
 
 
 def test_continued_of_an_unknown_run_and_bad_requests_say_what_to_do(session: Session) -> None:
