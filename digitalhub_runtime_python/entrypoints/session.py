@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -64,34 +65,32 @@ async def serve(project: Project, run: Run, process: KernelProcess, token: str, 
     function = store.get_as(Function, run.spec.function)
     tree = materialize(function.spec, project.backend.settings.home / "cache")
     idle_timeout = task.spec.idle_timeout or DEFAULT_IDLE_TIMEOUT
-    ended: list[str] = []
-
-    def end(reason: str) -> None:
-        ended.append(reason)
-        server.end(reason)
-
     runtime = SessionRuntime(
         process.python,
         project.backend.session_folder(run.id),
         tree.root,
         os.environ,
         idle_timeout,
-        on_idle=lambda: end(f"no request for {idle_timeout} s: the session ended"),
+        on_idle=lambda: server.end(f"no request for {idle_timeout} s: the session ended"),
     )
     notify = os.environ.get(ENV_SESSION_NOTIFY_FD)
-    app = create_app(runtime, token, on_destroy=lambda: end("destroyed by user"))
+    app = create_app(runtime, token, on_destroy=lambda: server.end("destroyed by user"))
     config = uvicorn.Config(
         app, host=host, port=port, log_config=None, access_log=False, lifespan="off", timeout_keep_alive=300
     )
     server = SessionServer(config, notify_fd=int(notify) if notify else None)
     try:
         await runtime.start(process)
-        print(f"session {run.id}: kernel ready ({process.python}), idle timeout {idle_timeout} s", flush=True)
+        ready = time.monotonic() - process.started
+        print(
+            f"session {run.id}: kernel ready after {ready:.2f} s ({process.python}), idle timeout {idle_timeout} s",
+            flush=True,
+        )
         runtime.watch_idle()
         await server.serve()
     finally:
         await runtime.close()
-    return ended[0] if ended else None
+    return server.reason
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ class KernelProcess:
 
     def __init__(self, python: str, env: Mapping[str, str]):
         self.python = python
+        self.started = time.monotonic()
         self.folder = Path(tempfile.mkdtemp(prefix="dh-kernel-"))  # short: IPC socket paths have a length limit
         self.connection: dict[str, Any] = {
             "transport": "ipc",
