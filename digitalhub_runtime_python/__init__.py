@@ -24,6 +24,7 @@ _PUBLIC = {
     "get_backend": "digitalhub_runtime_python.api",
     "get_or_create_project": "digitalhub_runtime_python.api",
     "get_project": "digitalhub_runtime_python.api",
+    "serve": "digitalhub_runtime_python.entrypoints.module",
 }
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "get_or_create_project",
     "get_project",
     "handler",
+    "serve",
     "setup",
 ]
 
@@ -49,6 +51,7 @@ if TYPE_CHECKING:
     from digitalhub_runtime_python.entities.function import Function
     from digitalhub_runtime_python.entities.project import Project
     from digitalhub_runtime_python.entities.run import Run
+    from digitalhub_runtime_python.entrypoints.module import serve
     from digitalhub_runtime_python.execution.handler import handler
     from digitalhub_runtime_python.models.errors import SpecError
     from digitalhub_runtime_python.models.states import State

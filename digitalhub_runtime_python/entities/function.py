@@ -38,6 +38,43 @@ class Function(EntityObject[FunctionModel]):
         """
         backend = self._backend
         local = bool(local_execution) or backend.settings.backend == "local"
+        task_spec, run_spec = self._specs(
+            action, inputs, parameters, outputs, init_parameters, local, isolation, task_fields
+        )
+        launcher = backend.launcher(Action(task_spec.action).value, local)
+        if not local:
+            task_spec.function = run_spec.function = backend.publish_code(self).key
+        run = self._store_run(task_spec, run_spec)
+        launcher.launch(run)
+        return run.refresh()
+
+    def new_run(
+        self,
+        action: str = "serve",
+        *,
+        parameters: dict[str, Any] | None = None,
+        init_parameters: dict[str, Any] | None = None,
+        **task_fields: Any,
+    ) -> Run:
+        """A stored run (CREATED, local execution) that no launcher starts: for code that executes it itself, such
+        as a module serving itself (``digitalhub_runtime_python.serve``)."""
+        task_spec, run_spec = self._specs(
+            action, None, parameters, None, init_parameters, True, "inprocess", task_fields
+        )
+        return self._store_run(task_spec, run_spec)
+
+    def _specs(
+        self,
+        action: str,
+        inputs: dict[str, str] | None,
+        parameters: dict[str, Any] | None,
+        outputs: dict[str, str] | None,
+        init_parameters: dict[str, Any] | None,
+        local: bool,
+        isolation: str,
+        task_fields: dict[str, Any],
+    ) -> tuple[TaskSpec, RunSpec]:
+        """The task and run specs, validated (unknown fields refused by name)."""
         task_spec = validate(TaskSpec, {"function": self.key, "action": action, **task_fields}, "task spec")
         run_spec = validate(
             RunSpec,
@@ -54,9 +91,11 @@ class Function(EntityObject[FunctionModel]):
             },
             "run spec",
         )
-        launcher = backend.launcher(Action(task_spec.action).value, local)
-        if not local:
-            task_spec.function = run_spec.function = backend.publish_code(self).key
+        return task_spec, run_spec
+
+    def _store_run(self, task_spec: TaskSpec, run_spec: RunSpec) -> Run:
+        """Store the task, then the run (CREATED) pointing at it."""
+        backend = self._backend
         task = backend.store.create(
             Task(
                 project=self.project,
@@ -67,6 +106,4 @@ class Function(EntityObject[FunctionModel]):
         )
         run_spec.task = task.key
         run_id = new_id()
-        run = Run(backend.store.create(RunModel(project=self.project, name=run_id, id=run_id, spec=run_spec)), backend)
-        launcher.launch(run)
-        return run.refresh()
+        return Run(backend.store.create(RunModel(project=self.project, name=run_id, id=run_id, spec=run_spec)), backend)
