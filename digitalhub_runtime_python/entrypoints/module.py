@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 
     from digitalhub_runtime_python.entities.run import Run
     from digitalhub_runtime_python.serving.commands import CommandSpec, SetupSpec
+    from digitalhub_runtime_python.serving.config import ServeConfig
+    from digitalhub_runtime_python.serving.service import Service
 
 _INVALID = re.compile(r"[^a-z0-9]+")
 
@@ -140,7 +142,7 @@ def _project_name(path: Path) -> str:
     return _INVALID.sub("-", path.stem.lower()).strip("-")[:63] or "serve"
 
 
-def _served_run(namespace: Mapping[str, Any], handler: str | None, project: str | None) -> tuple[Run, Any]:
+def _served_run(namespace: Mapping[str, Any], handler: str | None, project: str | None) -> tuple[Run, Service]:
     """A stored serve run of the module's file, READY, and the Service around the module's functions."""
     from digitalhub_runtime_python.api import get_or_create_project
     from digitalhub_runtime_python.serving.service import Service
@@ -177,7 +179,7 @@ def _running(run: Run, url: str) -> None:
     run.backend.store.transition(run.key, State.RUNNING, f"serving at {url}", service=service)
 
 
-def _client(run: Run, service: Any, config: Any) -> TestClient:
+def _client(run: Run, service: Service, config: ServeConfig) -> TestClient:
     """The app in this process behind a started TestClient; closing it ends the run STOPPED."""
     from fastapi.testclient import TestClient
 
@@ -227,7 +229,7 @@ def _client(run: Run, service: Any, config: Any) -> TestClient:
     return client
 
 
-def _listen(run: Run, service: Any, config: Any) -> None:
+def _listen(run: Run, service: Service, config: ServeConfig) -> None:
     """Serve on the configured address until SIGINT/SIGTERM; the run ends STOPPED, or ERROR if init failed."""
     import uvicorn
 

@@ -82,6 +82,14 @@ def test_urls_over_http_feed_the_handler_and_file_and_image_inputs(parity: Parit
         picture = endpoint.predict(EndpointRequest(url=f"{base}/picture.png")).value["picture"]
     inverted = Image.open(io.BytesIO(base64.b64decode(picture.partition(",")[2])))
     assert inverted.getpixel((0, 0)) == (245, 235, 225)
+    with SyncEndpoint(parity.run.endpoint, command="rows") as endpoint:
+        wrong_type = endpoint.predict(EndpointRequest(url=f"{base}/blob.bin")).error
+        assert (
+            wrong_type["code"] == 400 and "table: file with name 'blob.bin' is not one of .csv" in wrong_type["details"]
+        )
+    with SyncEndpoint(parity.run.endpoint, command="add") as endpoint:
+        not_json = endpoint.predict(EndpointRequest(url=f"{base}/blob.bin")).error
+        assert not_json["code"] == 400 and "takes it only as JSON inputs" in not_json["details"]
     with SyncEndpoint(parity.run.endpoint) as handler:
         assert handler.predict(EndpointRequest(url=f"{base}/body.json")).value == {"body": {"hello": "world"}}
         blob = handler.predict(EndpointRequest(url=f"{base}/blob.bin")).value
