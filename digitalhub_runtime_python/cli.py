@@ -36,10 +36,10 @@ errors = Console(stderr=True)
 STATE_STYLE = {"COMPLETED": "green", "ERROR": "red", "STOPPED": "yellow", "RUNNING": "cyan", "READY": "blue"}
 LISTINGS: dict[str, Callable[[Project, bool], Sequence[EntityObject]]] = {
     "runs": lambda project, _all: project.list_runs(),
-    "functions": lambda project, all_versions: project.list_functions(all_versions),
-    "dataitems": lambda project, all_versions: project.list_dataitems(all_versions),
-    "artifacts": lambda project, all_versions: project.list_artifacts(all_versions),
-    "models": lambda project, all_versions: project.list_models(all_versions),
+    "functions": lambda project, all_versions: project.list_functions(all_versions=all_versions),
+    "dataitems": lambda project, all_versions: project.list_dataitems(all_versions=all_versions),
+    "artifacts": lambda project, all_versions: project.list_artifacts(all_versions=all_versions),
+    "models": lambda project, all_versions: project.list_models(all_versions=all_versions),
 }
 # Errors of the user's input or setup: one line and exit code 2, never a traceback.
 USER_ERRORS = (SpecError, NotFound, InvalidKey, NotImplementedError, RuntimeError, MissingExtra)

@@ -22,6 +22,9 @@ class FileStore(Protocol):
     def download(self, uri: str, dest: Path) -> Path:
         """Copy the file or folder at ``uri`` into folder ``dest``; return the local path."""
 
+    def remove(self, uri: str) -> None:
+        """Delete the file or folder at ``uri``; nothing there is not an error."""
+
 
 def _local_path(uri: str) -> Path:
     parsed = urlparse(uri)
@@ -67,6 +70,13 @@ class LocalFiles:
         else:
             shutil.copyfile(source, target)
         return target
+
+    def remove(self, uri: str) -> None:
+        path = _local_path(uri)
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
 
 
 BUILTIN_SCHEMES = {"s3": "digitalhub_runtime_python.stores.s3:S3Files"}
