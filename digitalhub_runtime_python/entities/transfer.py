@@ -54,9 +54,14 @@ def export_entity(entity: Entity, folder: Path) -> Path:
     return write_yaml(folder / f"{entity.ENTITY_TYPE}s-{entity.id}.yaml", entity.document())
 
 
+def context_folder(project: Project) -> Path:
+    """Where a project's files are exported: its ``spec.source``, else the current folder."""
+    return Path(project.spec.source or ".").expanduser()
+
+
 def export_project(backend: Backend, project: Project) -> Path:
-    """Write a project and its entities to its context folder (``spec.source``, else the current folder)."""
-    folder = Path(project.spec.source or ".").expanduser()
+    """Write a project and its entities to its context folder."""
+    folder = context_folder(project)
     document = project.document()
     for field, model in PROJECT_LISTS.items():
         items = []
