@@ -10,6 +10,7 @@ from typing import Generic, TypeVar
 from digitalhub_runtime_python.entities.backend import Backend
 from digitalhub_runtime_python.entities.base import EntityObject
 from digitalhub_runtime_python.entities.compat import refuse
+from digitalhub_runtime_python.entities.transfer import metadata_from
 from digitalhub_runtime_python.models.base import Entity
 from digitalhub_runtime_python.models.errors import SpecError
 from digitalhub_runtime_python.models.keys import PREFIX, parse_key
@@ -130,16 +131,6 @@ class Catalog(Generic[T]):
         immutable."""
         if not isinstance(obj.entity, self.model) or obj.project != self.project:
             raise SpecError(self.what, [("entity", f"{obj.key} is not a {self.what} of project {self.project}")])
-        given = obj.entity
-
-        def change(stored: Entity) -> Entity:
-            if stored.spec != given.spec:
-                raise SpecError(
-                    self.what,
-                    [("spec", f"{given.key}: a stored spec cannot change; create a new version (new_{self.what})")],
-                )
-            stored.metadata = given.metadata.model_copy(update={"created": stored.metadata.created})
-            return stored
-
-        obj.entity = self.backend.store.update(given.key, change)
+        fix = f"a stored spec cannot change; create a new version (new_{self.what})"
+        obj.entity = self.backend.store.update(obj.key, metadata_from(obj.entity, fix))
         return self.wrap(obj.entity)

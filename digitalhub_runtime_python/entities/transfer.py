@@ -11,6 +11,7 @@ Files behind data entities are not copied: the records keep pointing at them.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -144,23 +145,26 @@ def import_entity(backend: Backend, entity: Entity) -> Entity:
         ) from None
 
 
+def metadata_from(given: Entity, fix: str) -> Callable[[Entity], Entity]:
+    """A store change writing ``given``'s metadata (keeping when the entity was created); a stored spec never
+    changes, so a different one is refused, ``fix`` saying what to do instead."""
+
+    def change(stored: Entity) -> Entity:
+        if stored.spec != given.spec:
+            raise SpecError(given.ENTITY_TYPE, [("spec", f"{given.key} is stored with another spec: {fix}")])
+        stored.metadata = given.metadata.model_copy(update={"created": stored.metadata.created})
+        return stored
+
+    return change
+
+
 def load_entity(backend: Backend, entity: Entity) -> Entity:
     """Create an entity read from a file, or update the stored one's metadata (its spec must be the same)."""
     try:
         return backend.store.create(entity)
     except AlreadyExists:
-        pass
-
-    def change(stored: Entity) -> Entity:
-        if stored.spec != entity.spec:
-            raise SpecError(
-                entity.ENTITY_TYPE,
-                [("spec", f"{entity.key} is stored with another spec: versions are immutable; import with reset_id")],
-            )
-        stored.metadata = entity.metadata.model_copy(update={"created": stored.metadata.created})
-        return stored
-
-    return backend.store.update(entity.key, change)
+        fix = "versions are immutable; import it with reset_id for a new version"
+        return backend.store.update(entity.key, metadata_from(entity, fix))
 
 
 def project_documents(file: str | Path) -> tuple[dict[str, Any], list[tuple[Any, str]]]:

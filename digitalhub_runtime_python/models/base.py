@@ -28,24 +28,22 @@ def new_id() -> str:
     return os.urandom(16).hex()
 
 
-def check_name(value: str, field: str = "name") -> str:
-    """Validate an entity name; the error names the field and the rule."""
-    if not isinstance(value, str) or not _NAME_RE.match(value):
+def _checked(pattern: re.Pattern[str], value: str, field: str, what: str, rule: str) -> str:
+    if not isinstance(value, str) or not pattern.match(value):
         raise ValueError(
-            f"{field} {value!r} is not a valid name: use 1-63 lowercase letters, digits, "
-            "'-', '_' or '.', starting and ending with a letter or digit"
+            f"{field} {value!r} is not a valid {what}: use {rule}, starting and ending with a letter or digit"
         )
     return value
+
+
+def check_name(value: str, field: str = "name") -> str:
+    """Validate an entity name; the error names the field and the rule."""
+    return _checked(_NAME_RE, value, field, "name", "1-63 lowercase letters, digits, '-', '_' or '.'")
 
 
 def check_id(value: str, field: str = "uuid") -> str:
-    """Validate an id chosen by the user (``uuid=``); the error names the field and the rule."""
-    if not isinstance(value, str) or not _ID_RE.match(value):
-        raise ValueError(
-            f"{field} {value!r} is not a valid id: use 1-63 lowercase letters, digits or '-', starting and ending "
-            "with a letter or digit (a UUID such as 3f2c...-...-... fits)"
-        )
-    return value
+    """Validate an id chosen by the user (``uuid=``, a UUID fits); the error names the field and the rule."""
+    return _checked(_ID_RE, value, field, "id", "1-63 lowercase letters, digits or '-'")
 
 
 class StrictModel(BaseModel):

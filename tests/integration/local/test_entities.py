@@ -46,7 +46,9 @@ def test_artifact_round_trip(project: dh.Project, write, tmp_path: Path) -> None
 def test_folder_artifact(project: dh.Project, write, tmp_path: Path) -> None:
     write("model/weights.bin", "0101")
     write("model/config.json", "{}")
-    model = project.log_model("clf", source=tmp_path / "model", framework="sklearn", parameters={"c": 1}, metrics={"f1": 0.9})
+    model = project.log_model(
+        "clf", source=tmp_path / "model", framework="sklearn", parameters={"c": 1}, metrics={"f1": 0.9}
+    )
     assert sorted(f.path for f in model.status.files) == ["config.json", "weights.bin"]
     target = model.download(tmp_path / "restored")
     assert (target / "weights.bin").read_text() == "0101"
