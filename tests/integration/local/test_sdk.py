@@ -4,14 +4,17 @@ DigitalHub arguments that mean nothing here refused by name."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
+from click.testing import CliRunner
 
 import digitalhub_runtime_python as dh
+from digitalhub_runtime_python.cli import main
 from digitalhub_runtime_python.models.states import State
 from digitalhub_runtime_python.stores.base import AlreadyExists, NotFound
 
@@ -109,6 +112,10 @@ def test_function_metadata_parameters_are_stored_and_validated(project: dh.Proje
     assert stored.metadata.description == "doubles" and stored.metadata.labels == ["math"]
     assert stored.metadata.embedded is True and stored.metadata.git_source == "https://example.com/repo.git"
     assert stored.to_dict()["metadata"]["git_source"] == "https://example.com/repo.git"
+    described = CliRunner().invoke(main, ["describe", fn.key, "-o", "json"], catch_exceptions=False)
+    shown = json.loads(described.output)["metadata"]
+    assert shown["embedded"] is True and shown["git_source"] == "https://example.com/repo.git"
+    assert shown["description"] == "doubles" and shown["labels"] == ["math"]
     with pytest.raises(AlreadyExists):
         dh.new_function(project="demo", name="f", uuid=UUID, code="def f():\n    return 2\n", handler="f")
     with pytest.raises(dh.SpecError) as caught:
