@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from digitalhub_runtime_python.models.function import PythonVersion
+from digitalhub_runtime_python.models.task import JobStoreSpec, check_job_store_url
 
 PREFIX = "DIGITALHUB_OPERATOR_"
 DEFAULT_IMAGE = "ghcr.io/scc-digitalhub/digitalhub-runtime-python:py{python}"
@@ -83,6 +84,8 @@ class OperatorSettings:
     """kopf peering priority; replicas need distinct ones, so the default is random."""
     health_host: str = "0.0.0.0"
     health_port: int = 8080
+    serve_job_store: JobStoreSpec | None = None
+    """Redis for the async jobs of serve tasks that name none (e.g. the chart's own); None keeps them in memory."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> OperatorSettings:
@@ -102,6 +105,17 @@ class OperatorSettings:
         if policy not in ("Always", "IfNotPresent", "Never"):
             raise SettingsError(f"{PREFIX}IMAGE_PULL_POLICY={policy!r}: use Always, IfNotPresent or Never")
         priority = int(_number(env, "PRIORITY", 0)) if env.get(PREFIX + "PRIORITY") else _random_priority()
+        job_store = None
+        if env.get(PREFIX + "SERVE_JOB_STORE"):
+            try:
+                url = check_job_store_url(env[PREFIX + "SERVE_JOB_STORE"], f"set {PREFIX}SERVE_JOB_STORE_SECRET")
+            except ValueError as exc:
+                raise SettingsError(f"{PREFIX}SERVE_JOB_STORE: {exc}") from None
+            job_store = JobStoreSpec(
+                url=url,
+                password_secret=env.get(PREFIX + "SERVE_JOB_STORE_SECRET") or None,
+                password_key=env.get(PREFIX + "SERVE_JOB_STORE_SECRET_KEY") or "password",
+            )
         return cls(
             namespaces=_split(env.get(PREFIX + "NAMESPACES", "")),
             scanning=_flag(env, "SCANNING", True),
@@ -120,6 +134,7 @@ class OperatorSettings:
             health_host=env.get(PREFIX + "HEALTH_HOST") or cls.health_host,
             health_port=int(_number(env, "HEALTH_PORT", cls.health_port)),
             priority=priority,
+            serve_job_store=job_store,
         )
 
     def image_for(self, python_version: str) -> str:

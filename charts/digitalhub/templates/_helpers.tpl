@@ -62,3 +62,22 @@ app.kubernetes.io/component: operator
   verbs: [get, list, watch, patch]
 {{- end }}
 {{- end -}}
+
+{{/* The chart's own Redis for serve jobs: its Service and Secret name. */}}
+{{- define "digitalhub.redisName" -}}
+{{ include "digitalhub.fullname" . }}-redis
+{{- end -}}
+
+{{/* The serve job store the operator passes to serve pods: {url, secret, key}, from serve.jobStore. */}}
+{{- define "digitalhub.jobStore" -}}
+{{- $store := .Values.serve.jobStore -}}
+{{- if and $store.redis.enabled $store.url -}}
+{{- fail "serve.jobStore: set either url (an existing Redis) or redis.enabled (the chart's own), not both" -}}
+{{- end -}}
+{{- if $store.redis.enabled -}}
+{{- $name := include "digitalhub.redisName" . -}}
+{{- toJson (dict "url" (printf "redis://%s.%s.svc.%s:6379/0" $name .Release.Namespace .Values.serve.clusterDomain) "secret" $name "key" "password") -}}
+{{- else -}}
+{{- toJson (dict "url" $store.url "secret" $store.passwordSecret.name "key" $store.passwordSecret.key) -}}
+{{- end -}}
+{{- end -}}

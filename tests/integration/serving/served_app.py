@@ -100,3 +100,27 @@ async def rearm():
 @command("teapot")
 def teapot():
     raise HTTPException(418, "short and stout")
+
+
+@command("sleep", inputs={"seconds": float, "tag": (str, "")})
+async def sleep(seconds, tag):
+    """An async job of known length; answers which process ran it."""
+    await asyncio.sleep(seconds)
+    return {"tag": tag, "pid": os.getpid()}
+
+
+@command("big", inputs={"size": int})
+def big(size):
+    return {"text": "x" * size}
+
+
+@command("wait-file", inputs={"path": str})
+async def wait_file(path, event):
+    """Run until the file exists (a job the test releases, or never does); say who ran which attempt."""
+    while not Path(path).exists():
+        await asyncio.sleep(0.02)
+    return {
+        "pid": os.getpid(),
+        "job": event.headers["x-digitalhub-job-id"],
+        "attempt": event.headers["x-digitalhub-job-attempt"],
+    }

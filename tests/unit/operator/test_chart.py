@@ -18,6 +18,13 @@ HA = {
     "runtime": {"images": {"PYTHON3_11": "registry.local/runtime:3.11"}, "podSecrets": ["s3"]},
 }
 HA_CLUSTERWIDE = {"operator": {"replicas": 3, "peering": {"enabled": True}}}
+QUICK_REDIS = {"serve": {"jobStore": {"redis": {"enabled": True}}}, "operator": {"watchNamespaces": ["team-a"]}}
+KEPT_REDIS = {
+    "serve": {"jobStore": {"redis": {"enabled": True, "persistence": {"enabled": True, "storageClass": "ssd"}}}}
+}
+EXISTING_REDIS = {
+    "serve": {"jobStore": {"url": "redis://redis.infra.svc:6379/0", "passwordSecret": {"name": "redis-auth"}}}
+}
 
 
 def render(values: dict[str, Any]) -> list[dict[str, Any]]:
@@ -36,7 +43,11 @@ def test_chart_lints_clean():
     assert [m for m in report["messages"] if m["severity"] >= 2] == []
 
 
-@pytest.mark.parametrize("values", [{}, HA, HA_CLUSTERWIDE], ids=["default", "ha-namespaced", "ha-clusterwide"])
+@pytest.mark.parametrize(
+    "values",
+    [{}, HA, HA_CLUSTERWIDE, QUICK_REDIS, KEPT_REDIS, EXISTING_REDIS],
+    ids=["default", "ha-namespaced", "ha-clusterwide", "quick-redis", "kept-redis", "existing-redis"],
+)
 def test_every_rendered_manifest_validates(values):
     docs = render(values)
     crds = {
@@ -91,3 +102,43 @@ def test_chart_ships_the_run_crd():
     with helm_python.Chart.load(CHART) as chart:
         crds = {Path(crd["name"]).name: yaml.safe_load(crd["data"]) for crd in chart.crds}
     assert crds["runs.digitalhub.io.yaml"]["spec"]["names"]["kind"] == "Run"
+
+
+def operator_env(docs: list[dict[str, Any]]) -> dict[str, str]:
+    operator = next(d for d in by_kind(docs, "Deployment") if d["metadata"]["name"] == "dh-digitalhub-operator")
+    return {e["name"]: e["value"] for e in operator["spec"]["template"]["spec"]["containers"][0]["env"]}
+
+
+def test_the_chart_can_run_a_small_redis_for_serve_jobs():
+    assert "DIGITALHUB_OPERATOR_SERVE_JOB_STORE" not in operator_env(render({}))  # off by default
+    docs = render(QUICK_REDIS)
+    env = operator_env(docs)
+    assert (
+        env["DIGITALHUB_OPERATOR_SERVE_JOB_STORE"] == "redis://dh-digitalhub-redis.digitalhub.svc.cluster.local:6379/0"
+    )
+    assert env["DIGITALHUB_OPERATOR_SERVE_JOB_STORE_SECRET"] == "dh-digitalhub-redis"
+    secrets = by_kind(docs, "Secret")  # where Redis runs, and where serve pods run (they read it by reference)
+    assert sorted(s["metadata"]["namespace"] for s in secrets) == ["digitalhub", "team-a"]
+    assert len({s["data"]["password"] for s in secrets}) == 1
+    redis = next(d for d in by_kind(docs, "Deployment") if d["metadata"]["name"] == "dh-digitalhub-redis")
+    container = redis["spec"]["template"]["spec"]["containers"][0]
+    assert container["env"] == [
+        {"name": "REDIS_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "dh-digitalhub-redis", "key": "password"}}}
+    ]
+    assert "--appendonly" in container["command"] and "$(REDIS_PASSWORD)" in container["command"]
+    assert redis["spec"]["template"]["spec"]["volumes"] == [{"name": "data", "emptyDir": {}}]
+    service = next(d for d in by_kind(docs, "Service") if d["metadata"]["name"] == "dh-digitalhub-redis")
+    assert service["spec"]["selector"] == redis["spec"]["selector"]["matchLabels"]
+    kept = by_kind(render(KEPT_REDIS), "PersistentVolumeClaim")
+    assert [c["spec"]["storageClassName"] for c in kept] == ["ssd"]
+
+
+def test_the_chart_can_point_serve_jobs_at_an_existing_redis():
+    docs = render(EXISTING_REDIS)
+    env = operator_env(docs)
+    assert env["DIGITALHUB_OPERATOR_SERVE_JOB_STORE"] == "redis://redis.infra.svc:6379/0"
+    assert env["DIGITALHUB_OPERATOR_SERVE_JOB_STORE_SECRET"] == "redis-auth"
+    assert env["DIGITALHUB_OPERATOR_SERVE_JOB_STORE_SECRET_KEY"] == "password"
+    assert by_kind(docs, "Secret") == [] and len(by_kind(docs, "Deployment")) == 1
+    with pytest.raises(helm_python.HelmError, match="either url"):
+        render({"serve": {"jobStore": {"url": "redis://r/0", "redis": {"enabled": True}}}})

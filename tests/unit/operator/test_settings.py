@@ -37,6 +37,11 @@ def test_overrides():
         ({"DIGITALHUB_OPERATOR_PENDING_DEADLINE": "0"}, ["at least"]),
         ({"DIGITALHUB_OPERATOR_IMAGE_TEMPLATE": "runtime:latest"}, ["{python}"]),
         ({"DIGITALHUB_OPERATOR_IMAGE_PULL_POLICY": "Sometimes"}, ["IfNotPresent"]),
+        ({"DIGITALHUB_OPERATOR_SERVE_JOB_STORE": "http://redis"}, ["DIGITALHUB_OPERATOR_SERVE_JOB_STORE", "redis://"]),
+        (
+            {"DIGITALHUB_OPERATOR_SERVE_JOB_STORE": "redis://:hunter2@redis/0"},
+            ["DIGITALHUB_OPERATOR_SERVE_JOB_STORE_SECRET", "password"],
+        ),
     ],
 )
 def test_bad_values_name_the_variable(env, words):
@@ -44,3 +49,4 @@ def test_bad_values_name_the_variable(env, words):
         OperatorSettings.from_env(env)
     for word in words:
         assert word in str(error.value)
+    assert "hunter2" not in str(error.value)
