@@ -101,7 +101,13 @@ class Service:
         self.context = ServeContext(
             project=project, run_key=run.key, run_id=run.id, parameters=dict(run.spec.parameters)
         )
-        self.reserved = {"project": project, "context": self.context, "event": None, "events": None}
+        self.reserved = {
+            "project": project,
+            "run": self.context.run,
+            "context": self.context,
+            "event": None,
+            "events": None,
+        }
         bound = compose_arguments(
             handler, run.spec.parameters, inputs or {}, {**self.reserved, "event": _EVENT, "events": _EVENT}
         )
