@@ -145,6 +145,7 @@ def _project_name(path: Path) -> str:
 def _served_run(namespace: Mapping[str, Any], handler: str | None, project: str | None) -> tuple[Run, Service]:
     """A stored serve run of the module's file, READY, and the Service around the module's functions."""
     from digitalhub_runtime_python.api import get_or_create_project
+    from digitalhub_runtime_python.entities.task import run_id, run_spec
     from digitalhub_runtime_python.serving.service import Service
 
     commands = _declared(namespace)[1]
@@ -157,7 +158,8 @@ def _served_run(namespace: Mapping[str, Any], handler: str | None, project: str 
     opened = get_or_create_project(project or name)
     entry = handler or commands[0].func.__name__  # a command as the handler: its module's commands are served
     function = opened.new_function(name, code_src=str(source), handler=entry)
-    run = function.new_run("serve")
+    task = opened.new_task("python+serve", function=function.key)
+    run = task.store_run(run_spec(function.key, "serve", None, None, None, None, True, "inprocess"), run_id(None))
     service = Service.from_namespace(
         opened, run.entity, list(namespace.values()), namespace[handler] if handler is not None else None
     )

@@ -115,7 +115,13 @@ class Service:
         self.context = ServeContext(
             project=project, run_key=run.key, run_id=run.id, parameters=dict(run.spec.parameters)
         )
-        self.reserved = {"project": project, "context": self.context, "event": None, "events": None}
+        self.reserved = {
+            "project": project,
+            "run": self.context.run,
+            "context": self.context,
+            "event": None,
+            "events": None,
+        }
         self.handler = Target(handler) if handler is not None else None
         self.handler_name = getattr(handler, "__name__", repr(handler)) if handler is not None else None
         bound = (

@@ -51,13 +51,13 @@ def _log(
     description = f"trained by job {job_id} of {run_key}"
     if isinstance(value, Path):
         return project.log_model(
-            spec.model_name, value, parameters=parameters, relationships=lineage, description=description
+            spec.model_name, source_path=value, parameters=parameters, relationships=lineage, description=description
         )
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder, "model.pkl")
         path.write_bytes(pickle.dumps(value))
         return project.log_model(
-            spec.model_name, path, parameters=parameters, relationships=lineage, description=description
+            spec.model_name, source_path=path, parameters=parameters, relationships=lineage, description=description
         )
 
 

@@ -117,6 +117,8 @@ class Controller:
         """Create the run's workload and record it; bad input ends the run in ERROR.
 
         ``run`` is the run as the watch delivered it (saves a read); the scan passes none and the run is read.
+        A delivered run may be older than a launch that already happened: when every object exists already, the run
+        is read again and nothing is recorded if it holds the launch.
         """
         with self._lock:
             if ref.key in self._launching:
@@ -134,11 +136,12 @@ class Controller:
                     if run.spec.action == Action.JOB
                     else [deployment_manifest(workload), service_manifest(workload)]
                 )
-                for manifest in manifests:
-                    self.cluster.create(manifest)
+                created = [self.cluster.create(manifest) for manifest in manifests]
             except BAD_INPUT + (LaunchError,) as exc:
                 self.fail(ref, str(exc), type(exc).__name__)
                 return
+            if not any(created) and _launched(self.stores(ref.namespace).get_run(ref.key)):
+                return  # the run as delivered was older than the launch that made these objects and recorded them
             self._record_launch(ref, workload, manifests)
         finally:
             with self._lock:

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from fastapi import HTTPException
+from fastapi.responses import StreamingResponse
 
 from digitalhub_runtime_python import command, setup
 
@@ -22,10 +23,17 @@ def init(context, scale, fail, wait_for):
     return {"scale": scale, "generation": (context.state or {}).get("generation", 0) + 1}
 
 
+def _breaks_mid_stream():
+    yield b"first part, then "
+    raise RuntimeError("broke while streaming")
+
+
 def predict(context, event, offset=0):
     """The handler at /: scales event.body['x'] and echoes the request."""
     if event.body == "boom":
         raise ValueError("secret detail")
+    if event.body == "broken-stream":  # a response of its own that fails once sending began
+        return StreamingResponse(_breaks_mid_stream())
     return {
         "y": event.body["x"] * context.state["scale"] + offset,
         "method": event.method,

@@ -22,7 +22,7 @@ def log_linear(parity: Parity, tmp_path: Path, weight: object, name: str = "line
     """A Model entity whose file is a pickled ``weight`` (a dict {"w": ...} loads; anything else is broken)."""
     path = tmp_path / f"{name}.pkl"
     path.write_bytes(pickle.dumps(weight))
-    return parity.project.log_model(name, path, framework="pickle").key
+    return parity.project.log_model(name, source_path=path, framework="pickle").key
 
 
 def test_info_version_names_the_runtime_python_and_function(parity: Parity) -> None:

@@ -3,6 +3,7 @@ and that bad task input fails with a message naming the field."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import kubernetes_validate
@@ -222,6 +223,16 @@ def test_bad_service_name(make_workload):
         service_manifest(make_workload("serve", service_name="9lives"))
 
 
-def test_long_or_odd_ids_still_give_valid_names():
-    name = workload_name("X" * 80)
-    assert name.startswith("run-") and len(name) <= 63 and name == workload_name("X" * 80)
+ODD_IDS = ["X" * 80, "A_b.c", "a_b.c", "UPPER", "-lead", "trail-", "dots.in.it", "ü-nicode", "a" * 59, "a" * 60]
+DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")  # RFC 1123, as Kubernetes checks object names
+
+
+@pytest.mark.parametrize("run_id", ODD_IDS)
+def test_long_or_odd_ids_still_give_valid_names(run_id):
+    name = workload_name(run_id)
+    assert DNS_LABEL.fullmatch(name) and len(name) <= 63, name
+    assert name.startswith("run-") and name == workload_name(run_id)
+
+
+def test_odd_ids_give_distinct_names():
+    assert len({workload_name(run_id) for run_id in ODD_IDS}) == len(ODD_IDS)
