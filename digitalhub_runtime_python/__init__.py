@@ -81,6 +81,7 @@ _PUBLIC = {
     "load_model": "digitalhub_runtime_python.sdk",
     "update_model": "digitalhub_runtime_python.sdk",
     "delete_model": "digitalhub_runtime_python.sdk",
+    "serve": "digitalhub_runtime_python.entrypoints.module",
 }
 
 
@@ -148,6 +149,7 @@ __all__ = [
     "new_project",
     "new_run",
     "new_task",
+    "serve",
     "setup",
     "update_artifact",
     "update_dataitem",
@@ -175,6 +177,7 @@ if TYPE_CHECKING:
     from digitalhub_runtime_python.entities.project import Project
     from digitalhub_runtime_python.entities.run import Run
     from digitalhub_runtime_python.entities.task import Task
+    from digitalhub_runtime_python.entrypoints.module import serve
     from digitalhub_runtime_python.execution.handler import handler
     from digitalhub_runtime_python.models.errors import SpecError
     from digitalhub_runtime_python.models.states import State
