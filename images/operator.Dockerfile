@@ -1,15 +1,24 @@
 # The digitalhub operator (kopf) (docs/images.md).
 #   docker build -f images/operator.Dockerfile -t digitalhub-operator .
 ARG PYTHON_VERSION=3.11
-# Any Debian-based image with python3 and its venv module; pin it by digest (...-slim-bookworm@sha256:...).
+# Any Debian-based image with python3 (3.11+) and its venv module; pin it by digest (...-slim-bookworm@sha256:...).
 ARG BASE_IMAGE=docker.io/library/python:${PYTHON_VERSION}-slim-bookworm
 
 # Wheels for offline builds (PACKAGES_FROM=wheels): `--build-context wheels=DIR` replaces this empty stage.
 FROM scratch AS wheels
 
-FROM ${BASE_IMAGE}
-# Extras of digitalhub-runtime-python; where Python packages come from: index or wheels.
+# The third-party requirements (and the build backend) of both projects: the dependency layer below is keyed on
+# this list, so an edit elsewhere in a pyproject.toml does not reinstall the dependencies.
+FROM ${BASE_IMAGE} AS requirements
 ARG EXTRAS=kubernetes
+COPY pyproject.toml /src/
+COPY operator/pyproject.toml /src/operator/
+COPY images/requirements.py /src/images/
+RUN python3 /src/images/requirements.py --build-system "/src/pyproject.toml[$EXTRAS]" /src/operator/pyproject.toml \
+    > /requirements.txt
+
+FROM ${BASE_IMAGE}
+# Where Python packages come from: index or wheels.
 ARG PACKAGES_FROM=index
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -25,16 +34,13 @@ RUN groupadd --gid 1000 digitalhub \
  && install -d -o 1000 -g 1000 /workspace \
  && python3 -m venv /opt/digitalhub
 
-# Dependencies (and the build backend) before code: rebuilt only when a pyproject.toml or the build arguments change.
-COPY pyproject.toml /src/
-COPY operator/pyproject.toml /src/operator/
-COPY images/requirements.py images/pip-install.sh /src/images/
-RUN --mount=type=bind,from=wheels,target=/wheels \
-    python /src/images/requirements.py --build-system "/src/pyproject.toml[$EXTRAS]" /src/operator/pyproject.toml \
-        > /src/requirements.txt \
- && /src/images/pip-install.sh -r /src/requirements.txt
+# Dependencies before code.
+COPY images/pip-install.sh /src/images/
+COPY --from=requirements /requirements.txt /src/
+RUN --mount=type=bind,from=wheels,target=/wheels /src/images/pip-install.sh -r /src/requirements.txt
 
-COPY README.md /src/
+COPY pyproject.toml README.md /src/
+COPY operator/pyproject.toml /src/operator/
 COPY digitalhub_runtime_python /src/digitalhub_runtime_python
 COPY operator/digitalhub_operator /src/operator/digitalhub_operator
 # Nothing to fetch: the dependencies and the build backend are installed above.

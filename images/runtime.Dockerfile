@@ -1,15 +1,22 @@
 # Runtime image for run pods: the digitalhub runtime and its extras on one Python version (docs/images.md).
 #   docker build -f images/runtime.Dockerfile --build-arg PYTHON_VERSION=3.12 -t digitalhub-runtime-python:py3.12 .
 ARG PYTHON_VERSION=3.11
-# Any Debian-based image with python3 and its venv module; pin it by digest (...-slim-bookworm@sha256:...).
+# Any Debian-based image with python3 (3.11+) and its venv module; pin it by digest (...-slim-bookworm@sha256:...).
 ARG BASE_IMAGE=docker.io/library/python:${PYTHON_VERSION}-slim-bookworm
 
 # Wheels for offline builds (PACKAGES_FROM=wheels): `--build-context wheels=DIR` replaces this empty stage.
 FROM scratch AS wheels
 
-FROM ${BASE_IMAGE}
-# Extras of digitalhub-runtime-python; Debian packages to add; where Python packages come from: index or wheels.
+# The third-party requirements (and the build backend) of the extras: the dependency layer below is keyed on this
+# list, so an edit elsewhere in pyproject.toml does not reinstall the dependencies.
+FROM ${BASE_IMAGE} AS requirements
 ARG EXTRAS=data,s3,kubernetes,serve
+COPY pyproject.toml /src/
+COPY images/requirements.py /src/images/
+RUN python3 /src/images/requirements.py --build-system "/src/pyproject.toml[$EXTRAS]" > /requirements.txt
+
+FROM ${BASE_IMAGE}
+# Debian packages to add (git: git+https code sources); where Python packages come from: index or wheels.
 ARG SYSTEM_PACKAGES=git
 ARG PACKAGES_FROM=index
 
@@ -30,14 +37,12 @@ RUN set -eu; \
     install -d -o 1000 -g 1000 /workspace; \
     python3 -m venv /opt/digitalhub
 
-# Dependencies (and the build backend) before code: rebuilt only when pyproject.toml or the build arguments change.
-COPY pyproject.toml /src/
-COPY images/requirements.py images/pip-install.sh /src/images/
-RUN --mount=type=bind,from=wheels,target=/wheels \
-    python /src/images/requirements.py --build-system "/src/pyproject.toml[$EXTRAS]" > /src/requirements.txt \
- && /src/images/pip-install.sh -r /src/requirements.txt
+# Dependencies before code.
+COPY images/pip-install.sh /src/images/
+COPY --from=requirements /requirements.txt /src/
+RUN --mount=type=bind,from=wheels,target=/wheels /src/images/pip-install.sh -r /src/requirements.txt
 
-COPY README.md /src/
+COPY pyproject.toml README.md /src/
 COPY digitalhub_runtime_python /src/digitalhub_runtime_python
 # Nothing to fetch: the dependencies and the build backend are installed above.
 RUN python -m pip install --no-index --no-deps --no-build-isolation /src && rm -rf /src

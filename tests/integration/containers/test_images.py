@@ -53,18 +53,22 @@ def test_operator_image_answers_help_locked_down_as_uid_1000(base_image: str, wh
     assert inspect(image)["Config"]["User"] == "1000:1000"
 
 
-def test_a_code_only_change_rebuilds_only_the_code_layers(base_image: str, wheel_folder: Path, tmp_path: Path) -> None:
+def test_a_change_to_code_or_project_settings_reuses_the_dependency_layer(
+    base_image: str, wheel_folder: Path, tmp_path: Path
+) -> None:
     image = build_image(RUNTIME, base_image, wheel_folder)
     for name in ("pyproject.toml", "README.md", ".dockerignore"):
         shutil.copy(ROOT / name, tmp_path / name)
     for name in ("images", "digitalhub_runtime_python"):
         shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
     with open(tmp_path / "digitalhub_runtime_python" / "runner.py", "a") as module:
-        module.write("# a code-only change\n")
+        module.write("# a code change\n")
+    with open(tmp_path / "pyproject.toml", "a") as project:
+        project.write("\n[tool.example]\nsetting = 1\n")  # not a dependency
 
     changed = build_image(RUNTIME, base_image, wheel_folder, context=tmp_path)
 
     before, after = (inspect(built)["RootFS"]["Layers"] for built in (image, changed))
     assert len(before) == len(after)
-    assert after[:-2] == before[:-2]  # base, venv, dependencies and README reused
-    assert after[-2] != before[-2] and after[-1] != before[-1]  # the code copied in, then installed
+    assert after[:-3] == before[:-3]  # base, user and venv, dependencies
+    assert all(a != b for a, b in zip(after[-3:], before[-3:], strict=True))  # project files, code, its install
