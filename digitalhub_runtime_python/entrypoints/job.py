@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from digitalhub_runtime_python.contract import ENTRYPOINTS
 from digitalhub_runtime_python.entrypoints.common import open_project, required_run, run_parser
-from digitalhub_runtime_python.entrypoints.self_check import self_check
 from digitalhub_runtime_python.execution.job import execute_run
 from digitalhub_runtime_python.models.states import State
 from digitalhub_runtime_python.models.task import Action
@@ -19,6 +18,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--self-check", action="store_true", help="check the imports a pod needs, then exit")
     args = parser.parse_args(argv)
     if args.self_check:
+        from digitalhub_runtime_python.entrypoints.self_check import self_check  # not on a run's start path
+
         return self_check()
     run_key = required_run(parser, args)
     run = execute_run(open_project(run_key), run_key)
