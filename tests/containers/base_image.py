@@ -84,3 +84,7 @@ def ensure_base_image(name: str = BASE_IMAGE) -> str:
             finally:
                 _unmount_under(rootfs)
     return name
+
+
+if __name__ == "__main__":  # ``.ci/run`` starts this early, with the system python, while the venv installs
+    print(f"base image {ensure_base_image()} ready", flush=True)

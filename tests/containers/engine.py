@@ -15,10 +15,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-
-import docker
+from typing import TYPE_CHECKING
 
 from tests.waiting import wait_for
+
+if TYPE_CHECKING:  # imported when a service is started: the base image needs no third-party package
+    import docker
 
 CONFIG = Path(__file__).resolve().parent
 ROOT = CONFIG.parents[1]
@@ -100,6 +102,8 @@ class PodmanService:
         return self._client
 
     def _connect(self) -> docker.DockerClient:
+        import docker
+
         assert self._process is not None
         if self._process.poll() is not None:
             raise AssertionError(f"podman system service exited {self._process.returncode}: {self._log_tail()}")
