@@ -13,17 +13,24 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from digitalhub_runtime_python.entities.project import Project
 from digitalhub_runtime_python.environments.base import Runtime, RuntimeNotInstalled
 from digitalhub_runtime_python.environments.cache import (
+    Environment,
     EnvironmentBuildError,
     ensure_environment,
     environments_root,
     find_environment,
 )
 from digitalhub_runtime_python.environments.requirements import RequirementError
-from digitalhub_runtime_python.environments.specs import PythonNotFound, environment_spec, runtime_extras
+from digitalhub_runtime_python.environments.specs import (
+    EnvironmentSpec,
+    PythonNotFound,
+    environment_spec,
+    runtime_extras,
+)
 from digitalhub_runtime_python.models.function import Function
 from digitalhub_runtime_python.models.run import EnvironmentInfo, ErrorInfo
 from digitalhub_runtime_python.models.run import Run as RunModel
@@ -40,6 +47,12 @@ def _record(info: EnvironmentInfo) -> Callable[[RunModel], RunModel]:
         return run
 
     return change
+
+
+def _key(root: Path, spec: EnvironmentSpec) -> str:
+    """The key of ``spec``, without parsing its requirements when it was built with this very spec before."""
+    found = find_environment(root, spec)
+    return found.key if found is not None else spec.key()
 
 
 def _fail(project: Project, run_key: str, exc: Exception) -> int:
@@ -68,12 +81,11 @@ def enter_environment(project: Project, run_key: str, module: str, argv: Sequenc
             return None
         root = environments_root(settings.home, os.environ)
         current = Runtime.current().environment
-        found = find_environment(root, spec) if current else None
-        if found is not None and found.key == current:
-            found.use(root)
-            if run.status.environment is None:  # started in it directly: say it was reused
+        if current is not None and _key(root, spec) == current:  # already in it: started with its Python
+            Environment(current, Path(sys.prefix)).use()
+            if run.status.environment is None:  # started with its Python by the launcher: say it was reused
                 seconds = round(time.monotonic() - started, 3)
-                info = EnvironmentInfo(key=found.key, python=spec.python_version, built=False, seconds=seconds)
+                info = EnvironmentInfo(key=current, python=spec.python_version, built=False, seconds=seconds)
                 store.update_run(run_key, _record(info))
             return None
         environment, built = ensure_environment(root, spec, os.environ)
@@ -82,7 +94,7 @@ def enter_environment(project: Project, run_key: str, module: str, argv: Sequenc
                 f"environment {environment.key} does not start: {environment.python} runs "
                 f"outside it (sys.prefix {sys.prefix}); remove it with dhrun env prune --all"
             )
-        environment.use(root)
+        environment.use()
     except PROBLEMS as exc:
         return _fail(project, run_key, exc)
     seconds = round(time.monotonic() - started, 3)

@@ -28,10 +28,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, help=f"port to bind (or {ENV_PORT} / {ENV_SERVE_PORT})")
     args = parser.parse_args(argv)
     run_key = required_run(parser, args)
-    project = open_project(run_key)
-    failed = enter_environment(project, run_key, ENTRYPOINTS[Action.SERVE], sys.argv[1:] if argv is None else argv)
-    if failed is not None:
-        return failed
     try:
         require("serve")
     except MissingExtra as exc:
@@ -49,6 +45,10 @@ def main(argv: list[str] | None = None) -> int:
     except SpecError as exc:
         print(exc, file=sys.stderr)
         return 2
+    project = open_project(run_key)
+    failed = enter_environment(project, run_key, ENTRYPOINTS[Action.SERVE], sys.argv[1:] if argv is None else argv)
+    if failed is not None:
+        return failed
     run = project.backend.store.get_run(run_key)
     with capture_output(lambda records: project.backend.append_logs(run, records)):
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)

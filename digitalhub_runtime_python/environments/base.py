@@ -19,12 +19,8 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from digitalhub_runtime_python.extras import DISTRIBUTION
-
-if TYPE_CHECKING:  # importlib.metadata costs a warm start too much: loaded where distributions are read
-    from importlib.metadata import Distribution
 
 RECORD = "digitalhub-env.json"
 """The file at an environment's root that describes it (key, requirements, base, build time)."""
@@ -81,23 +77,52 @@ def layer_pth(site_dirs: Iterable[str]) -> str:
     return "".join(f"import site; site.addsitedir({folder!r})\n" for folder in site_dirs)
 
 
-def _distributions(site_dirs: Iterable[str]) -> dict[str, Distribution]:
-    """Canonical name -> the distribution installed in ``site_dirs`` (the first one found, as imports would)."""
-    from importlib import metadata
+@dataclass(frozen=True)
+class Installed:
+    """A distribution installed in the runtime's site-packages: its version and metadata folder."""
 
+    version: str
+    folder: Path
+
+    def requires(self) -> list[str]:
+        """Its ``Requires-Dist`` requirements (the headers of a wheel's METADATA, read without an email parser)."""
+        if self.folder.suffix != ".dist-info":
+            from importlib.metadata import PathDistribution
+
+            return PathDistribution(self.folder).requires or []
+        requires = []
+        with open(self.folder / "METADATA", encoding="utf-8", errors="replace") as headers:
+            for line in headers:
+                if not line.strip():
+                    break  # the body (the description) starts
+                if line.startswith("Requires-Dist:"):
+                    requires.append(line.split(":", 1)[1].strip())
+        return requires
+
+
+def installed_distributions(site_dirs: Iterable[str]) -> dict[str, Installed]:
+    """Canonical name -> the distribution installed in ``site_dirs`` (the first found, as imports would), from
+    the metadata folders' names (``name-version.dist-info``), which carry both."""
     from packaging.utils import canonicalize_name
 
-    found: dict[str, Distribution] = {}
-    for dist in metadata.distributions(path=list(site_dirs)):
-        name = dist.metadata["Name"]
-        if name:
-            found.setdefault(canonicalize_name(name), dist)
+    found: dict[str, Installed] = {}
+    for folder in site_dirs:
+        try:
+            entries = sorted(os.listdir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            stem, _, suffix = entry.rpartition(".")
+            name, _, rest = stem.partition("-")
+            version = rest.split("-")[0]
+            if suffix in ("dist-info", "egg-info") and name and version:
+                found.setdefault(canonicalize_name(name), Installed(version, Path(folder, entry)))
     return found
 
 
 def installed(site_dirs: Iterable[str]) -> dict[str, str]:
     """Canonical name -> version of the distributions installed in ``site_dirs``."""
-    return {name: dist.version for name, dist in _distributions(site_dirs).items()}
+    return {name: dist.version for name, dist in installed_distributions(site_dirs).items()}
 
 
 def runtime_closure(site_dirs: Iterable[str], extras: Iterable[str]) -> dict[str, str]:
@@ -106,7 +131,7 @@ def runtime_closure(site_dirs: Iterable[str], extras: Iterable[str]) -> dict[str
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 
-    dists = _distributions(site_dirs)
+    dists = installed_distributions(site_dirs)
     pins: dict[str, str] = {}
     todo = [(canonicalize_name(DISTRIBUTION), frozenset(extras))]
     seen = set(todo)
@@ -116,7 +141,7 @@ def runtime_closure(site_dirs: Iterable[str], extras: Iterable[str]) -> dict[str
         if dist is None:
             continue
         pins[name] = dist.version
-        for text in dist.requires or []:
+        for text in dist.requires():
             requirement = Requirement(text)
             marker = requirement.marker
             if marker is not None and not any(marker.evaluate({"extra": extra}) for extra in wanted or {""}):

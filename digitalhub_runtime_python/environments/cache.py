@@ -64,13 +64,13 @@ class Environment:
     def last_used(self) -> datetime:
         return datetime.fromtimestamp((self.path / RECORD).stat().st_mtime, UTC)
 
-    def use(self, root: Path) -> None:
+    def use(self) -> None:
         """Mark it used now, and keep it from being pruned while this process (or what it execs into) runs."""
         try:
             os.utime(self.path / RECORD)
+            hold_shared(_lock(self.path.parent, self.key, "use"))
         except OSError:
-            pass  # a read-only cache still works
-        hold_shared(_lock(root, self.key, "use"))
+            pass  # a read-only cache still works (and nothing can prune it)
 
 
 def _lock(root: Path, key: str, purpose: str) -> Path:

@@ -165,3 +165,17 @@ def test_state_machine(current: State, target: State) -> None:
 
 def test_final_states() -> None:
     assert {s for s in State if m.is_final(s)} == {State.COMPLETED, State.ERROR, State.STOPPED}
+
+
+def test_task_envs_refuse_index_credentials_in_clear() -> None:
+    with pytest.raises(SpecError) as info:
+        validate(
+            m.TaskSpec,
+            {"function": "f", "action": "job", "envs": {"UV_INDEX_URL": "https://reader:t0ken@mirror/simple"}},
+            "task spec",
+        )
+    assert info.value.fields == ["envs"]
+    assert "UV_INDEX_URL has credentials in its URL" in str(info.value) and "t0ken" not in str(info.value)
+    assert "put the variable in a Secret and name it in secrets" in str(info.value)
+    ok = {"UV_INDEX_URL": "https://mirror/simple", "DATABASE_URL": "postgres://u:p@db/x"}  # not an installer's
+    assert len(validate(m.TaskSpec, {"function": "f", "action": "job", "envs": ok}).envs) == 2
