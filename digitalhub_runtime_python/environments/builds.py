@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -88,7 +87,8 @@ def build(folder: Path, spec: EnvironmentSpec, key: str, environ: Mapping[str, s
     started = time.monotonic()
     run_uv(["venv", "--quiet", "--no-config", "--relocatable", "--python", spec.python, str(folder)], environ, cache)
     site = site_packages(folder)
-    requirements = list(normalize_requirements(spec.requirements))
+    normalized = list(normalize_requirements(spec.requirements))
+    requirements = list(normalized)
     if spec.layered:
         (site / PTH_NAME).write_text(layer_pth(Runtime.current().site_dirs))
     else:
@@ -108,7 +108,7 @@ def build(folder: Path, spec: EnvironmentSpec, key: str, environ: Mapping[str, s
         "key": key,
         "python": spec.python,
         "python_version": spec.python_version,
-        "requirements": list(normalize_requirements(spec.requirements)),
+        "requirements": normalized,
         "index": [list(item) for item in spec.index],
         "layered": spec.layered,
         "extras": list(spec.extras),
@@ -116,7 +116,6 @@ def build(folder: Path, spec: EnvironmentSpec, key: str, environ: Mapping[str, s
         "base": Runtime.current().record(),
         "created": datetime.now(UTC).isoformat(),
         "build_seconds": round(time.monotonic() - started, 3),
-        "built_by": {"pid": os.getpid(), "python": sys.executable},
     }
     (folder / RECORD).write_text(json.dumps(record, indent=2) + "\n")
     return record

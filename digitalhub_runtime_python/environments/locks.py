@@ -6,7 +6,6 @@ inherited across ``exec``: a run keeps its environment from being pruned until i
 
 from __future__ import annotations
 
-import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +20,8 @@ def _open(path: Path) -> int:
 @contextmanager
 def exclusive(path: Path, wait: bool = True) -> Iterator[bool]:
     """Hold ``path``'s lock alone for the block; yields False (held by someone else) when ``wait`` is False."""
+    import fcntl  # POSIX only: imported where environments are built, so other runs start anywhere
+
     fd = _open(path)
     try:
         try:
@@ -35,6 +36,8 @@ def exclusive(path: Path, wait: bool = True) -> Iterator[bool]:
 
 def hold_shared(path: Path) -> None:
     """Hold ``path``'s lock shared until this process (and any process it ``exec``s into) ends."""
+    import fcntl
+
     fd = _open(path)
     fcntl.flock(fd, fcntl.LOCK_SH)
     os.set_inheritable(fd, True)
