@@ -30,12 +30,9 @@ if TYPE_CHECKING:
 
 
 def kernel_python() -> str:
-    """The Python the session's kernel runs: this process's.
-
-    Hook for function environments: a local session's launcher starts this process with the function
-    environment's Python, and a pod enters the environment first (as the job and serve entrypoints do; the kernel
-    started early must then be killed before re-executing), so this is the environment's Python.
-    """
+    """The Python the session's kernel runs: this process's, which is the function environment's one (a local
+    session's launcher starts this process with it when it is built; otherwise this process enters the
+    environment, as the job and serve entrypoints do, killing the kernel it started early before re-executing)."""
     return sys.executable
 
 
@@ -118,16 +115,17 @@ def _main(argv: list[str] | None, process: KernelProcess) -> int:
     )
     from digitalhub_runtime_python.entities.backend import ACCESS_FILE
     from digitalhub_runtime_python.entrypoints.common import open_project, required_run, run_parser
+    from digitalhub_runtime_python.entrypoints.environment import enter_environment
     from digitalhub_runtime_python.execution.capture import capture_output
     from digitalhub_runtime_python.models.run import ErrorInfo
     from digitalhub_runtime_python.models.states import State, is_final
     from digitalhub_runtime_python.models.task import Action
     from digitalhub_runtime_python.sessions.kernel import KernelError
 
-    parser = run_parser(ENTRYPOINTS[Action.SESSION], "Serve an interactive session on one run's function.")
+    module = ENTRYPOINTS[Action.SESSION]
+    parser = run_parser(module, "Serve an interactive session on one run's function.")
     run_key = required_run(parser, parser.parse_args(argv))
-    token = os.environ.pop(ENV_SESSION_TOKEN, "")
-    if not token:
+    if not os.environ.get(ENV_SESSION_TOKEN):
         print(f"{ENV_SESSION_TOKEN} is not set: a session's API needs a token", file=sys.stderr)
         return 2
     host = os.environ.get(ENV_SESSION_HOST, "0.0.0.0")
@@ -137,6 +135,11 @@ def _main(argv: list[str] | None, process: KernelProcess) -> int:
         print(f"{ENV_SESSION_PORT} must be a port number, not {os.environ[ENV_SESSION_PORT]!r}", file=sys.stderr)
         return 2
     project = open_project(run_key)
+    arguments = sys.argv[1:] if argv is None else argv
+    failed = enter_environment(project, run_key, module, arguments, before_exec=process.kill)
+    if failed is not None:
+        return failed
+    token = os.environ.pop(ENV_SESSION_TOKEN)  # after a re-execution: the environment's process needs it too
     run = project.backend.store.get_run(run_key)
     if is_final(run.status.state):  # e.g. a pod restarted after its session ended: the operator removes it
         print(f"session {run.id} is {run.status.state}: nothing to serve", file=sys.stderr)

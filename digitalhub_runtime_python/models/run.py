@@ -8,6 +8,7 @@ from pydantic import Field, field_validator, model_validator
 
 from digitalhub_runtime_python.models.base import Entity, StrictModel, check_name
 from digitalhub_runtime_python.models.keys import parse_key
+from digitalhub_runtime_python.models.metrics import MetricValue, check_metric
 from digitalhub_runtime_python.models.states import State, Transition
 from digitalhub_runtime_python.models.task import Action
 
@@ -79,6 +80,15 @@ class KubernetesInfo(StrictModel):
     reason: str | None = None
 
 
+class EnvironmentInfo(StrictModel):
+    """The Python environment a run executed in: its function's requirements, installed with uv."""
+
+    key: str = Field(description="Content key of the environment (python, requirements, index settings)")
+    python: str = Field(description="Python version of the environment, e.g. 3.11")
+    built: bool = Field(description="True when this run built the environment, False when it reused one")
+    seconds: float = Field(description="Time spent getting the environment ready, before the handler was imported")
+
+
 class RunStatus(StrictModel):
     state: State = State.CREATED
     message: str | None = None
@@ -89,6 +99,15 @@ class RunStatus(StrictModel):
     pid: int | None = Field(None, description="Local process running the run, if any")
     service: ServiceInfo | None = None
     kubernetes: KubernetesInfo | None = None
+    environment: EnvironmentInfo | None = None
+    metrics: dict[str, MetricValue] = Field(
+        default_factory=dict, description="Metric name -> a number, or the series of numbers logged under it"
+    )
+
+    @field_validator("metrics", mode="before")
+    @classmethod
+    def _metric_values(cls, value: object) -> object:
+        return {key: check_metric(key, item) for key, item in value.items()} if isinstance(value, dict) else value
 
 
 class Run(Entity):

@@ -11,7 +11,7 @@ import secrets
 from typing import Any
 
 from digitalhub_operator.manifests.common import Workload, container, pod_spec, pod_template
-from digitalhub_operator.manifests.serve import http_probe
+from digitalhub_operator.manifests.serve import http_probe, startup_checks
 from digitalhub_runtime_python.contract import (
     ENV_SESSION_PORT,
     ENV_SESSION_TOKEN,
@@ -44,7 +44,7 @@ def deployment_manifest(workload: Workload) -> dict[str, Any]:
         command(Action.SESSION, workload.run.key, python="python"),
         {ENV_SESSION_PORT: str(SERVE_PORT), ENV_SESSION_TOKEN: token},
         ports=[{"name": "http", "containerPort": SERVE_PORT, "protocol": "TCP"}],
-        startupProbe=http_probe("/healthz", 5, 60),
+        startupProbe=http_probe("/healthz", 5, startup_checks(workload)),
         livenessProbe=http_probe("/healthz", 10, 3),
         readinessProbe=http_probe("/readyz", 5, 2),
     )
