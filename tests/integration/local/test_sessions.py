@@ -54,9 +54,12 @@ def session(project: dh.Project, function: dh.Function) -> Iterator[Session]:
 def test_a_new_session_is_a_running_run_of_the_function(session: Session, project: dh.Project) -> None:
     assert session.status.state == State.RUNNING and session.spec.action == "session"
     assert session.spec.local_execution and session.session_name == "shared"
-    listed = {run.id: run for run in project.list_runs()}
-    assert isinstance(listed[session.id], Session)
-    assert isinstance(project.get_run(session.id), Session)
+    assert project.get_run(session.id).spec.action == "session"
+    assert session.id in [run.id for run in project.list_runs(action="session")]
+    assert project.get_session(session.id).key == session.key
+    assert [s.id for s in project.list_sessions(active=True)] == [session.id]
+    with pytest.raises(NotFound, match="not a session"):
+        project.get_session(project.functions.get("helpers").run("job", parameters={"x": 1}).id)
 
 
 @pytest.mark.parametrize("check", checks.LOOP.values(), ids=list(checks.LOOP))
@@ -157,6 +160,24 @@ def test_stop_from_outside(project: dh.Project, function: dh.Function) -> None:
     assert session.refresh().status.state == State.STOPPED
     with pytest.raises(NotImplementedError, match="start a new session"):
         session.resume()
+
+
+def test_a_session_runs_in_its_function_environment(project: dh.Project, index_env: object, home: Path) -> None:
+    fn = project.new_function(name="tiny", code="def f():\n    return 1\n", handler="f", requirements=["tinypkg==1.0"])
+    code = "import sys, tinypkg\nprint(tinypkg.VALUE)\nprint(sys.prefix)"
+    built = []
+    for _ in range(2):  # the first session builds the environment and re-executes there, the second starts there
+        session = project.new_session(fn)
+        try:
+            _result, records = checks.finished(session, code)
+            value, prefix = checks.text(records).splitlines()
+            environment = session.refresh().status.environment
+            assert value == "1.0" and environment is not None
+            assert Path(prefix) == home / "envs" / environment.key
+            built.append(environment.built)
+        finally:
+            session.destroy()
+    assert built == [True, False]
 
 
 def test_a_kernel_that_does_not_start_fails_the_session(project: dh.Project, function: dh.Function, tmp_path: Path):
