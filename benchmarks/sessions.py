@@ -44,11 +44,10 @@ def cpu(pid: int) -> float:
     return times.user + times.system
 
 
-def bare_kernel() -> tuple[object, object]:
-    """A bare ipykernel on IPC sockets (as sessions use), started by jupyter_client and ready."""
+def bare_kernel(folder: str) -> tuple[object, object]:
+    """A bare ipykernel on IPC sockets in ``folder`` (as sessions use), started by jupyter_client and ready."""
     from jupyter_client.manager import KernelManager
 
-    folder = tempfile.mkdtemp(prefix="dh-bench-")
     manager = KernelManager(
         kernel_name="python3", transport="ipc", ip=f"{folder}/kernel", connection_file=f"{folder}/kernel.json"
     )
@@ -62,16 +61,22 @@ def bare_kernel() -> tuple[object, object]:
 def time_bare_starts(count: int) -> list[float]:
     samples = []
     for _ in range(count):
-        start = time.perf_counter()
-        manager, client = bare_kernel()
-        samples.append(time.perf_counter() - start)
-        client.stop_channels()  # type: ignore[attr-defined]
-        manager.shutdown_kernel(now=True)  # type: ignore[attr-defined]
+        with tempfile.TemporaryDirectory(prefix="dh-bench-") as folder:
+            start = time.perf_counter()
+            manager, client = bare_kernel(folder)
+            samples.append(time.perf_counter() - start)
+            client.stop_channels()  # type: ignore[attr-defined]
+            manager.shutdown_kernel(now=True)  # type: ignore[attr-defined]
     return samples
 
 
 def bare_round_trips(count: int) -> tuple[list[float], dict[str, float]]:
-    manager, client = bare_kernel()
+    with tempfile.TemporaryDirectory(prefix="dh-bench-") as folder:
+        return _bare_round_trips(folder, count)
+
+
+def _bare_round_trips(folder: str, count: int) -> tuple[list[float], dict[str, float]]:
+    manager, client = bare_kernel(folder)
     kernel_pid = manager.provisioner.process.pid  # type: ignore[attr-defined]
 
     def once() -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -84,6 +85,9 @@ async def serve(project: Project, run: Run, process: KernelProcess, token: str, 
             flush=True,
         )
         runtime.watch_idle()
+        # uvicorn re-raises the SIGTERM / SIGINT it shut down on once done; handled here, cleanup below runs.
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: None)
         await server.serve()
     finally:
         await runtime.close()

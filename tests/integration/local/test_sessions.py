@@ -154,10 +154,13 @@ def test_the_idle_timeout_ends_the_session(project: dh.Project, function: dh.Fun
         session.execute(code="print(1)")
 
 
-def test_stop_from_outside(project: dh.Project, function: dh.Function) -> None:
+def test_stop_from_outside(project: dh.Project, function: dh.Function, home: Path) -> None:
     session = project.new_session(function)
-    session.stop()
+    kernel = int(checks.text(checks.finished(session, "import os\nprint(os.getpid())")[1]))
+    session.stop()  # SIGTERM: the server shuts its kernel down and cleans up before it exits
     assert session.refresh().status.state == State.STOPPED
+    assert not (home / "sessions" / session.id / ACCESS_FILE).exists()
+    wait_for(lambda: not _alive(kernel), what="the kernel to exit")
     with pytest.raises(NotImplementedError, match="start a new session"):
         session.resume()
 
