@@ -26,6 +26,7 @@ ENTRYPOINTS: dict[Action, str] = {
 
 # -- environment of a run's process
 ENV_RUN_KEY = "DIGITALHUB_RUN_KEY"
+ENV_RUN_LOG = "DIGITALHUB_RUN_LOG"  # a local child's log file (its stdout and stderr), set by the local launchers
 ENV_SERVE_PREFIX = "DIGITALHUB_SERVE_"
 ENV_SERVE_HOST = ENV_SERVE_PREFIX + "HOST"
 ENV_SERVE_PORT = ENV_SERVE_PREFIX + "PORT"
@@ -55,6 +56,11 @@ _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 def command(action: Action | str, run_key: str, python: str = sys.executable) -> list[str]:
     """The command line that executes ``run_key`` for ``action``: a pod passes ``python="python"``."""
     return [python, "-m", ENTRYPOINTS[Action(action)], "--run", run_key]
+
+
+def local_log(home: Path, run_id: str) -> Path:
+    """The file a run's local child process writes its stdout and stderr to (``$DIGITALHUB_HOME/processes``)."""
+    return home / "processes" / f"{run_id}.log"
 
 
 def workload_name(run_id: str) -> str:

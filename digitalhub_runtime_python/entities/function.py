@@ -67,6 +67,7 @@ class Function(EntityObject[FunctionModel]):
         )
         run_spec.task = task.key
         run_id = new_id()
-        run = Run(backend.store.create(RunModel(project=self.project, name=run_id, id=run_id, spec=run_spec)), backend)
+        entity = backend.claim(RunModel(project=self.project, name=run_id, id=run_id, spec=run_spec))
+        run = Run(backend.store.create(entity), backend)
         launcher.launch(run)
         return run.refresh()

@@ -21,6 +21,7 @@ from digitalhub_runtime_python.models.function import Function as FunctionModel
 from digitalhub_runtime_python.models.function import FunctionSpec
 from digitalhub_runtime_python.models.keys import parse_key
 from digitalhub_runtime_python.models.project import Project as ProjectModel
+from digitalhub_runtime_python.models.redaction import credentials_in, mask_url, urls_in
 from digitalhub_runtime_python.models.run import Run as RunModel
 from digitalhub_runtime_python.sources.base import scheme_of
 from digitalhub_runtime_python.stores.base import NotFound
@@ -29,6 +30,35 @@ from digitalhub_runtime_python.stores.files import file_info
 D = TypeVar("D", ArtifactModel, DataitemModel, ModelModel)
 
 OBJECTS: dict[str, type[EntityObject]] = {**OBJECT_CLASSES, "function": Function, "run": Run}
+CREDENTIALS_FIX = (
+    "remove them: a function is stored as it is given; give credentials through the environment (GIT_TOKEN and "
+    "GIT_USER for git, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for S3), or a Kubernetes Secret in the task's "
+    "secrets (docs/sources.md)"
+)
+
+
+def _strings(value: Any, path: str) -> list[tuple[str, str]]:
+    """Every string in a spec value, with its field path (``code_src``, ``requirements[0]``)."""
+    if isinstance(value, str):
+        return [(path, value)]
+    if isinstance(value, dict):
+        return [found for key, item in value.items() for found in _strings(item, f"{path}.{key}")]
+    if isinstance(value, (list, tuple)):
+        return [found for index, item in enumerate(value) for found in _strings(item, f"{path}[{index}]")]
+    return []
+
+
+def refuse_credentials(spec: dict[str, Any]) -> None:
+    """A SpecError naming each field of a function spec with credentials in a URL (which it does not repeat)."""
+    problems = [
+        (field, f"{mask_url(url)!r} carries credentials ({', '.join(found)}): {CREDENTIALS_FIX}")
+        for name, value in spec.items()
+        for field, text in _strings(value, f"spec.{name}")
+        for url in urls_in(text)
+        if (found := credentials_in(url))
+    ]
+    if problems:
+        raise SpecError("function", problems)
 
 
 class Project(EntityObject[ProjectModel]):
@@ -54,6 +84,7 @@ class Project(EntityObject[ProjectModel]):
                 "function",
                 [(f"spec.{field}", "unknown field: remove it or check its spelling") for field in sorted(unknown)],
             )
+        refuse_credentials(spec)
         code_src = spec.get("code_src")
         if code_src and not scheme_of(code_src) and Path(code_src).expanduser().exists():
             spec["code_src"] = str(Path(code_src).expanduser().resolve())
@@ -89,10 +120,12 @@ class Project(EntityObject[ProjectModel]):
     # Runs and any entity by key
 
     def get_run(self, id: str) -> Run:
-        return Run(self._backend.store.get(RunModel, self.name, id, id), self._backend)
+        backend = self._backend
+        return Run(backend.reconcile(backend.store.get(RunModel, self.name, id, id)), backend)
 
     def list_runs(self) -> list[Run]:
-        return [Run(r, self._backend) for r in self._backend.store.list(RunModel, self.name)]
+        backend = self._backend
+        return [Run(backend.reconcile(run), backend) for run in backend.store.list(RunModel, self.name)]
 
     def get_entity(self, key: str) -> EntityObject:
         """Any entity of this project by key, as its SDK object."""
@@ -100,6 +133,8 @@ class Project(EntityObject[ProjectModel]):
         if parsed.project != self.name:
             raise NotFound(f"{key} belongs to project {parsed.project!r}, not {self.name!r}")
         entity = self._backend.store.get_key(key)
+        if isinstance(entity, RunModel):
+            entity = self._backend.reconcile(entity)
         return OBJECTS.get(entity.ENTITY_TYPE, EntityObject)(entity, self._backend)
 
     # Data entities

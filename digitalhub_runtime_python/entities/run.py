@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import time
+from typing import TYPE_CHECKING, Any, Self
 
 from digitalhub_runtime_python.entities.base import EntityObject
 from digitalhub_runtime_python.entities.data import OBJECT_CLASSES, DataObject
@@ -13,9 +14,21 @@ from digitalhub_runtime_python.models.task import Action
 if TYPE_CHECKING:
     import httpx
 
+RECHECK = 0.5
+"""Seconds between looks at the process of a run executed on this machine, while waiting for it."""
+
 
 class Run(EntityObject[RunModel]):
-    """One execution of a function's task."""
+    """One execution of a function's task.
+
+    Every read (refresh, wait, logs, stop, invoke) reconciles a run executed on this machine: if the process
+    executing it is gone without recording the end, the run ends in ERROR (see ``launchers/supervision.py``).
+    """
+
+    def refresh(self) -> Self:
+        """Reload from the store (reconciled)."""
+        self.entity = self._backend.reconcile(self._backend.store.get_run(self.key))
+        return self
 
     def wait(self, timeout: float | None = None) -> Run:
         """Block until the run reaches COMPLETED, ERROR or STOPPED (a serve run: also RUNNING, i.e. serving);
@@ -25,7 +38,17 @@ class Run(EntityObject[RunModel]):
         def settled(run: RunModel) -> bool:
             return is_final(run.status.state) or (serving and run.status.state == State.RUNNING)
 
-        self.entity = self._backend.store.wait_run(self.key, settled, timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not settled(self.refresh().entity):
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                raise TimeoutError(f"run {self.id} did not finish within {timeout:g} s (it is {self.status.state})")
+            if self.status.process is not None:  # executed here: look at its process again now and then
+                remaining = RECHECK if remaining is None else min(RECHECK, remaining)
+            try:
+                self.entity = self._backend.store.wait_run(self.key, settled, remaining)
+            except TimeoutError:
+                continue
         return self
 
     @property
@@ -51,8 +74,16 @@ class Run(EntityObject[RunModel]):
         status = (self.wait(timeout) if self.refresh().status.state in (State.CREATED, State.READY) else self).status
         if status.state != State.RUNNING or status.service is None or not status.service.url:
             raise RuntimeError(f"run {self.id} is not serving (state {status.state}): {status.message or 'no message'}")
+        url = status.service.url.rstrip("/") + "/" + path.lstrip("/")
         with httpx.Client(verify=verify, timeout=timeout) as client:
-            return client.request(method, status.service.url.rstrip("/") + "/" + path.lstrip("/"), **request)
+            try:
+                return client.request(method, url, **request)
+            except httpx.TransportError as exc:
+                state = self.refresh().status.state
+                raise RuntimeError(
+                    f"run {self.id} did not answer at {url} ({type(exc).__name__}: {exc}); it is {state}: "
+                    f"{self.status.message or 'no message'}"
+                ) from None
 
     def resume(self) -> Run:
         """Bring a stopped serve run back; returns once it serves again (or failed)."""
@@ -64,6 +95,8 @@ class Run(EntityObject[RunModel]):
 
     def logs(self) -> str:
         """The run's captured stdout and stderr."""
+        if not is_final(self.status.state):
+            self.refresh()  # a run whose process died gets that process's last output
         return "".join(record.text for record in self._backend.read_logs(self.entity))
 
     def stop(self) -> Run:

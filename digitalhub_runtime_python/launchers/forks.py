@@ -18,6 +18,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from digitalhub_runtime_python.launchers.processes import alive, identify
+from digitalhub_runtime_python.models.run import ProcessInfo
+
 FORK_SERVER = "digitalhub_runtime_python.entrypoints.fork_server"
 UNKNOWN_EXIT = -255
 """Exit code reported when the fork server died before the child did (the child's own code is then unknown)."""
@@ -30,21 +33,18 @@ class ForkServerError(RuntimeError):
 class ForkedRunner:
     """A runner child forked by the fork server, presented like ``subprocess.Popen``."""
 
-    def __init__(self, pid: int, server: ForkServer):
-        self.pid, self._server = pid, server
+    def __init__(self, pid: int, started: float, server: ForkServer):
+        self.pid, self.started, self._server = pid, started, server
         self.returncode: int | None = None
 
     def poll(self) -> int | None:
-        if self.returncode is None:
-            self.returncode = self._server.exit_code(self.pid, 0)
-        return self.returncode
+        return self._server.exit_code(self, 0)
 
     def wait(self, timeout: float | None = None) -> int:
-        if self.returncode is None:
-            self.returncode = self._server.exit_code(self.pid, timeout)
-        if self.returncode is None:
+        code = self._server.exit_code(self, timeout)
+        if code is None:
             raise subprocess.TimeoutExpired(f"runner {self.pid}", timeout or 0.0)
-        return self.returncode
+        return code
 
 
 class ForkServer:
@@ -62,8 +62,8 @@ class ForkServer:
         theirs.close()
         self._lock = threading.Condition()
         self._ids = iter(range(1, sys.maxsize))
-        self._pids: dict[int, int] = {}  # request id -> pid
-        self._exits: dict[int, int] = {}  # pid -> exit code
+        self._pids: dict[int, tuple[int, float]] = {}  # request id -> pid and start time
+        self._exits: dict[int, int] = {}  # pid -> exit code, until its runner takes it
         self._alive = True
         threading.Thread(target=self._read, daemon=True, name="fork-server-reader").start()
 
@@ -83,7 +83,7 @@ class ForkServer:
                         if "exit" in message:
                             self._exits[message["pid"]] = message["exit"]
                         elif "id" in message:
-                            self._pids[message["id"]] = message["pid"]
+                            self._pids[message["id"]] = message["pid"], message["started"]
                     self._lock.notify_all()
         except OSError:
             pass
@@ -104,32 +104,33 @@ class ForkServer:
                 raise ForkServerError(f"the fork server did not start run {run_key} within {timeout:g} s")
             if request_id not in self._pids:
                 raise ForkServerError(f"the fork server exited (code {self._process.poll()}) before starting a run")
-            return ForkedRunner(self._pids.pop(request_id), self)
+            return ForkedRunner(*self._pids.pop(request_id), self)
 
-    def exit_code(self, pid: int, timeout: float | None) -> int | None:
-        """The child's exit code once it exited; None while it runs after ``timeout`` seconds."""
+    def exit_code(self, runner: ForkedRunner, timeout: float | None) -> int | None:
+        """The child's exit code once it exited (also set as ``runner.returncode``); None while it runs after
+        ``timeout`` seconds. Safe to call from several threads at once (poll and wait)."""
         with self._lock:
-            self._lock.wait_for(lambda: pid in self._exits or not self._alive, timeout)
-            if pid in self._exits:
-                return self._exits.pop(pid)
-            if self._alive:
-                return None
-        return _orphan_exit(pid, timeout)
+            self._lock.wait_for(
+                lambda: runner.returncode is not None or runner.pid in self._exits or not self._alive, timeout
+            )
+            if runner.returncode is None and runner.pid in self._exits:
+                runner.returncode = self._exits.pop(runner.pid)
+            if runner.returncode is not None or self._alive:
+                return runner.returncode
+        code = _orphan_exit(identify(runner.pid, runner.started), timeout)
+        if code is not None:
+            runner.returncode = code
+        return code
 
 
-def _orphan_exit(pid: int, timeout: float | None) -> int | None:
+def _orphan_exit(child: ProcessInfo, timeout: float | None) -> int | None:
     """The fork server died first: the child is nobody's to wait for, so watch for it to disappear."""
     deadline = None if timeout is None else time.monotonic() + timeout
-    while True:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return UNKNOWN_EXIT
-        except PermissionError:
-            pass
+    while alive(child):
         if deadline is not None and time.monotonic() >= deadline:
             return None
         time.sleep(0.05)
+    return UNKNOWN_EXIT
 
 
 _server: ForkServer | None = None
