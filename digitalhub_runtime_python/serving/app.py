@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import inspect
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Body, FastAPI, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
@@ -18,7 +19,7 @@ from starlette.types import Receive, Scope, Send
 from digitalhub_runtime_python.execution.arguments import ArgumentError
 from digitalhub_runtime_python.models.errors import SpecError, validate
 from digitalhub_runtime_python.serving.commands import CommandSpec
-from digitalhub_runtime_python.serving.config import ServeConfig
+from digitalhub_runtime_python.serving.config import ENV_PREFIX, ServeConfig
 from digitalhub_runtime_python.serving.drain import Gate
 from digitalhub_runtime_python.serving.errors import (
     HandlerFailure,
@@ -59,6 +60,23 @@ class BatchItem(_Strict):
 class BatchRequest(_Strict):
     command: str | None = None
     requests: list[BatchItem] = Field(min_length=1)
+
+
+def authorize_setup(token: SecretStr | None, authorization: str | None) -> None:
+    """Let ``POST /setup`` through only with the configured token (compared in constant time); 403 when no token
+    is configured (the route is disabled), 401 when the request does not carry it."""
+    if token is None:
+        raise HTTPException(
+            403,
+            f"POST /setup is disabled: set {ENV_PREFIX}SETUP_TOKEN on the server (on Kubernetes, from a Secret in the "
+            "task's secrets) and send it as 'Authorization: Bearer <token>'",
+        )
+    scheme, _, given = (authorization or "").partition(" ")
+    expected = token.get_secret_value().encode()
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
+        raise HTTPException(
+            401, "POST /setup needs 'Authorization: Bearer <setup token>'", headers={"WWW-Authenticate": "Bearer"}
+        )
 
 
 def _not_ready(service: Service, init_error: list[str]) -> str | None:
@@ -132,8 +150,13 @@ def create_app(
     async def meta() -> dict[str, Any]:
         return service.meta()
 
-    @app.post("/setup", tags=["service"], summary="Run the init function again with new options")
-    async def setup(options: Annotated[dict[str, Any] | None, Body()] = None) -> dict[str, Any]:
+    @app.post(
+        "/setup",
+        tags=["service"],
+        summary="Run the init function again with new options (needs the setup token: 'Authorization: Bearer')",
+    )
+    async def setup(request: Request, options: Annotated[dict[str, Any] | None, Body()] = None) -> dict[str, Any]:
+        authorize_setup(config.setup_token, request.headers.get("authorization"))
         try:
             merged = await service.initialise(options or {})
         except (SpecError, ArgumentError):

@@ -6,7 +6,7 @@ import ssl
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field, ValidationError, model_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from digitalhub_runtime_python.models.errors import SpecError
@@ -42,6 +42,10 @@ class ServeConfig(BaseSettings):
     job_ttl: float = Field(3600.0, gt=0, description="Seconds a finished job's result is kept")
     max_jobs: int = Field(10000, ge=1, description="Jobs kept at once (queued, running, finished); more answer 429")
     access_log: bool = Field(True, description="Log one line per request")
+    setup_token: SecretStr | None = Field(
+        None,
+        description="Token POST /setup requires (as 'Authorization: Bearer <token>'); without one, /setup is disabled",
+    )
     notify_fd: int | None = Field(
         None, description="File descriptor to write 'ready' to once serving (set by the local launcher)"
     )
