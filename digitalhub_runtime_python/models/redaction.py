@@ -35,7 +35,7 @@ SECRET_PARAMETERS = frozenset(
         "x-goog-signature",
     }
 )
-_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>`]+")
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>`]*[^\s'\"<>`.,:;!?)\]}]")  # no trailing punctuation
 _USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#@]*@")
 _PARAMETER = re.compile(r"([?&;])([^=&;#]+)=([^&;#]*)")
 

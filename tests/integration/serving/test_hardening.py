@@ -9,6 +9,7 @@ pytestmark = pytest.mark.integration
 
 TOKEN = "setup-t0ken-4a1f"
 NESTED = "[" * 100_000 + "]" * 100_000
+JSON = {"content-type": "application/json"}
 
 
 def test_setup_is_disabled_without_a_token(served) -> None:
@@ -58,14 +59,19 @@ def test_deeply_nested_json_is_a_bad_request(served) -> None:
         for path in ("/", "/add", "/jobs"):
             answer = client.post(path, content=NESTED, headers={"content-type": "application/json"})
             assert answer.status_code == 400, (path, answer.text)
-        assert "nested too deeply" in client.post("/", content=NESTED, headers={"content-type": "application/json"}).text
+        assert (
+            "nested too deeply" in client.post("/", content=NESTED, headers={"content-type": "application/json"}).text
+        )
         assert client.get("/healthz").status_code == 200
 
 
 @pytest.mark.parametrize(
     ("code", "expected"),
     [
-        ("def predict(event:\n    return 1\n", ["cannot serve store://serving/run/python+run/", "syntax error in", "was never closed"]),
+        (
+            "def predict(event:\n    return 1\n",
+            ["cannot serve store://serving/run/python+run/", "syntax error in", "was never closed"],
+        ),
         ("import no_such_module_here\ndef predict(event):\n    return 1\n", ["No module named 'no_such_module_here'"]),
         (
             "def init():\n    raise ValueError('the model file is missing')\ndef predict(event):\n    return 1\n",
