@@ -42,7 +42,7 @@ class Run(EntityObject[RunModel]):
         while not settled(self.refresh().entity):
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
-                raise TimeoutError(f"run {self.id} did not finish within {timeout:g} s (it is {self.status.state})")
+                raise TimeoutError(f"run {self.key} did not finish within {timeout:g} s (it is {self.status.state})")
             if self.status.process is not None:  # executed here: look at its process again now and then
                 remaining = RECHECK if remaining is None else min(RECHECK, remaining)
             try:

@@ -123,7 +123,7 @@ class LogSink:
             target.flush()
             self._keep(stream, text)
             if not self._tail:
-                self._mark = os.fstat(target.fileno()).st_size
+                self._mark = _size(target, self._mark)
         self._start_flusher()
 
     def add(self, stream: str, text: str) -> None:
@@ -190,6 +190,14 @@ class LogSink:
     def _flush_every(self) -> None:
         while not self._closed.wait(self._interval):
             self.drain()
+
+
+def _size(stream: TextIO, known: int) -> int:
+    """The size of the file behind ``stream`` (``known`` when it has none, e.g. replaced by user code)."""
+    try:
+        return os.fstat(stream.fileno()).st_size
+    except (OSError, ValueError):
+        return known
 
 
 def _route() -> None:

@@ -55,7 +55,7 @@ app.kubernetes.io/component: operator
   verbs: [get, list, watch]
 - apiGroups: ["", events.k8s.io]
   resources: [events]
-  verbs: [create, patch]
+  verbs: [create, patch, list, watch]  # list/watch: Warnings on Jobs (FailedCreate) reach the runs
 {{- if .Values.operator.peering.enabled }}
 - apiGroups: [kopf.dev]
   resources: [kopfpeerings]
