@@ -18,8 +18,21 @@ class DataObject(EntityObject[M]):
     """An entity whose spec.path points at stored files."""
 
     def download(self, destination: str | Path | None = None) -> Path:
-        """Copy the stored file or folder into ``destination`` (a new temporary folder by default)."""
-        dest = Path(destination) if destination is not None else Path(tempfile.mkdtemp(prefix=f"{self.name}-"))
+        """Copy the stored file or folder to ``destination``; return the path of the copy.
+
+        A file lands at ``destination`` itself, unless ``destination`` ends with a separator or is an existing
+        folder: then it goes inside, under its own name. A folder always goes inside ``destination`` under its
+        own name, keeping its layout. Without ``destination``, a new temporary folder is used. For a file
+        artifact ``big.bin`` and a folder model ``clf/``::
+
+            artifact.download("dl.bin")   # -> dl.bin (the file, renamed)
+            artifact.download("out/")     # -> out/big.bin (out/ is created)
+            artifact.download("existing") # -> existing/big.bin (an existing folder)
+            model.download("models")      # -> models/clf/... (created if missing)
+
+        Large transfers show progress: a bar on a terminal, a log line per 10% elsewhere.
+        """
+        dest = destination if destination is not None else tempfile.mkdtemp(prefix=f"{self.name}-")
         return file_store_for(self.spec.path).download(self.spec.path, dest)
 
 

@@ -70,7 +70,6 @@ def main(argv: list[str] | None = None) -> int:
         server = DrainingServer(
             uvicorn.Config(gate, log_config=None, **config.uvicorn_options()),
             gate,
-            service,
             drain_delay=config.drain_delay,
             notify_fd=config.notify_fd,
         )

@@ -3,35 +3,16 @@
 from __future__ import annotations
 
 import logging
-import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 from digitalhub_runtime_python.entities.project import Project
-
-
-class _CurrentStderr(logging.StreamHandler):
-    """Writes to whatever sys.stderr is at the time, so captured output includes log lines."""
-
-    @property
-    def stream(self) -> Any:
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, _value: Any) -> None:
-        pass
+from digitalhub_runtime_python.stderr_logger import stderr_logger
 
 
 def _handler_logger() -> logging.Logger:
     """The one logger handlers write to, printing ``time level [run] message`` to the captured stderr."""
-    logger = logging.getLogger("digitalhub.run")
-    if not logger.handlers:
-        handler = _CurrentStderr()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(run)s] %(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
-        logger.propagate = False
-    return logger
+    return stderr_logger("digitalhub.run", "%(asctime)s %(levelname)s [%(run)s] %(message)s")
 
 
 @dataclass

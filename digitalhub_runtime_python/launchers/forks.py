@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from digitalhub_runtime_python.launchers.processes import alive, identify
-from digitalhub_runtime_python.models.run import ProcessInfo
 
 FORK_SERVER = "digitalhub_runtime_python.entrypoints.fork_server"
 UNKNOWN_EXIT = -255
@@ -31,24 +30,42 @@ class ForkServerError(RuntimeError):
 
 
 class ForkedRunner:
-    """A runner child forked by the fork server, presented like ``subprocess.Popen``."""
+    """A runner child forked by the fork server, presented like ``subprocess.Popen`` (any thread may wait on it)."""
 
-    def __init__(self, pid: int, started: float, server: ForkServer):
-        self.pid, self.started, self._server = pid, started, server
+    def __init__(self, pid: int, started: float):
+        self.pid, self.started = pid, started  # started: its start time, so that a reused pid is not taken for it
         self.returncode: int | None = None
+        self._exited = threading.Event()
+        self._orphaned = False
+
+    def _exit(self, code: int) -> None:
+        self.returncode = code
+        self._exited.set()
+
+    def _orphan(self) -> None:
+        """The fork server died first: the child is nobody's to wait for, so it is watched until it disappears."""
+        self._orphaned = True
+        self._exited.set()
 
     def poll(self) -> int | None:
-        return self._server.exit_code(self, 0)
+        if self.returncode is None and self._orphaned and not alive(identify(self.pid, self.started)):
+            self.returncode = UNKNOWN_EXIT
+        return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
-        code = self._server.exit_code(self, timeout)
-        if code is None:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if self._exited.wait(timeout):
+            while self.poll() is None:  # orphaned: watch the pid
+                if deadline is not None and time.monotonic() >= deadline:
+                    break
+                time.sleep(0.05)
+        if self.returncode is None:
             raise subprocess.TimeoutExpired(f"runner {self.pid}", timeout or 0.0)
-        return code
+        return self.returncode
 
 
 class ForkServer:
-    """The client side: start the server, send requests, collect pids and exit codes on a reader thread."""
+    """The client side: start the server, send requests, hand pids and exit codes to their runners (reader thread)."""
 
     def __init__(self) -> None:
         ours, theirs = socket.socketpair()
@@ -62,8 +79,8 @@ class ForkServer:
         theirs.close()
         self._lock = threading.Condition()
         self._ids = iter(range(1, sys.maxsize))
-        self._pids: dict[int, tuple[int, float]] = {}  # request id -> pid and start time
-        self._exits: dict[int, int] = {}  # pid -> exit code, until its runner takes it
+        self._started: dict[int, ForkedRunner] = {}  # request id -> its child, until fork() takes it
+        self._running: dict[int, ForkedRunner] = {}  # pid -> child, until it exits
         self._alive = True
         threading.Thread(target=self._read, daemon=True, name="fork-server-reader").start()
 
@@ -79,17 +96,25 @@ class ForkServer:
                 *lines, buffer = buffer.split(b"\n")
                 with self._lock:
                     for line in lines:
-                        message: dict[str, Any] = json.loads(line)
-                        if "exit" in message:
-                            self._exits[message["pid"]] = message["exit"]
-                        elif "id" in message:
-                            self._pids[message["id"]] = message["pid"], message["started"]
+                        self._dispatch(json.loads(line))
                     self._lock.notify_all()
         except OSError:
             pass
         with self._lock:
             self._alive = False
+            for runner in self._running.values():
+                runner._orphan()
+            self._running.clear()
             self._lock.notify_all()
+
+    def _dispatch(self, message: dict[str, Any]) -> None:
+        if "exit" in message:
+            runner = self._running.pop(message["pid"], None)
+            if runner is not None:
+                runner._exit(message["exit"])
+        elif "id" in message:
+            runner = self._started[message["id"]] = ForkedRunner(message["pid"], message["started"])
+            self._running[runner.pid] = runner
 
     def fork(self, run_key: str, env: dict[str, str], log: Path, timeout: float = 60.0) -> ForkedRunner:
         """Start ``run_key``'s runner in a forked child with ``env``, this process's folder and ``log``."""
@@ -100,37 +125,11 @@ class ForkServer:
                 self._socket.sendall(json.dumps(request).encode() + b"\n")
             except OSError as exc:
                 raise ForkServerError(f"the fork server is gone ({exc})") from None
-            if not self._lock.wait_for(lambda: request_id in self._pids or not self._alive, timeout):
+            if not self._lock.wait_for(lambda: request_id in self._started or not self._alive, timeout):
                 raise ForkServerError(f"the fork server did not start run {run_key} within {timeout:g} s")
-            if request_id not in self._pids:
+            if request_id not in self._started:
                 raise ForkServerError(f"the fork server exited (code {self._process.poll()}) before starting a run")
-            return ForkedRunner(*self._pids.pop(request_id), self)
-
-    def exit_code(self, runner: ForkedRunner, timeout: float | None) -> int | None:
-        """The child's exit code once it exited (also set as ``runner.returncode``); None while it runs after
-        ``timeout`` seconds. Safe to call from several threads at once (poll and wait)."""
-        with self._lock:
-            self._lock.wait_for(
-                lambda: runner.returncode is not None or runner.pid in self._exits or not self._alive, timeout
-            )
-            if runner.returncode is None and runner.pid in self._exits:
-                runner.returncode = self._exits.pop(runner.pid)
-            if runner.returncode is not None or self._alive:
-                return runner.returncode
-        code = _orphan_exit(identify(runner.pid, runner.started), timeout)
-        if code is not None:
-            runner.returncode = code
-        return code
-
-
-def _orphan_exit(child: ProcessInfo, timeout: float | None) -> int | None:
-    """The fork server died first: the child is nobody's to wait for, so watch for it to disappear."""
-    deadline = None if timeout is None else time.monotonic() + timeout
-    while alive(child):
-        if deadline is not None and time.monotonic() >= deadline:
-            return None
-        time.sleep(0.05)
-    return UNKNOWN_EXIT
+            return self._started.pop(request_id)
 
 
 _server: ForkServer | None = None

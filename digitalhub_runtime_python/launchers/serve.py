@@ -17,6 +17,7 @@ from digitalhub_runtime_python.contract import (
     ENV_PORT,
     ENV_RUN_LOG,
     ENV_SERVE_HOST,
+    ENV_SERVE_JOB_STORE,
     ENV_SERVE_NOTIFY_FD,
     ENV_SERVE_PORT,
     ENV_SERVE_TLS_CERT,
@@ -52,6 +53,8 @@ class LocalServeLauncher:
         store = self.backend.store
         task = store.get_as(Task, run.spec.task)
         envs = {env.name: env.value for env in task.spec.envs}
+        if task.spec.job_store is not None:  # its password comes from this process's environment: no Secrets here
+            envs[ENV_SERVE_JOB_STORE] = task.spec.job_store.url
         port = envs.get(ENV_SERVE_PORT) or envs.get(ENV_PORT) or "0"
         scheme = "https" if envs.get(ENV_SERVE_TLS_CERT) else "http"
         log = log_path(self.backend, run.id)

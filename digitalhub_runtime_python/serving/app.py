@@ -5,25 +5,25 @@ from __future__ import annotations
 import asyncio
 import hmac
 import inspect
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import Body, FastAPI, Query, Request
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from fastapi import Body, FastAPI, Request
+from pydantic import BaseModel, SecretStr
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from digitalhub_runtime_python.execution.arguments import ArgumentError
-from digitalhub_runtime_python.models.errors import SpecError, validate
+from digitalhub_runtime_python.models.errors import SpecError
 from digitalhub_runtime_python.serving.commands import CommandSpec
 from digitalhub_runtime_python.serving.config import ENV_PREFIX, ServeConfig
 from digitalhub_runtime_python.serving.drain import Gate
 from digitalhub_runtime_python.serving.errors import (
     HandlerFailure,
-    RequestError,
     describe_failure,
     error_response,
     install_error_handlers,
@@ -31,35 +31,11 @@ from digitalhub_runtime_python.serving.errors import (
     response_for,
 )
 from digitalhub_runtime_python.serving.events import Event
-from digitalhub_runtime_python.serving.jobs import FINISHED, JobManager, Work
-from digitalhub_runtime_python.serving.responses import Renderer, is_stream, json_bytes
+from digitalhub_runtime_python.serving.jobs.routes import AsyncJobs
+from digitalhub_runtime_python.serving.responses import Renderer, is_stream
 from digitalhub_runtime_python.serving.service import Service
 
 HANDLER_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-RequestId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$", description="Caller-chosen job id")]
-WaitSeconds = Annotated[
-    float, Query(ge=0, le=60, description="Long poll: wait up to this many seconds for the job to finish")
-]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class JobRequest(_Strict):
-    args: Any = Field(None, description="The request: the handler's event body, or the command's inputs")
-    command: str | None = Field(None, description="A command's name; the handler at / when omitted")
-    request_id: RequestId | None = None
-
-
-class BatchItem(_Strict):
-    args: Any = None
-    request_id: RequestId | None = None
-
-
-class BatchRequest(_Strict):
-    command: str | None = None
-    requests: list[BatchItem] = Field(min_length=1)
 
 
 def authorize_setup(token: SecretStr | None, authorization: str | None) -> None:
@@ -88,11 +64,12 @@ def _not_ready(service: Service, init_error: list[str]) -> str | None:
 def create_app(
     service: Service, config: ServeConfig, on_init_error: Callable[[BaseException], None] | None = None
 ) -> Gate:
-    """The served app behind its gate (concurrency limit, drain). Init runs in the background after start."""
+    """The served app behind its gate (concurrency limit, drain). Init runs in the background after start, and so
+    does connecting the job store; the job workers start once both are done."""
     debug = config.debug
     render = Renderer(debug, stream_grace=config.drain_timeout)
-    jobs = JobManager(config.job_workers, config.job_ttl, config.max_jobs, debug)
     init_error: list[str] = []
+    jobs = AsyncJobs(service, config)
 
     async def initialise() -> None:
         try:
@@ -103,13 +80,20 @@ def create_app(
             if on_init_error is not None:
                 on_init_error(exc)
 
+    async def start_jobs() -> None:
+        await jobs.open()
+        await service.initialised.wait()
+        jobs.start()
+        gate.ready.set()
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(initialise())
+        tasks = [asyncio.create_task(initialise()), asyncio.create_task(start_jobs())]
         try:
             yield
         finally:
-            task.cancel()
+            for task in tasks:
+                task.cancel()
             await jobs.close()
 
     app = FastAPI(
@@ -124,6 +108,8 @@ def create_app(
         config.max_body_size,
     )
     install_error_handlers(app, debug)
+    drain_end = config.drain_delay + config.drain_timeout  # seconds after SIGTERM until jobs in hand go back
+    gate.on_drain.append(lambda: jobs.runner.stop_taking(time.monotonic() + drain_end))
 
     def require_ready() -> None:
         reason = _not_ready(service, init_error)
@@ -134,7 +120,12 @@ def create_app(
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the process answers")
     async def healthz() -> dict[str, Any]:
-        return {"status": "ok", "in_flight": gate.in_flight, "draining": gate.draining}
+        return {
+            "status": "ok",
+            "in_flight": gate.in_flight,
+            "draining": gate.draining,
+            "jobs_running": jobs.runner.in_hand,
+        }
 
     @app.get("/readyz", tags=["health"], summary="Readiness: initialised and not draining")
     async def readyz() -> Response:
@@ -144,6 +135,9 @@ def create_app(
             return error_response(503, f"init failed: {init_error[0]}")
         if not service.ready:
             return error_response(503, "initialising: the init function is still running")
+        reason = jobs.not_ready()
+        if reason is not None:
+            return error_response(503, reason)
         return Response(b'{"status":"ready"}', media_type="application/json")
 
     @app.get("/meta", tags=["service"], summary="Init options and commands, as JSON")
@@ -183,63 +177,7 @@ def create_app(
 
     # Async jobs
 
-    def work_for(command: str | None, args: Any, request: Request) -> Work:
-        headers = dict(request.headers)
-        if command is None:
-            event = Event("POST", "/", json_bytes(args), args, b"", headers)
-            return lambda: service.call_handler(event)
-        spec = service.commands.get(command)
-        if spec is None:
-            known = ", ".join(service.commands) or "none"
-            raise RequestError(404, f"command {command!r} does not exist (commands: {known})")
-        try:
-            values = (
-                validate(spec.inputs, args or {}, f"inputs of {command}").model_dump() if spec.inputs else (args or {})
-            )
-        except SpecError as exc:  # the same status as the command's own route
-            raise RequestError(422, str(exc)) from None
-        event = Event("POST", f"/{command}", json_bytes(args), args, b"", headers)
-
-        async def work() -> Any:
-            value = await service.call_command(command, values, event)
-            return (
-                validate(spec.outputs, value, f"outputs of {command}").model_dump(mode="json")
-                if spec.outputs
-                else value
-            )
-
-        return work
-
-    @app.post("/jobs", tags=["jobs"], status_code=202, summary="Submit an async request; poll GET /jobs/{id}")
-    async def submit(job: JobRequest, request: Request) -> dict[str, Any]:
-        require_ready()
-        [created] = jobs.submit([(job.request_id, work_for(job.command, job.args, request))])
-        return created.view()
-
-    @app.post("/jobs/batch", tags=["jobs"], status_code=202, summary="Submit several async requests with their ids")
-    async def submit_batch(batch: BatchRequest, request: Request) -> dict[str, Any]:
-        require_ready()
-        created = jobs.submit(
-            [(item.request_id, work_for(batch.command, item.args, request)) for item in batch.requests]
-        )
-        return {"jobs": [job.view() for job in created]}
-
-    @app.get("/jobs/{job_id}", tags=["jobs"], summary="Status of a job")
-    async def job_status(job_id: str, wait: WaitSeconds = 0.0) -> dict[str, Any]:
-        return (await jobs.wait(job_id, wait)).view()
-
-    @app.get("/jobs/{job_id}/result", tags=["jobs"], summary="Result of a job (202 while it is unfinished)")
-    async def job_result(job_id: str, wait: WaitSeconds = 0.0) -> Response:
-        job = await jobs.wait(job_id, wait)
-        return Response(
-            json_bytes(job.view(with_result=True)),
-            status_code=200 if job.status in FINISHED else 202,
-            media_type="application/json",
-        )
-
-    @app.delete("/jobs/{job_id}", tags=["jobs"], summary="Cancel a queued or running job")
-    async def cancel(job_id: str) -> dict[str, Any]:
-        return jobs.cancel(job_id).view()
+    jobs.install(app, require_ready)
 
     return gate
 

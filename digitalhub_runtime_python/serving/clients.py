@@ -15,6 +15,9 @@ from httpx_sse import connect_sse
 
 SUCCESS, FAILURE, PENDING = "SUCCESS", "FAILURE", "PENDING"
 LONG_POLL = 30.0  # seconds one GET may wait on the server for a job to finish
+# Answers to a poll that say "not now" (busy, draining, job store unreachable): the job stays PENDING, polled again.
+RETRY_LATER = frozenset({429, 502, 503, 504})
+RETRY_PAUSE = 1.0  # seconds before polling again after such an answer
 
 
 def tls_context(ca: str | None = None, cert: str | None = None, key: str | None = None) -> ssl.SSLContext:
@@ -35,12 +38,14 @@ class EndpointRequest:
 
 @dataclass(frozen=True)
 class EndpointResponse:
-    """``status`` SUCCESS (``result`` holds the answer), FAILURE (``error`` is ``{id, code, details}``) or PENDING."""
+    """``status`` SUCCESS (``result`` holds the answer, or ``result_url`` the address of a large one), FAILURE
+    (``error`` is ``{id, code, details}``) or PENDING."""
 
     status: str
     result: Any = None
     error: dict[str, Any] | None = None
     request_id: str | None = None
+    result_url: str | None = None
 
 
 class StreamError(RuntimeError):
@@ -59,7 +64,9 @@ def _job_response(body: dict[str, Any]) -> EndpointResponse:
     """An EndpointResponse from a job's JSON (status RUNNING counts as PENDING, CANCELLED as FAILURE)."""
     status = body["status"]
     if status == "SUCCESS":
-        return EndpointResponse(SUCCESS, result=body.get("result"), request_id=body["id"])
+        return EndpointResponse(
+            SUCCESS, result=body.get("result"), result_url=body.get("result_url"), request_id=body["id"]
+        )
     if status in ("FAILURE", "CANCELLED"):
         error = body.get("error") or {"id": body["id"], "code": 499, "details": "the job was cancelled"}
         return EndpointResponse(FAILURE, error=error, request_id=body["id"])
@@ -144,22 +151,27 @@ class AsyncEndpointBatchResponse:
     def _pending(self) -> list[str]:
         return [rid for rid, response in self.responses.items() if response.status == PENDING]
 
-    def _record(self, request_id: str, response: httpx.Response) -> None:
+    def _record(self, request_id: str, response: httpx.Response) -> bool:
+        """Note a poll's answer; True when the server said to retry later (the job stays PENDING)."""
         if response.status_code in (200, 202):
             self.responses[request_id] = _job_response(response.json())
-        else:  # e.g. 404: the server restarted, or the result expired
+        elif response.status_code in RETRY_LATER:
+            return True
+        else:  # e.g. 404: a memory job store restarted, or the result expired
             self.responses[request_id] = EndpointResponse(FAILURE, error=_error_of(response), request_id=request_id)
+        return False
 
-    def poll(self, wait: float = 0.0) -> None:
-        """One round of fetching the unfinished jobs (each may wait up to ``wait`` s on the server)."""
+    def poll(self, wait: float = 0.0) -> bool:
+        """One round of fetching the unfinished jobs (each may wait up to ``wait`` s on the server); True when the
+        server asked to retry later for some of them."""
         client = self._endpoint._client
+        retry = False
         for request_id in self._pending():
-            self._record(
-                request_id,
-                client.get(
-                    f"/jobs/{request_id}/result", params={"wait": wait}, timeout=wait + (client.timeout.read or 0)
-                ),
+            response = client.get(
+                f"/jobs/{request_id}/result", params={"wait": wait}, timeout=wait + (client.timeout.read or 0)
             )
+            retry = self._record(request_id, response) or retry
+        return retry
 
     def is_done(self, poll: bool = True) -> bool:
         """True once every job has finished; polls first unless ``poll`` is False."""
@@ -180,7 +192,8 @@ class AsyncEndpointBatchResponse:
                 raise TimeoutError(
                     f"{len(self._pending())} of {len(self.request_ids)} requests still pending after {timeout} s"
                 )
-            self.poll(wait=min(LONG_POLL, remaining))
+            if self.poll(wait=min(LONG_POLL, remaining)):
+                time.sleep(min(RETRY_PAUSE, max(0.0, remaining)))
         return self.get_responses()
 
     async def wait_async(self, timeout: float | None = None) -> dict[str, EndpointResponse]:
@@ -202,8 +215,9 @@ class AsyncEndpointBatchResponse:
                         for rid in pending
                     )
                 )
-                for request_id, response in zip(pending, responses, strict=True):
-                    self._record(request_id, response)
+                retry = [self._record(rid, response) for rid, response in zip(pending, responses, strict=True)]
+                if any(retry):
+                    await asyncio.sleep(min(RETRY_PAUSE, max(0.0, remaining)))
         return self.get_responses()
 
     def __await__(self) -> Any:

@@ -11,7 +11,6 @@ from types import FrameType
 import uvicorn
 
 from digitalhub_runtime_python.serving.drain import Gate
-from digitalhub_runtime_python.serving.service import Service
 
 
 class DrainingServer(uvicorn.Server):
@@ -21,13 +20,12 @@ class DrainingServer(uvicorn.Server):
         self,
         config: uvicorn.Config,
         gate: Gate,
-        service: Service,
         *,
         drain_delay: float = 0.0,
         notify_fd: int | None = None,
     ):
         super().__init__(config)
-        self.gate, self.service = gate, service
+        self.gate = gate
         self.drain_delay, self.notify_fd = drain_delay, notify_fd
         self._exit_at: float | None = None
         self.failed = False
@@ -35,10 +33,10 @@ class DrainingServer(uvicorn.Server):
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         if self.gate.draining or not self.drain_delay:
-            self.gate.draining = True
+            self.gate.drain()
             super().handle_exit(sig, frame)
             return
-        self.gate.draining = True  # /readyz fails now; the listener stays open while load balancers catch up
+        self.gate.drain()  # /readyz fails now; the listener stays open while load balancers catch up
         self._captured_signals.append(sig)
         self._exit_at = time.monotonic() + self.drain_delay
 
@@ -58,8 +56,8 @@ class DrainingServer(uvicorn.Server):
             self._notifier = asyncio.get_running_loop().create_task(self._notify_when_ready())
 
     async def _notify_when_ready(self) -> None:
-        """Write the bound URL to ``notify_fd`` once the service is initialised, then close it."""
-        await self.service.initialised.wait()
+        """Write the bound port to ``notify_fd`` once the app is ready, then close it."""
+        await self.gate.ready.wait()
         assert self.notify_fd is not None
         port = self.servers[0].sockets[0].getsockname()[1] if self.servers else self.config.port
         try:

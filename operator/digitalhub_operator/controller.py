@@ -123,6 +123,8 @@ class Controller:
         """Create the run's workload and record it; bad input ends the run in ERROR.
 
         ``run`` is the run as the watch delivered it (saves a read); the scan passes none and the run is read.
+        A delivered run may be older than a launch that already happened: recording finds the launch recorded and
+        leaves it (``_record_launch``).
         """
         with self._lock:
             if ref.key in self._launching:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from digitalhub_runtime_python.models.function import PythonVersion
+from digitalhub_runtime_python.models.task import JobStoreSpec, check_job_store_url
 
 PREFIX = "DIGITALHUB_OPERATOR_"
 DEFAULT_IMAGE = "ghcr.io/scc-digitalhub/digitalhub-runtime-python:py{python}"
@@ -47,6 +48,18 @@ def _number(env: Mapping[str, str], name: str, default: float, minimum: float = 
     if value < minimum:
         raise SettingsError(f"{PREFIX}{name}={raw!r} must be at least {minimum:g}")
     return value
+
+
+def _service_accounts(env: Mapping[str, str], default: str) -> tuple[str, str | None]:
+    """The run pods' default ServiceAccount and the operator's own, which must differ."""
+    run_account = env.get(PREFIX + "RUN_SERVICE_ACCOUNT") or default
+    own_account = env.get(PREFIX + "SERVICE_ACCOUNT") or _token_service_account()
+    if own_account is not None and run_account == own_account:
+        raise SettingsError(
+            f"{PREFIX}RUN_SERVICE_ACCOUNT={run_account!r} is the operator's own ServiceAccount: run pods must never "
+            "get it; give them an account of their own (the chart creates digitalhub-runner)"
+        )
+    return run_account, own_account
 
 
 def _token_service_account(token: Path = SERVICE_ACCOUNT_TOKEN) -> str | None:
@@ -103,6 +116,8 @@ class OperatorSettings:
     """kopf peering priority; replicas need distinct ones, so the default is random."""
     health_host: str = "0.0.0.0"
     health_port: int = 8080
+    serve_job_store: JobStoreSpec | None = None
+    """Redis for the async jobs of serve tasks that name none (e.g. the chart's own); None keeps them in memory."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> OperatorSettings:
@@ -122,12 +137,17 @@ class OperatorSettings:
         if policy not in ("Always", "IfNotPresent", "Never"):
             raise SettingsError(f"{PREFIX}IMAGE_PULL_POLICY={policy!r}: use Always, IfNotPresent or Never")
         priority = int(_number(env, "PRIORITY", 0)) if env.get(PREFIX + "PRIORITY") else _random_priority()
-        run_account = env.get(PREFIX + "RUN_SERVICE_ACCOUNT") or cls.run_service_account
-        own_account = env.get(PREFIX + "SERVICE_ACCOUNT") or _token_service_account()
-        if own_account is not None and run_account == own_account:
-            raise SettingsError(
-                f"{PREFIX}RUN_SERVICE_ACCOUNT={run_account!r} is the operator's own ServiceAccount: run pods must "
-                "never get it; give them an account of their own (the chart creates digitalhub-runner)"
+        run_account, own_account = _service_accounts(env, cls.run_service_account)
+        job_store = None
+        if env.get(PREFIX + "SERVE_JOB_STORE"):
+            try:
+                url = check_job_store_url(env[PREFIX + "SERVE_JOB_STORE"], f"set {PREFIX}SERVE_JOB_STORE_SECRET")
+            except ValueError as exc:
+                raise SettingsError(f"{PREFIX}SERVE_JOB_STORE: {exc}") from None
+            job_store = JobStoreSpec(
+                url=url,
+                password_secret=env.get(PREFIX + "SERVE_JOB_STORE_SECRET") or None,
+                password_key=env.get(PREFIX + "SERVE_JOB_STORE_SECRET_KEY") or "password",
             )
         return cls(
             namespaces=_split(env.get(PREFIX + "NAMESPACES", "")),
@@ -149,6 +169,7 @@ class OperatorSettings:
             health_host=env.get(PREFIX + "HEALTH_HOST") or cls.health_host,
             health_port=int(_number(env, "HEALTH_PORT", cls.health_port)),
             priority=priority,
+            serve_job_store=job_store,
         )
 
     def image_for(self, python_version: str) -> str:

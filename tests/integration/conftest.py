@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.servers.git_http import PASSWORD, USER, GitServer, Repo, git
+from tests.servers.redis import RedisServer
 from tests.servers.s3 import S3Server
 from tests.servers.static_http import StaticServer
 from tests.servers.tls import Cert, make_cert
@@ -91,4 +92,11 @@ def static_server(tmp_path: Path) -> Iterator[StaticServer]:
     root = tmp_path / "www"
     root.mkdir()
     with StaticServer(root) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One redis-server for the session; tests keep apart by namespace (a serve run's id)."""
+    with RedisServer(tmp_path_factory.mktemp("redis")) as server:
         yield server

@@ -16,6 +16,7 @@ from digitalhub_runtime_python.models.resources import GROUP, VERSION, from_reso
 from digitalhub_runtime_python.models.run import Run
 from digitalhub_runtime_python.models.task import Action
 from digitalhub_runtime_python.settings import Settings
+from tests.kube.kubectl import Kubectl
 
 pytestmark = pytest.mark.integration
 
@@ -86,16 +87,7 @@ def test_failing_handler_ends_the_run_in_error_with_traceback(kube, tmp_path):
 
 
 def kubectl(kube, *args: str, stdin: str | None = None) -> str:
-    done = subprocess.run(
-        ["kubectl", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"PATH": os.environ["PATH"], "KUBECONFIG": str(kube.kubeconfig), "HOME": str(kube.kubeconfig.parent)},
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    return Kubectl(kube.kubeconfig, kube.kubeconfig.parent / "home")(*args, stdin=stdin)
 
 
 def test_kubectl_applied_run_executes_like_the_sdk_path(kube, tmp_path):
@@ -108,8 +100,7 @@ kind: Run
 metadata: {{name: applied}}
 spec: {{function: train_it, task: {task_name}, action: job, parameters: {{x: 5}}}}
 """
-    # --validate=false: the emulator serves no OpenAPI document for kubectl's client-side validation.
-    assert "run.digitalhub.io/applied created" in kubectl(kube, "apply", "--validate=false", "-f", "-", stdin=manifest)
+    assert "run.digitalhub.io/applied created" in kubectl(kube, "apply", "-f", "-", stdin=manifest)
     with kube.api_client() as api:
         created = k8s.CustomObjectsApi(api).get_namespaced_custom_object(
             GROUP, VERSION, kube.namespace, "runs", "applied"

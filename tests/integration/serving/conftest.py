@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,8 +10,34 @@ import httpx
 import pytest
 
 import digitalhub_runtime_python as dh
+from digitalhub_runtime_python.models.base import new_id
+from digitalhub_runtime_python.models.run import Run, RunSpec
+from digitalhub_runtime_python.models.task import Task, TaskSpec
 
 APP = Path(__file__).with_name("served_app.py")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def stored_serve_run(project: dh.Project, handler: str = "predict") -> Run:
+    """A serve run of served_app.py as the operator finds it in a pod: stored, CREATED, started by nobody."""
+    store = project.backend.store
+    function = project.new_function("served", code_src=str(APP), handler=handler)
+    task = store.create(
+        Task(
+            project=project.name,
+            name="served-serve",
+            kind="python+serve",
+            spec=TaskSpec.model_validate({"function": function.key, "action": "serve"}),
+        )
+    )
+    run_id = new_id()
+    spec = RunSpec.model_validate({"task": task.key, "function": function.key, "action": "serve"})
+    return store.create(Run(project=project.name, name=run_id, id=run_id, spec=spec))
 
 
 class Server:

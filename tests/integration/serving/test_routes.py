@@ -24,7 +24,7 @@ def test_handler_gets_context_event_and_run_parameters(http: httpx.Client) -> No
 
 
 def test_health_and_readiness(http: httpx.Client) -> None:
-    assert http.get("/healthz").json() == {"status": "ok", "in_flight": 0, "draining": False}
+    assert http.get("/healthz").json() == {"status": "ok", "in_flight": 0, "draining": False, "jobs_running": 0}
     assert http.get("/readyz").json() == {"status": "ready"}
 
 
