@@ -10,12 +10,13 @@ characters per run: the first half as it comes, then a rolling tail held back un
 saying how much was dropped in between.
 
 In a run's local child process (``journal``: the file its stdout and stderr go to), each write reaches the file at
-once, and after each hand-over to the store the sink records (``journal_mark``) how much of the file the store
+once, and after each hand-over to the store the sink records (``JournalMark``) how much of the file the store
 holds, so that the output of a child that dies is recovered from the file without loss or repetition.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sys
 import threading
@@ -46,9 +47,34 @@ def journal_for(run_id: str) -> Path | None:
     return Path(path) if path and Path(path).stem == run_id else None
 
 
-def journal_mark(journal: Path) -> Path:
-    """Where a child records how many bytes of its log file the store holds."""
-    return journal.with_suffix(".saved")
+class JournalMark:
+    """How many bytes of a child's log file the store holds, in ``<log>.saved``: a fixed-width number written in one
+    ``pwrite``, so a child killed meanwhile leaves the old value or the new one, never a torn one."""
+
+    WIDTH = 20
+
+    def __init__(self, journal: Path):
+        self.path = journal.with_suffix(".saved")
+
+    def read(self) -> int:
+        try:
+            return int(self.path.read_bytes()[: self.WIDTH] or b"0")
+        except (FileNotFoundError, ValueError):
+            return 0
+
+    def write(self, value: int) -> None:
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            os.pwrite(fd, f"{value:0{self.WIDTH}d}".encode(), 0)
+        finally:
+            os.close(fd)
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the mark for a read-then-write (two processes recovering the same child's output)."""
+        with open(self.path, "a") as file:
+            fcntl.flock(file, fcntl.LOCK_EX)
+            yield
 
 
 def dropped_notice(count: int, limit: int) -> str:
@@ -178,7 +204,7 @@ class LogSink:
             self._flush(records)
         if self._journal is not None and mark != self._saved:
             self._saved = mark
-            journal_mark(self._journal).write_text(str(mark))
+            JournalMark(self._journal).write(mark)
 
     def close(self) -> None:
         """Stop the timer and hand over what is left."""

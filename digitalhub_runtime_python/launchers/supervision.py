@@ -16,7 +16,7 @@ import threading
 
 from digitalhub_runtime_python.contract import local_log
 from digitalhub_runtime_python.entities.backend import Backend
-from digitalhub_runtime_python.execution.capture import dropped_notice, journal_mark
+from digitalhub_runtime_python.execution.capture import JournalMark, dropped_notice
 from digitalhub_runtime_python.launchers.processes import HOST, Child, alive, terminate, this_process
 from digitalhub_runtime_python.models.base import now
 from digitalhub_runtime_python.models.run import ErrorInfo
@@ -74,40 +74,42 @@ def reconcile(backend: Backend, run: RunModel) -> RunModel:
 
 
 def end_unreported(backend: Backend, run_key: str, code: int | None) -> RunModel:
-    """End a run whose process exited without recording the end (a run that ended meanwhile stays as it is)."""
+    """End a run whose process exited without recording the end (a run that ended meanwhile stays as it is); its
+    last output is in its logs before the run shows ERROR."""
+    run = backend.store.get_run(run_key)
+    if is_final(run.status.state):
+        return run
+    recover_output(backend, run)
     message = f"{EXITED} (exit code {'unknown' if code is None else code})"
     try:
-        run = backend.store.transition(
+        return backend.store.transition(
             run_key, State.ERROR, message, error=ErrorInfo(type="ProcessExited", message=message)
         )
     except IllegalTransition:
         return backend.store.get_run(run_key)
-    recover_output(backend, run)
-    return run
 
 
 def recover_output(backend: Backend, run: RunModel) -> None:
-    """Add to the run's logs what its child printed after the logs it saved (at most the log limit's tail half)."""
+    """Add to the run's logs what its (gone) child printed after the logs it saved, at most the log limit's tail
+    half; once, however many processes recover it at the same time."""
     journal = local_log(backend.settings.home, run.id)
-    try:
-        saved = int(journal_mark(journal).read_text())
-    except (FileNotFoundError, ValueError):
-        saved = 0
+    if not journal.exists():
+        return
+    mark = JournalMark(journal)
     limit = backend.settings.log_limit
-    room = limit - limit // 2
-    try:
+    with mark.locked():
+        saved = mark.read()
         with open(journal, "rb") as file:
             size = os.fstat(file.fileno()).st_size
-            start = max(saved, size - room)
+            start = max(saved, size - (limit - limit // 2))
             file.seek(start)
-            text = file.read().decode(errors="replace")
-    except FileNotFoundError:
-        return
-    records = [LogRecord(now(), "system", dropped_notice(start - saved, limit))] if start > saved else []
-    if text:
-        records.append(LogRecord(now(), "stdout", text))
-    if records:
-        backend.append_logs(run, records)
+            text = file.read(size - start).decode(errors="replace")
+        records = [LogRecord(now(), "system", dropped_notice(start - saved, limit))] if start > saved else []
+        if text:
+            records.append(LogRecord(now(), "stdout", text))
+        if records:
+            backend.append_logs(run, records)
+        mark.write(size)
 
 
 def stop_process(backend: Backend, run: RunModel, grace: float) -> bool:
