@@ -27,6 +27,7 @@ from digitalhub_runtime_python.entities.run import Run
 from digitalhub_runtime_python.extras import DISTRIBUTION, EXTRAS, MissingExtra, install_command, missing_modules
 from digitalhub_runtime_python.models.errors import SpecError
 from digitalhub_runtime_python.models.keys import InvalidKey, parse_key
+from digitalhub_runtime_python.models.metrics import latest
 from digitalhub_runtime_python.models.redaction import mask
 from digitalhub_runtime_python.models.states import State, is_final
 from digitalhub_runtime_python.settings import Settings, locate_home
@@ -37,10 +38,10 @@ errors = Console(stderr=True)
 STATE_STYLE = {"COMPLETED": "green", "ERROR": "red", "STOPPED": "yellow", "RUNNING": "cyan", "READY": "blue"}
 LISTINGS: dict[str, Callable[[Project, bool], Sequence[EntityObject]]] = {
     "runs": lambda project, _all: project.list_runs(),
-    "functions": lambda project, all_versions: project.list_functions(all_versions),
-    "dataitems": lambda project, all_versions: project.list_dataitems(all_versions),
-    "artifacts": lambda project, all_versions: project.list_artifacts(all_versions),
-    "models": lambda project, all_versions: project.list_models(all_versions),
+    "functions": lambda project, all_versions: project.list_functions(all_versions=all_versions),
+    "dataitems": lambda project, all_versions: project.list_dataitems(all_versions=all_versions),
+    "artifacts": lambda project, all_versions: project.list_artifacts(all_versions=all_versions),
+    "models": lambda project, all_versions: project.list_models(all_versions=all_versions),
 }
 # Errors of the user's input or setup: one line and exit code 2, never a traceback.
 USER_ERRORS = (SpecError, NotFound, InvalidKey, NotImplementedError, RuntimeError, MissingExtra)
@@ -159,13 +160,21 @@ def short(run: Run) -> str:
     return run.id[:SHORT_ID]
 
 
-def entity_table(kind: str, objects: Sequence[EntityObject]) -> Table:
-    """A readable table of runs or of versioned entities, with short ids."""
+def metric_cell(value: Any) -> str:
+    """A metric in a table: its value, or the last of its series; blank when it was not logged."""
+    last = latest(value)
+    return "" if last is None else f"{last:.6g}"
+
+
+def entity_table(kind: str, objects: Sequence[EntityObject], metrics: Sequence[str] = ()) -> Table:
+    """A readable table of runs (with a column per metric named) or of versioned entities, with short ids."""
     ids = short_ids([obj.id for obj in objects])
     table = Table(box=None, header_style="bold")
     if kind == "runs":
         for column, width in (("ID", SHORT_ID), ("FUNCTION", 8), ("ACTION", 6), ("STATE", 9), ("AGE", 4)):
             table.add_column(column, no_wrap=True, min_width=width)
+        for metric in metrics:
+            table.add_column(escape(metric.upper()), no_wrap=True, justify="right")
         table.add_column("MESSAGE", no_wrap=True, overflow="ellipsis", max_width=max(10, console.width - 50))
         for run in objects:
             table.add_row(
@@ -174,6 +183,7 @@ def entity_table(kind: str, objects: Sequence[EntityObject]) -> Table:
                 run.spec.action,
                 styled_state(run.status.state),
                 age(run.metadata.created),
+                *(metric_cell(run.status.metrics.get(metric)) for metric in metrics),
                 escape(mask(run.status.message).splitlines()[0][:80]) if run.status.message else "",
             )
     else:
@@ -426,19 +436,35 @@ def run(
         ctx.exit(EXIT_FAILED)
 
 
-@main.command(epilog=examples("dhrun get runs", "dhrun get functions --all-versions -o json", "dhrun get runs -P demo"))
+@main.command(
+    epilog=examples(
+        "dhrun get runs",
+        "dhrun get functions --all-versions -o json",
+        "dhrun get runs -P demo",
+        "dhrun get runs --metrics acc,loss          # compare runs by their metrics",
+    )
+)
 @click.argument("kind", type=click.Choice(sorted(LISTINGS)))
 @click.option("--all-versions", is_flag=True, help="Every version, not only the latest")
+@click.option(
+    "--metrics",
+    metavar="NAME,...",
+    default="",
+    help="Runs: a column per metric, with its last logged value",
+)
 @click.option(
     "-o", "--output", "output", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True
 )
 @project_option(default=None)
 @click.pass_context
-def get(ctx: click.Context, kind: str, all_versions: bool, output: str) -> None:
+def get(ctx: click.Context, kind: str, all_versions: bool, metrics: str, output: str) -> None:
     """List runs, functions, dataitems, artifacts or models, newest first (-o json|yaml: always a list)."""
+    names = [name.strip() for name in metrics.split(",") if name.strip()]
+    if names and kind != "runs":
+        raise click.BadParameter("metrics are logged by runs: use it with `dhrun get runs`", param_hint="--metrics")
     objects = LISTINGS[kind](current_project(ctx), all_versions)
     if output == "table":
-        console.print(entity_table(kind, objects))
+        console.print(entity_table(kind, objects, names))
     else:
         print_documents([o.to_dict() for o in objects], output)
 

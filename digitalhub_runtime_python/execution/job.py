@@ -42,7 +42,7 @@ def execute_run(project: Project, run_key: str, log_interval: float = 1.0) -> Ru
         try:
             prepared = prepare(project, run)
             context = Context(project=project, run_key=run_key, run_id=run.id, parameters=dict(run.spec.parameters))
-            reserved = {"project": project, "context": context, "events": None}
+            reserved = {"project": project, "run": context.run, "context": context, "events": None}
             kwargs = compose_arguments(prepared.handler, run.spec.parameters, prepared.inputs, reserved)
 
             def start(entity: Run) -> Run:

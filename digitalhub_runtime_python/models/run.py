@@ -8,6 +8,7 @@ from pydantic import Field, field_validator, model_validator
 
 from digitalhub_runtime_python.models.base import Entity, StrictModel, check_name
 from digitalhub_runtime_python.models.keys import parse_key
+from digitalhub_runtime_python.models.metrics import MetricValue, check_metric
 from digitalhub_runtime_python.models.states import State, Transition
 from digitalhub_runtime_python.models.task import Action
 
@@ -97,6 +98,14 @@ class RunStatus(StrictModel):
     process: ProcessInfo | None = Field(None, description="Local process executing the run, if any")
     service: ServiceInfo | None = None
     kubernetes: KubernetesInfo | None = None
+    metrics: dict[str, MetricValue] = Field(
+        default_factory=dict, description="Metric name -> a number, or the series of numbers logged under it"
+    )
+
+    @field_validator("metrics", mode="before")
+    @classmethod
+    def _metric_values(cls, value: object) -> object:
+        return {key: check_metric(key, item) for key, item in value.items()} if isinstance(value, dict) else value
 
 
 class Run(Entity):

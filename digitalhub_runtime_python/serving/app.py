@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import hmac
-import inspect
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Body, FastAPI, Request
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
@@ -19,8 +17,9 @@ from starlette.types import Receive, Scope, Send
 
 from digitalhub_runtime_python.execution.arguments import ArgumentError
 from digitalhub_runtime_python.models.errors import SpecError
+from digitalhub_runtime_python.serving.auth import require_admin
 from digitalhub_runtime_python.serving.commands import CommandSpec
-from digitalhub_runtime_python.serving.config import ENV_PREFIX, ServeConfig
+from digitalhub_runtime_python.serving.config import ServeConfig
 from digitalhub_runtime_python.serving.drain import Gate
 from digitalhub_runtime_python.serving.errors import (
     HandlerFailure,
@@ -31,28 +30,16 @@ from digitalhub_runtime_python.serving.errors import (
     response_for,
 )
 from digitalhub_runtime_python.serving.events import Event
+from digitalhub_runtime_python.serving.info import install_info
 from digitalhub_runtime_python.serving.jobs.routes import AsyncJobs
+from digitalhub_runtime_python.serving.models_admin import ModelRegistry, install_models
+from digitalhub_runtime_python.serving.requests import install_requests
 from digitalhub_runtime_python.serving.responses import Renderer, is_stream
 from digitalhub_runtime_python.serving.service import Service
+from digitalhub_runtime_python.serving.signatures import with_inputs_body
+from digitalhub_runtime_python.serving.training import install_training
 
 HANDLER_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-
-
-def authorize_setup(token: SecretStr | None, authorization: str | None) -> None:
-    """Let ``POST /setup`` through only with the configured token (compared in constant time); 403 when no token
-    is configured (the route is disabled), 401 when the request does not carry it."""
-    if token is None:
-        raise HTTPException(
-            403,
-            f"POST /setup is disabled: set {ENV_PREFIX}SETUP_TOKEN on the server (on Kubernetes, from a Secret in the "
-            "task's secrets) and send it as 'Authorization: Bearer <token>'",
-        )
-    scheme, _, given = (authorization or "").partition(" ")
-    expected = token.get_secret_value().encode()
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
-        raise HTTPException(
-            401, "POST /setup needs 'Authorization: Bearer <setup token>'", headers={"WWW-Authenticate": "Bearer"}
-        )
 
 
 def _not_ready(service: Service, init_error: list[str]) -> str | None:
@@ -70,6 +57,7 @@ def create_app(
     render = Renderer(debug, stream_grace=config.drain_timeout)
     init_error: list[str] = []
     jobs = AsyncJobs(service, config)
+    registry = ModelRegistry(service, debug)
 
     async def initialise() -> None:
         try:
@@ -95,9 +83,10 @@ def create_app(
             for task in tasks:
                 task.cancel()
             await jobs.close()
+            registry.close()
 
     app = FastAPI(
-        title=f"{service.handler_name} ({service.run.name})",
+        title=f"{service.handler_name or 'commands'} ({service.run.name})",
         version=service.run.id,
         lifespan=lifespan,
         description=f"Serves run {service.run.key}",
@@ -147,10 +136,10 @@ def create_app(
     @app.post(
         "/setup",
         tags=["service"],
-        summary="Run the init function again with new options (needs the setup token: 'Authorization: Bearer')",
+        summary="Run the init function again with new options (needs the admin token: 'Authorization: Bearer')",
     )
     async def setup(request: Request, options: Annotated[dict[str, Any] | None, Body()] = None) -> dict[str, Any]:
-        authorize_setup(config.setup_token, request.headers.get("authorization"))
+        require_admin(config.admin_token, request.headers.get("authorization"), "POST /setup")
         try:
             merged = await service.initialise(options or {})
         except (SpecError, ArgumentError):
@@ -160,11 +149,14 @@ def create_app(
         return {"options": merged}
 
     # The handler at /: served by HandlerEndpoint (below) in front of FastAPI's router, documented here
-    _document_handler(app, service.handler_name)
+    if service.handler_name is not None:
+        _document_handler(app, service.handler_name)
 
-    # Typed commands
+    # Typed commands (training ones run as jobs: serving/training.py)
 
     for spec in service.commands.values():
+        if spec.training:
+            continue
         app.add_api_route(
             f"/{spec.name}",
             _command_endpoint(service, spec, require_ready, render),
@@ -175,9 +167,13 @@ def create_app(
             name=f"command_{spec.name}",
         )
 
-    # Async jobs
+    # Async jobs; requests with options, training, models, runtime info
 
     jobs.install(app, require_ready)
+    install_requests(app, jobs, require_ready)
+    install_training(app, jobs, require_ready)
+    install_models(app, registry, config.admin_token)
+    install_info(app, service)
 
     return gate
 
@@ -271,17 +267,4 @@ def _command_endpoint(
             raise HandlerFailure() from exc
         return value  # FastAPI checks it against the declared outputs
 
-    body = spec.inputs if spec.inputs is not None else Annotated[dict[str, Any] | None, Body()]
-    signature = inspect.Signature(
-        [
-            inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
-            inspect.Parameter(
-                "inputs",
-                inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                annotation=body,
-                default=inspect.Parameter.empty if spec.inputs is not None else None,
-            ),
-        ]
-    )
-    setattr(endpoint, "__signature__", signature)  # noqa: B010 (functions have no declared __signature__)
-    return endpoint
+    return with_inputs_body(endpoint, spec)

@@ -27,6 +27,9 @@ class FileStore(Protocol):
     def download(self, uri: str, destination: str | Path) -> Path:
         """Copy the file or folder at ``uri`` to the path ``download_target`` gives; return that path."""
 
+    def remove(self, uri: str) -> None:
+        """Delete the file or folder at ``uri``; nothing there is not an error."""
+
 
 def download_target(destination: str | Path, name: str, is_file: bool) -> Path:
     """Where a download named ``name`` lands.
@@ -108,6 +111,13 @@ class LocalFiles:
         target.parent.mkdir(parents=True, exist_ok=True)
         copy_with_progress(source, target, "downloading")
         return target
+
+    def remove(self, uri: str) -> None:
+        path = _local_path(uri)
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
 
 
 BUILTIN_SCHEMES = {"s3": "digitalhub_runtime_python.stores.s3:S3Files"}

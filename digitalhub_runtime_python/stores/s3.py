@@ -56,6 +56,20 @@ class S3Files:
             raise OSError(s3_problem(exc, bucket, key)) from None
         return target
 
+    def remove(self, uri: str) -> None:
+        bucket, key = split_uri(uri)
+        client = s3_client()
+        try:
+            keys = [key] if object_head(client, bucket, key) else []
+            folder = key.rstrip("/") + "/"
+            for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=folder):
+                keys += [item["Key"] for item in page.get("Contents", [])]
+            for start in range(0, len(keys), 1000):  # the most one DeleteObjects call takes
+                batch = [{"Key": k} for k in keys[start : start + 1000]]
+                client.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
+        except s3_errors() as exc:
+            raise OSError(s3_problem(exc, bucket, key)) from None
+
 
 def _objects(client: Any, bucket: str, key: str) -> list[tuple[str, Path, int]]:
     """(key, path inside the download, size) of each object in folder ``key``."""

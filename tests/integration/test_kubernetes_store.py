@@ -245,7 +245,7 @@ def test_project_is_a_resource_in_the_namespace(project, store):
 def test_files_need_shared_storage_on_this_backend(project, tmp_path):
     (tmp_path / "data.csv").write_text("a\n1\n")
     with pytest.raises(SpecError, match="spec.artifact_store"):
-        project.log_artifact("data", tmp_path / "data.csv")
+        project.log_artifact("data", source=tmp_path / "data.csv")
 
 
 def test_hand_written_function_with_a_project_label_is_its_latest_version(store, api, kube):

@@ -27,14 +27,14 @@ def project(request: pytest.FixtureRequest, home: Path) -> dh.Project:
 
 @pytest.fixture
 def artifact(project: dh.Project, write: Callable[[str, str], Path]) -> dh.Artifact:
-    return project.log_artifact("big", write("big.bin", "data"))
+    return project.log_artifact("big", source=write("big.bin", "data"))
 
 
 @pytest.fixture
 def model(project: dh.Project, write: Callable[[str, str], Path], tmp_path: Path) -> dh.Model:
     write("clf/weights.bin", "0101")
     write("clf/sub/config.json", "{}")
-    return project.log_model("clf", tmp_path / "clf")
+    return project.log_model("clf", source=tmp_path / "clf")
 
 
 def test_a_file_lands_at_a_new_path(artifact: dh.Artifact, tmp_path: Path) -> None:
@@ -115,7 +115,7 @@ def test_long_transfers_report_every_byte_and_log_tenths(
     big.touch()
     os.truncate(big, size)
     capsys.readouterr()
-    artifact = project.log_artifact("big", big)
+    artifact = project.log_artifact("big", source=big)
     assert artifact.download("back.bin").stat().st_size == size
     assert [(label, total) for label, total, _ in transfers] == [
         ("uploading big.bin", size),

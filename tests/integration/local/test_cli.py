@@ -34,7 +34,7 @@ def run_ids(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     queue: list[str] = []
     fallback = (f"{n:032x}" for n in itertools.count(1))
     monkeypatch.setattr(
-        "digitalhub_runtime_python.entities.function.new_id", lambda: queue.pop(0) if queue else next(fallback)
+        "digitalhub_runtime_python.entities.task.new_id", lambda: queue.pop(0) if queue else next(fallback)
     )
     return queue
 

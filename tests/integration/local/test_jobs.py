@@ -81,7 +81,7 @@ def test_inputs_arrive_as_entities_and_project_is_reserved(project: dh.Project) 
         "    context.logger.info('summing %s', di.name)\n"
         "    assert events is None\n"
         "    total = int(di.as_df()['n'].sum()) * factor\n"
-        "    project.log_model('m', __file__, framework='none', metrics={'total': total})\n"
+        "    project.log_model('m', source=__file__, framework='none', metrics={'total': total})\n"
         "    return total\n"
     )
     fn = project.new_function(name="consume", code=code, handler="f")

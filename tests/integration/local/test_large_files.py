@@ -24,9 +24,9 @@ CHILD = textwrap.dedent(
     folder = Path(sys.argv[1])
     project = dh.get_or_create_project("demo")
     (folder / "small.bin").write_bytes(b"warm up every code path first")
-    project.log_artifact("small", folder / "small.bin").download(folder / "small-back.bin")
+    project.log_artifact("small", source=folder / "small.bin").download(folder / "small-back.bin")
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    artifact = project.log_artifact("big", folder / "big.bin")
+    artifact = project.log_artifact("big", source=folder / "big.bin")
     back = artifact.download(folder / "back.bin")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({

@@ -17,12 +17,12 @@ def test_setup_is_disabled_without_a_token(served) -> None:
         generation = client.post("/", json={"x": 1}).json()["generation"]
         refused = client.post("/setup", json={"path": "/etc/shadow"})
         assert refused.status_code == 403
-        assert "POST /setup is disabled: set DIGITALHUB_SERVE_SETUP_TOKEN" in refused.json()["details"]
+        assert "POST /setup is disabled: set DIGITALHUB_SERVE_ADMIN_TOKEN" in refused.json()["details"]
         assert client.post("/", json={"x": 1}).json()["generation"] == generation  # init did not run again
 
 
 def test_setup_needs_the_token(server, monkeypatch) -> None:
-    monkeypatch.setenv("DIGITALHUB_SERVE_SETUP_TOKEN", TOKEN)
+    monkeypatch.setenv("DIGITALHUB_SERVE_ADMIN_TOKEN", TOKEN)
     run = server.start(init_parameters={"scale": 2})
     with httpx.Client(base_url=run.endpoint, timeout=10) as client:
         for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}):
