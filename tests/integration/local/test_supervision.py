@@ -131,14 +131,14 @@ def decoy() -> Iterator[psutil.Process]:
     process.wait()
 
 
-def stale_run(project: dh.Project, pid: int, started: float) -> dh.Run:
+def stale_run(project: dh.Project, pid: int, started: float, host: str = HOST) -> dh.Run:
     """A RUNNING run whose recorded process is ``pid`` started at ``started``: what is left when the process that
     ran it is gone and its pid was given to another process."""
     function = project.new_function(name="gone", code="def f():\n    return 1\n", handler="f")
     status = RunStatus(
         state=State.RUNNING,
         transitions=[Transition(state=State.CREATED), Transition(state=State.READY), Transition(state=State.RUNNING)],
-        process=ProcessInfo(pid=pid, started=started, host=HOST),
+        process=ProcessInfo(pid=pid, started=started, host=host),
     )
     spec = RunSpec(task="", function=function.key, action="job", local_execution=True, isolation="subprocess")
     entity = project.backend.store.create(RunModel(project="demo", name="stale", id="stale", spec=spec, status=status))
@@ -161,8 +161,7 @@ def test_the_sdk_never_signals_a_reused_pid_either(project: dh.Project, decoy: p
 
 
 def test_a_run_on_another_host_is_left_alone(project: dh.Project) -> None:
-    run = stale_run(project, os.getpid(), 0.0)
-    project.backend.store.update_run(run.key, lambda r: setattr(r.status.process, "host", "elsewhere") or r)
+    run = stale_run(project, os.getpid(), 0.0, host="elsewhere")
     assert project.get_run("stale").status.state == State.RUNNING  # it cannot be checked from here
     with pytest.raises(RuntimeError, match="executes on host elsewhere, not here .*: stop it from there"):
         run.stop()
