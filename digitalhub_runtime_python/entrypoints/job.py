@@ -15,6 +15,12 @@ from digitalhub_runtime_python.models.task import Action
 
 def main(argv: list[str] | None = None) -> int:
     parser = run_parser(ENTRYPOINTS[Action.JOB], "Execute one job run and record its results.")
-    run_key = required_run(parser, parser.parse_args(argv))
+    parser.add_argument("--self-check", action="store_true", help="check the imports a pod needs, then exit")
+    args = parser.parse_args(argv)
+    if args.self_check:
+        from digitalhub_runtime_python.entrypoints.self_check import self_check  # not on a run's start path
+
+        return self_check()
+    run_key = required_run(parser, args)
     run = execute_run(open_project(run_key), run_key)
     return 0 if run.status.state == State.COMPLETED else 1
