@@ -27,6 +27,7 @@ ENTRYPOINTS: dict[Action, str] = {
 
 # -- environment of a run's process
 ENV_RUN_KEY = "DIGITALHUB_RUN_KEY"
+ENV_RUN_LOG = "DIGITALHUB_RUN_LOG"  # a local child's log file (its stdout and stderr), set by the local launchers
 ENV_SERVE_PREFIX = "DIGITALHUB_SERVE_"
 ENV_SERVE_HOST = ENV_SERVE_PREFIX + "HOST"
 ENV_SERVE_PORT = ENV_SERVE_PREFIX + "PORT"
@@ -71,6 +72,11 @@ def installs_requirements(function: FunctionSpec) -> bool:
     gives such serve pods a longer startup window.
     """
     return bool(function.requirements) and not function.image
+
+
+def local_log(home: Path, run_id: str) -> Path:
+    """The file a run's local child process writes its stdout and stderr to (``$DIGITALHUB_HOME/processes``)."""
+    return home / "processes" / f"{run_id}.log"
 
 
 def workload_name(run_id: str) -> str:

@@ -292,5 +292,25 @@ def finished(reason: str, exit_code: int) -> dict[str, Any]:
     }
 
 
+def run_cr(name: str, **spec: Any) -> dict[str, Any]:
+    """A Run custom resource as kubectl would apply it (whatever its spec holds)."""
+    return {
+        "apiVersion": "digitalhub.io/v1alpha1",
+        "kind": "Run",
+        "metadata": {"name": name, "labels": {"digitalhub.io/project": PROJECT}},
+        "spec": spec,
+    }
+
+
+def wait_error(world: World, name: str) -> dict[str, Any]:
+    """The Run custom resource ``name`` once its state is ERROR."""
+
+    def errored() -> dict[str, Any] | None:
+        obj = world.custom.get_namespaced_custom_object("digitalhub.io", "v1alpha1", world.namespace, "runs", name)
+        return obj if (obj.get("status") or {}).get("state") == "ERROR" else None
+
+    return wait_for(errored, what=f"run {name} in ERROR")
+
+
 def job_condition(kind: str, reason: str, message: str = "") -> dict[str, Any]:
     return {"conditions": [{"type": kind, "status": "True", "reason": reason, "message": message}]}
