@@ -145,7 +145,7 @@ class World:
     def get_run(self, run: Run) -> Run:
         return self.store.get_key(run.key)  # type: ignore[return-value]
 
-    def wait_run(self, run: Run, check: Callable[[Run], bool], what: str, timeout: float = 10) -> Run:
+    def wait_run(self, run: Run, check: Callable[[Run], bool], what: str, timeout: float = 30) -> Run:
         return wait_for(lambda: (lambda r: r if check(r) else None)(self.get_run(run)), timeout, f"run {what}")
 
     def run_cr(self, run: Run) -> dict[str, Any]:
