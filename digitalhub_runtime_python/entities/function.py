@@ -27,17 +27,25 @@ class Function(EntityObject[FunctionModel]):
         init_parameters: dict[str, Any] | None = None,
         local_execution: bool | None = None,
         isolation: str = "inprocess",
+        schedule: str | None = None,
         **task_fields: Any,
     ) -> Run:
         """Create a task and a run for ``action`` and launch it.
 
         ``task_fields`` are the task's knobs (resources, envs, secrets, volumes, replicas, ...).
         ``init_parameters`` (serve) are the options of the function's init function.
+        ``schedule`` (a job on Kubernetes: ``"0 3 * * *"``, ``"@daily"``) makes a run that stays RUNNING and
+        executes the task as a new run each time the schedule fires (a CronJob), until it is stopped.
         On the embedded backend every run executes locally. In-process job runs are finished on return; local
         serve runs are serving (RUNNING) or failed (ERROR) on return.
         """
         backend = self._backend
         local = bool(local_execution) or backend.settings.backend == "local"
+        if schedule is not None and local:
+            raise NotImplementedError(
+                "schedule: scheduled runs need the kubernetes backend, whose operator runs them as CronJobs; "
+                "on this machine, start the job from cron or a systemd timer (dhrun run ...) instead"
+            )
         task_spec = validate(TaskSpec, {"function": self.key, "action": action, **task_fields}, "task spec")
         run_spec = validate(
             RunSpec,
@@ -51,6 +59,7 @@ class Function(EntityObject[FunctionModel]):
                 "init_parameters": init_parameters or {},
                 "local_execution": local,
                 "isolation": isolation,
+                "schedule": schedule,
             },
             "run spec",
         )

@@ -58,9 +58,9 @@ def main(argv: list[str] | None = None) -> int:
             assert server is not None
             server.fail()
 
-        gate = create_app(service, config, on_init_error=init_failed)
+        app, gate = create_app(service, config, on_init_error=init_failed)
         server = DrainingServer(
-            uvicorn.Config(gate, log_config=None, **config.uvicorn_options()),
+            uvicorn.Config(app, log_config=None, **config.uvicorn_options()),
             gate,
             service,
             drain_delay=config.drain_delay,

@@ -1,9 +1,11 @@
-"""The ASGI app around a Service: handler at ``/``, typed commands, setup, meta, health, async jobs."""
+"""The ASGI app around a Service: handler at ``/``, typed commands, setup, meta, health, async jobs, metrics."""
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+import weakref
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -30,7 +32,8 @@ from digitalhub_runtime_python.serving.errors import (
     response_for,
 )
 from digitalhub_runtime_python.serving.events import Event
-from digitalhub_runtime_python.serving.jobs import FINISHED, JobManager, Work
+from digitalhub_runtime_python.serving.jobs import FINISHED, Job, JobManager, Work
+from digitalhub_runtime_python.serving.metrics import ServeMetrics
 from digitalhub_runtime_python.serving.responses import Renderer, is_stream, json_bytes
 from digitalhub_runtime_python.serving.service import Service
 
@@ -69,11 +72,13 @@ def _not_ready(service: Service, init_error: list[str]) -> str | None:
 
 def create_app(
     service: Service, config: ServeConfig, on_init_error: Callable[[BaseException], None] | None = None
-) -> Gate:
-    """The served app behind its gate (concurrency limit, drain). Init runs in the background after start."""
+) -> tuple[ServeMetrics, Gate]:
+    """The served app behind its gate (concurrency limit, drain) and its metrics (``GET /metrics``): the ASGI app
+    to serve, and the gate the server drains. Init runs in the background after start."""
     debug = config.debug
     render = Renderer(debug, stream_grace=config.drain_timeout)
     jobs = JobManager(config.job_workers, config.job_ttl, config.max_jobs, debug)
+    unfinished: weakref.WeakSet[Job] = weakref.WeakSet()  # what the metrics count; the manager holds the jobs
     init_error: list[str] = []
 
     async def initialise() -> None:
@@ -191,6 +196,7 @@ def create_app(
     async def submit(job: JobRequest, request: Request) -> dict[str, Any]:
         require_ready()
         [created] = jobs.submit([(job.request_id, work_for(job.command, job.args, request))])
+        unfinished.add(created)
         return created.view()
 
     @app.post("/jobs/batch", tags=["jobs"], status_code=202, summary="Submit several async requests with their ids")
@@ -199,6 +205,7 @@ def create_app(
         created = jobs.submit(
             [(item.request_id, work_for(batch.command, item.args, request)) for item in batch.requests]
         )
+        unfinished.update(created)
         return {"jobs": [job.view() for job in created]}
 
     @app.get("/jobs/{job_id}", tags=["jobs"], summary="Status of a job")
@@ -218,7 +225,10 @@ def create_app(
     async def cancel(job_id: str) -> dict[str, Any]:
         return jobs.cancel(job_id).view()
 
-    return gate
+    def job_counts() -> dict[str, int]:
+        return Counter(job.status.value for job in list(unfinished) if job.status not in FINISHED)
+
+    return ServeMetrics(gate, lambda: gate.in_flight, job_counts), gate
 
 
 class HandlerEndpoint:

@@ -31,15 +31,21 @@ class Cluster:
         batch, apps, core = client.BatchV1Api(api_client), client.AppsV1Api(api_client), client.CoreV1Api(api_client)
         self._create: dict[str, Callable[..., Any]] = {
             "Job": batch.create_namespaced_job,
+            "CronJob": batch.create_namespaced_cron_job,
             "Deployment": apps.create_namespaced_deployment,
             "Service": core.create_namespaced_service,
         }
         self._delete = {
             "Job": batch.delete_namespaced_job,
+            "CronJob": batch.delete_namespaced_cron_job,
             "Deployment": apps.delete_namespaced_deployment,
             "Service": core.delete_namespaced_service,
         }
-        self._read = {"Job": batch.read_namespaced_job, "Deployment": apps.read_namespaced_deployment}
+        self._read = {
+            "Job": batch.read_namespaced_job,
+            "CronJob": batch.read_namespaced_cron_job,
+            "Deployment": apps.read_namespaced_deployment,
+        }
         self._custom = client.CustomObjectsApi(api_client)
         self._core = core
 
@@ -84,3 +90,13 @@ class Cluster:
         """Pods matching a label selector, as plain dicts."""
         listed = self._core.list_namespaced_pod(namespace, label_selector=selector)
         return self._core.api_client.sanitize_for_serialization(listed.items)
+
+    def log_tail(self, namespace: str, pod: str, lines: int) -> str | None:
+        """The last ``lines`` lines of a pod's log; None when the pod or its log is gone."""
+        try:
+            text: str = self._core.read_namespaced_pod_log(pod, namespace, tail_lines=lines)
+        except ApiException as exc:
+            if exc.status in (400, 404):  # gone, or its container never started
+                return None
+            raise
+        return text
