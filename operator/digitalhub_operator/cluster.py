@@ -53,7 +53,9 @@ class Cluster:
         """Create the object; False when it already exists (its name is deterministic, so it is ours)."""
         meta = manifest["metadata"]
         try:
-            self._create[manifest["kind"]](meta["namespace"], manifest)
+            # the answer is not read: parsing it into the client's models costs more than the request itself
+            response: Any = self._create[manifest["kind"]](meta["namespace"], manifest, _preload_content=False)
+            response.release_conn()
         except ApiException as exc:
             if exc.status == 409:
                 return False
@@ -62,10 +64,11 @@ class Cluster:
             raise
         return True
 
-    def delete(self, kind: str, namespace: str, name: str) -> bool:
-        """Delete the object and, in the background, what it owns (pods); False when it was already gone."""
+    def delete(self, kind: str, namespace: str, name: str, propagation: str = "Background") -> bool:
+        """Delete the object and, in the background, what it owns (pods; ``Orphan``: keep them); False when it
+        was already gone."""
         try:
-            self._delete[kind](name, namespace, propagation_policy="Background")
+            self._delete[kind](name, namespace, propagation_policy=propagation)
         except ApiException as exc:
             if exc.status == 404:
                 return False

@@ -125,6 +125,8 @@ class Controller:
         self.cluster = cluster
         self.record = record
         self._launching: set[str] = set()
+        self._recorded: set[str] = set()
+        """Runs whose launch this process recorded: a stale watch event for them launches nothing again."""
         self._lock = threading.Lock()
 
     # -- launch
@@ -132,6 +134,7 @@ class Controller:
     def reconcile(self, ref: RunRef, present: bool, run: Run | None = None) -> None:
         """Bring the workload in line with the run: launch a new run, release a finished one."""
         if ref.final:
+            self.forget(ref.key)
             if present and (ref.state == State.STOPPED or ref.action == Action.SERVE or ref.scheduled):
                 self.release(ref)
             return
@@ -144,7 +147,7 @@ class Controller:
         ``run`` is the run as the watch delivered it (saves a read); the scan passes none and the run is read.
         """
         with self._lock:
-            if ref.key in self._launching:
+            if ref.key in self._launching or ref.key in self._recorded:
                 return
             self._launching.add(ref.key)
         try:
@@ -165,12 +168,19 @@ class Controller:
                 metrics.LAUNCHES.labels(ref.action, "error").inc()
                 raise
             self._record_launch(ref, workload, manifests)
+            with self._lock:
+                self._recorded.add(ref.key)
             metrics.LAUNCHES.labels(ref.action, "created").inc()
             created = run.metadata.created.astimezone(UTC)
             metrics.LAUNCH_LATENCY.labels(ref.action).observe(max(0.0, (datetime.now(UTC) - created).total_seconds()))
         finally:
             with self._lock:
                 self._launching.discard(ref.key)
+
+    def forget(self, run_key: str) -> None:
+        """The run ended or is gone: a later launch of the same key (a resumed serve run) is a new one."""
+        with self._lock:
+            self._recorded.discard(run_key)
 
     def _get(self, namespace: str, key: str, field: str, cls: type) -> Any:
         """A task or function: from the watch cache when seen there (versions are immutable), else from the API."""
@@ -279,9 +289,10 @@ class Controller:
         removed = []
         recorded = (("Job", info.job), ("Deployment", info.deployment), ("Service", info.service))
         for kind, object_name in (*recorded, ("CronJob", info.cronjob)):
-            if object_name and self.cluster.delete(kind, ref.namespace, object_name):
+            if object_name and self.cluster.delete(kind, ref.namespace, object_name, _propagation(kind)):
                 removed.append(f"{kind.lower()} {object_name}")
-        if not (info.job or info.deployment or info.cronjob) and self.cluster.delete(ref.kind, ref.namespace, name):
+        unrecorded = not (info.job or info.deployment or info.cronjob)
+        if unrecorded and self.cluster.delete(ref.kind, ref.namespace, name, _propagation(ref.kind)):
             removed.append(f"{ref.kind.lower()} {name}")  # launched, but stopped before the launch was recorded
         if run.status.state == State.STOPPED and (info.deployment or info.cronjob):
             self.stores(ref.namespace).update_run(ref.key, _forget_workload)
@@ -306,46 +317,46 @@ class Controller:
         return observe_deployment(workload, pods, state, url)
 
     def sync(self, ref: RunRef, workload: dict[str, Any], pods: list[dict[str, Any]], deleted: bool = False) -> None:
-        """Fold the workload's state into the run's status; writes only when something changed."""
-        try:
-            run: Run = self.stores(ref.namespace).get_key(ref.key)  # type: ignore[assignment]
-        except NotFound:
-            return
-        if not is_final(run.status.state) and job_failed(workload) and not any(map(pod_problem, pods)):
+        """Fold the workload's state into the run's status: one read, and a write only when something changed."""
+        if not ref.final and job_failed(workload) and not any(map(pod_problem, pods)):
             # the pods' last events may not have arrived yet: ask for them, the failure reason is in there
             pods = self.cluster.pods(ref.namespace, _pod_selector(ref, workload)) or pods
-        tail = self._log_tail(ref, run, pods)
-        preview = run.status.model_copy(deep=True)
-        merge(
-            preview,
-            self.observe(run, workload, pods, deleted),
-            _with_tail((run.status.kubernetes or KubernetesInfo()).model_copy(), tail),
-        )
-        if preview == run.status:
-            return
-        old_reason = run.status.kubernetes.reason if run.status.kubernetes else None
+        tails: dict[str, LogTail | None] = {}
+        old_reason: list[str | None] = []
         entered: list[State] = []
         new_reason: list[str | None] = [None]
 
         def change(entity: Run) -> Run:
+            info = (entity.status.kubernetes or KubernetesInfo()).model_copy()
+            old_reason[:] = old_reason or [info.reason]
             observation = self.observe(entity, workload, pods, deleted)
-            info = _with_tail((entity.status.kubernetes or KubernetesInfo()).model_copy(), tail)
-            entered[:] = merge(entity.status, observation, info)
+            entered[:] = merge(entity.status, observation, _with_tail(info, self._log_tail(ref, entity, pods, tails)))
             new_reason[0] = observation.reason
             return entity
 
-        updated = self.stores(ref.namespace).update_run(ref.key, change)
+        try:
+            updated = self.stores(ref.namespace).update_run(ref.key, change)
+        except NotFound:
+            return
         reason = new_reason[0]
-        if reason and reason != old_reason and not entered:
+        if reason and reason != old_reason[0] and not entered:
             self.record(ref.owner, ref.namespace, "Warning", reason, updated.status.message or reason)
         self._post_transitions(ref, entered, updated.status.message)
 
-    def _log_tail(self, ref: RunRef, run: Run, pods: list[dict[str, Any]]) -> LogTail | None:
-        """The end of the newest finished pod's log, read once per pod (the pod and its log go with the Job's TTL)."""
+    def _log_tail(
+        self, ref: RunRef, run: Run, pods: list[dict[str, Any]], read: dict[str, LogTail | None]
+    ) -> LogTail | None:
+        """The end of the newest finished pod's log, read once per pod (the pod and its log go with the Job's TTL);
+        ``read`` keeps what was read, for a change applied again after a conflict."""
         pod = finished_pod(pods) if self.settings.log_tail_lines else None
         previous = run.status.kubernetes.log_tail if run.status.kubernetes else None
         if pod is None or (previous is not None and previous.pod == pod):
             return None
+        if pod not in read:
+            read[pod] = self._read_tail(ref, pod)
+        return read[pod]
+
+    def _read_tail(self, ref: RunRef, pod: str) -> LogTail | None:
         lines = self.settings.log_tail_lines
         text = self.cluster.log_tail(ref.namespace, pod, lines + 1)  # one more line tells whether there were more
         if text is None:
@@ -423,6 +434,12 @@ def _pod_selector(ref: RunRef, workload: dict[str, Any]) -> str:
     """The pods of a run's workload: labelled with the workload's name, or (a schedule's Job) with the Job's."""
     labels = (workload.get("metadata") or {}).get("labels") or {}
     return f"{JOB_NAME_LABEL}={ref.workload}" if LABEL_SCHEDULE in labels else f"{LABEL_RUN}={ref.workload}"
+
+
+def _propagation(kind: str) -> str:
+    """How a workload's deletion reaches what it owns: a stopped schedule fires no more, but a firing in progress
+    finishes (its Job is left to its TTL); everything else goes with its workload."""
+    return "Orphan" if kind == "CronJob" else "Background"
 
 
 def _manifests(workload: Workload) -> list[dict[str, Any]]:

@@ -69,6 +69,14 @@ def parse_run(body: kopf.Body) -> tuple[RunRef, Run]:
     return ref, run
 
 
+def _key_of(body: kopf.Body) -> str:
+    """The run key a Run CR stands for, malformed or not (for forgetting it)."""
+    try:
+        return parse_run(body)[0].key
+    except (SpecError, KeyError):
+        return ""
+
+
 def _first(store: Any) -> Any:
     return next(iter(store), None) if store else None
 
@@ -208,9 +216,10 @@ def run_event(
     **_: Any,
 ) -> None:
     """Launch a new run, release the workload of a stopped one; a malformed Run ends in ERROR."""
-    if event["type"] == "DELETED" or body.get("metadata", {}).get("deletionTimestamp"):
-        return  # its workload is garbage-collected through the owner reference
     controller: Controller = memo.controller
+    if event["type"] == "DELETED" or body.get("metadata", {}).get("deletionTimestamp"):
+        controller.forget(_key_of(body))
+        return  # its workload is garbage-collected through the owner reference
     try:
         ref, run = parse_run(body)
     except SpecError as exc:
@@ -258,6 +267,8 @@ def job_event(
     deleted = event["type"] == "DELETED"
     if LABEL_SCHEDULE in labels and not deleted and (namespace, key) not in runs:
         memo.controller.adopt_firing(namespace, _slim(body))
+    if not deleted and not body.get("status") and (namespace, key) not in pods:
+        return  # just created, nothing happened to it yet: nothing to mirror (and no read of the run)
     _sync(namespace, key, memo, runs, _slim(body), pods, deleted)
 
 

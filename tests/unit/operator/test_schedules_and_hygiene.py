@@ -56,7 +56,7 @@ def test_a_scheduled_run_is_a_cronjob_whose_jobs_execute_new_runs(make_workload)
     assert (spec["successfulJobsHistoryLimit"], spec["failedJobsHistoryLimit"]) == (5, 2)
     job = spec["jobTemplate"]
     assert job["spec"]["activeDeadlineSeconds"] == 600 and job["spec"]["backoffLimit"] == 0
-    assert "ttlSecondsAfterFinished" not in job["spec"]  # the CronJob's history limits keep its Jobs
+    assert job["spec"]["ttlSecondsAfterFinished"] == 86400  # a firing left by a stopped schedule goes too
     for labels in (job["metadata"]["labels"], job["spec"]["template"]["metadata"]["labels"]):
         assert labels[LABEL_SCHEDULE] == "run-0123abcd" and LABEL_RUN not in labels
     container = pod_of(job)["containers"][0]
