@@ -91,12 +91,15 @@ def follow(kubeconfig: Path, list_call: str, args: tuple, seen_when: Any, stop: 
             stream = watch.Watch()
             while not stop.is_set():
                 version = {"resource_version": stream.resource_version} if stream.resource_version else {}
-                for event in stream.stream(apis[list_call], *args, timeout_seconds=5, deserialize=False, **version):
-                    name = seen_when(event)
-                    if name:
-                        seen.mark(name)
-                    if stop.is_set():
-                        return
+                try:
+                    for event in stream.stream(apis[list_call], *args, timeout_seconds=5, deserialize=False, **version):
+                        name = seen_when(event)
+                        if name:
+                            seen.mark(name)
+                        if stop.is_set():
+                            return
+                except Exception as exc:  # a dropped connection on a loaded machine: watch again
+                    print(f"  (watch of {list_call} restarted: {type(exc).__name__})", flush=True)
 
     threading.Thread(target=loop, daemon=True).start()
     return seen
@@ -136,6 +139,14 @@ class Measured:
     idle_rss: float
     loaded_rss: float
     cpu_seconds: float
+
+
+def explain(world: World, operator: OperatorProcess, run_id: str) -> None:
+    """What the run, its Job and the operator say, when a run did not follow its Job."""
+    run = world.store.get_run(f"store://{PROJECT}/run/python+run/{run_id}:{run_id}")
+    print(f"run {run_id}: {run.status.state} {run.status.message!r}; job: {world.job(f'run-{run_id}')['status']}")
+    print("operator log:", "".join(line for line in operator.log_tail(20000).splitlines(True) if " INFO " not in line))
+    print(operator.probe("/metrics").text[-3000:])
 
 
 def serve_emulator(kubeconfig: Path) -> None:
@@ -238,7 +249,11 @@ def scenario(console: Console, runs: int, rounds: int, unrelated: int) -> Measur
                         patched = time.perf_counter()
                         world.job_status(f"run-{run_id}", job_condition("Failed", "BackoffLimitExceeded", "bench"))
                         watch_lag.append(jobs_failed.wait({f"run-{run_id}"}, 30) - patched)
-                        lag.append(runs_errored.wait({run_id}, 30) - patched)
+                        try:
+                            lag.append(runs_errored.wait({run_id}, 30) - patched)
+                        except TimeoutError:
+                            explain(world, operator, run_id)
+                            raise
                     cpu_seconds = sum(process.cpu_times()[:2]) - cpu_before
                 finally:
                     stop.set()

@@ -6,18 +6,21 @@
 - ``digitalhub_serve_requests_in_flight``: requests the gate let in and not yet answered;
 - ``digitalhub_serve_async_jobs{status}``: async jobs not finished yet (PENDING, RUNNING), at scrape time.
 
-Each app has its own registry (prometheus_client), so several apps in one process never share counters. The hot
-path costs a dict lookup, two clock reads and two lock-protected increments.
+Each app has its own registry (prometheus_client), so several apps in one process never share counters. Requests
+are tallied in plain counters that the event loop alone touches (prometheus_client's own metric objects take a
+lock per change, for threaded programs): the hot path costs a dict lookup, a bisection and two clock reads, and
+the tallies become prometheus families only when scraped.
 """
 
 from __future__ import annotations
 
+import bisect
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client import CollectorRegistry, Gauge, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 Scope = MutableMapping[str, Any]
@@ -28,6 +31,46 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 METRICS_PATH = "/metrics"
 CONTENT_TYPE = b"text/plain; version=0.0.4; charset=utf-8"
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+LABELS = ["route", "method", "status"]
+
+
+class _Series:
+    """One (route, method, status): how many requests, how long in all, how many within each bucket."""
+
+    __slots__ = ("count", "total", "buckets")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.total = 0.0
+        self.buckets = [0] * (len(BUCKETS) + 1)  # the last one is +Inf
+
+    def add(self, seconds: float) -> None:
+        self.count += 1
+        self.total += seconds
+        self.buckets[bisect.bisect_left(BUCKETS, seconds)] += 1
+
+
+class _Requests(Collector):
+    def __init__(self, series: dict[tuple[str, str, int], _Series]):
+        self._series = series
+
+    def collect(self) -> Iterator[Metric]:
+        requests = CounterMetricFamily("digitalhub_serve_requests", "Requests answered", labels=LABELS)
+        durations = HistogramMetricFamily(
+            "digitalhub_serve_request_duration_seconds",
+            "Seconds from a request's arrival to the end of its response",
+            labels=LABELS,
+        )
+        for (route, method, status), series in list(self._series.items()):
+            labels = [route, method, str(status)]
+            requests.add_metric(labels, series.count)
+            cumulative, buckets = 0, []
+            for bound, count in zip([*map(str, BUCKETS), "+Inf"], series.buckets, strict=True):
+                cumulative += count
+                buckets.append((bound, cumulative))
+            durations.add_metric(labels, buckets, series.total)
+        yield requests
+        yield durations
 
 
 class _AsyncJobs(Collector):
@@ -51,21 +94,13 @@ class ServeMetrics:
         async_jobs: Callable[[], Mapping[str, int]],
     ):
         self.app = app
+        self._series: dict[tuple[str, str, int], _Series] = {}
         self.registry = CollectorRegistry()
-        labels = ["route", "method", "status"]
-        self._requests = Counter("digitalhub_serve_requests", "Requests answered", labels, registry=self.registry)
-        self._duration = Histogram(
-            "digitalhub_serve_request_duration_seconds",
-            "Seconds from a request's arrival to the end of its response",
-            labels,
-            buckets=BUCKETS,
-            registry=self.registry,
-        )
+        self.registry.register(_Requests(self._series))
         Gauge("digitalhub_serve_requests_in_flight", "Requests being answered", registry=self.registry).set_function(
             in_flight
         )
         self.registry.register(_AsyncJobs(async_jobs))
-        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -94,10 +129,8 @@ class ServeMetrics:
         key = (template, scope["method"], status)
         series = self._series.get(key)
         if series is None:
-            labels = (template, scope["method"], str(status))
-            series = self._series[key] = (self._requests.labels(*labels), self._duration.labels(*labels))
-        series[0].inc()
-        series[1].observe(seconds)
+            series = self._series[key] = _Series()
+        series.add(seconds)
 
     async def _expose(self, send: Send) -> None:
         body = generate_latest(self.registry)

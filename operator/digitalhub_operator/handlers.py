@@ -213,6 +213,7 @@ def run_event(
     jobs: kopf.Index,
     deployments: kopf.Index,
     cronjobs: kopf.Index,
+    pods: kopf.Index,
     **_: Any,
 ) -> None:
     """Launch a new run, release the workload of a stopped one; a malformed Run ends in ERROR."""
@@ -226,7 +227,13 @@ def run_event(
         controller.fail_malformed(namespace, body, str(exc))
         return
     key = (namespace, ref.workload)
-    controller.reconcile(ref, present=key in jobs or key in deployments or key in cronjobs, run=run)
+    present = key in jobs or key in deployments or key in cronjobs
+    controller.reconcile(ref, present=present, run=run)
+    workload = _first(jobs.get(key)) if present and not ref.launched and not ref.final else None
+    if workload is not None:
+        # a Job made before its run (a schedule's firing) may have changed before the run was seen: no later
+        # event of the Job will say so
+        controller.sync(ref, workload, list(pods.get(key, ())))
 
 
 # -- workloads
@@ -272,25 +279,10 @@ def job_event(
     _sync(namespace, key, memo, runs, _slim(body), pods, deleted)
 
 
+@kopf.on.event("apps", "v1", "deployments", labels=OWNED)
 @kopf.on.event("batch", "v1", "cronjobs", labels=OWNED)  # type: ignore[arg-type]
-@metrics.counted("cronjob")
-def cronjob_event(
-    event: kopf.RawEvent,
-    body: kopf.Body,
-    namespace: str,
-    labels: kopf.Labels,
-    memo: kopf.Memo,
-    runs: kopf.Index,
-    pods: kopf.Index,
-    **_: Any,
-) -> None:
-    if LABEL_RUN in labels:
-        _sync(namespace, labels[LABEL_RUN], memo, runs, _slim(body), pods, event["type"] == "DELETED")
-
-
-@kopf.on.event("apps", "v1", "deployments", labels=OWNED)  # type: ignore[arg-type]
-@metrics.counted("deployment")
-def deployment_event(
+@metrics.counted("workload")
+def workload_event(
     event: kopf.RawEvent,
     body: kopf.Body,
     namespace: str,

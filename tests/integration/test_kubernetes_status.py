@@ -24,14 +24,8 @@ RUN_SCHEMA = json_schema(
 
 
 @pytest.fixture
-def api(kube):
-    with kube.api_client() as api_client:
-        yield api_client
-
-
-@pytest.fixture
-def store(kube, api):
-    return KubernetesStore(api_client=api, namespace=kube.namespace)
+def store(kube) -> KubernetesStore:
+    return KubernetesStore(namespace=kube.namespace)  # the kubeconfig the kube fixture points KUBECONFIG at
 
 
 @pytest.fixture
@@ -40,16 +34,17 @@ def run(kube) -> Run:
     return project.new_function("double_it", code=CODE, handler="double").run("job").entity
 
 
-def run_cr(api, kube, run: Run) -> dict:
-    return k8s.CustomObjectsApi(api).get_namespaced_custom_object(GROUP, VERSION, kube.namespace, "runs", run.id)
+def run_cr(kube, run: Run) -> dict:
+    with kube.api_client() as api:
+        return k8s.CustomObjectsApi(api).get_namespaced_custom_object(GROUP, VERSION, kube.namespace, "runs", run.id)
 
 
 def condition(cr: dict, kind: str) -> dict:
     return next(c for c in cr["status"]["conditions"] if c["type"] == kind)
 
 
-def test_every_status_write_carries_conditions_for_the_current_generation(api, kube, store, run):
-    created = run_cr(api, kube, run)
+def test_every_status_write_carries_conditions_for_the_current_generation(kube, store, run):
+    created = run_cr(kube, run)
     generation = created["metadata"]["generation"]
     assert created["status"]["observedGeneration"] == generation
     assert {c["type"]: c["status"] for c in created["status"]["conditions"]} == {
@@ -61,7 +56,7 @@ def test_every_status_write_carries_conditions_for_the_current_generation(api, k
     }
     for state in (State.READY, State.RUNNING, State.COMPLETED):
         store.transition(run.key, state, f"now {state.value}")
-    done = run_cr(api, kube, run)
+    done = run_cr(kube, run)
     jsonschema.Draft4Validator(RUN_SCHEMA).validate(done)
     completed = condition(done, "Completed")
     assert (completed["status"], completed["reason"], completed["message"]) == ("True", "Completed", "now COMPLETED")
@@ -73,7 +68,7 @@ def _with_tail(pod: str, text: str) -> KubernetesInfo:
     return KubernetesInfo(job="run-gone", pods=[pod], log_tail=LogTail(pod=pod, text=text, truncated=True))
 
 
-def test_logs_fall_back_to_the_tail_kept_on_the_run_once_the_pod_is_gone(api, kube, store, run):
+def test_logs_fall_back_to_the_tail_kept_on_the_run_once_the_pod_is_gone(kube, store, run):
     def keep_tail(entity: Run) -> Run:
         entity.status.kubernetes = _with_tail("run-gone-x1", "last line\n")
         return entity
@@ -83,11 +78,13 @@ def test_logs_fall_back_to_the_tail_kept_on_the_run_once_the_pod_is_gone(api, ku
     assert record.text == "[earlier lines of pod run-gone-x1 were not kept]\nlast line\n"
 
 
-def test_a_live_pod_s_own_log_wins_over_its_tail(api, kube, store, run):
+def test_a_live_pod_s_own_log_wins_over_its_tail(kube, store, run):
     pod = "run-live-x1"
-    k8s.CoreV1Api(api).create_namespaced_pod(
-        kube.namespace, {"metadata": {"name": pod}, "spec": {"containers": [{"name": "runtime", "image": "python"}]}}
-    )
+    with kube.api_client() as api:
+        k8s.CoreV1Api(api).create_namespaced_pod(
+            kube.namespace,
+            {"metadata": {"name": pod}, "spec": {"containers": [{"name": "runtime", "image": "python"}]}},
+        )
     kube.emulator.pod_logs[(kube.namespace, pod)] = "the whole log\nlast line\n"
 
     def keep_tail(entity: Run) -> Run:

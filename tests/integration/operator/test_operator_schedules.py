@@ -13,7 +13,14 @@ import kubernetes_validate
 import pytest
 from operator_harness import PROJECT, World, finished, job_condition
 
-from digitalhub_runtime_python.contract import ENV_JOB_NAME, JOB_NAME_LABEL, SCHEDULED_BY, firing_run
+from digitalhub_runtime_python.contract import (
+    ENV_JOB_NAME,
+    JOB_NAME_LABEL,
+    LABEL_RUN,
+    MANAGED_BY,
+    SCHEDULED_BY,
+    firing_run,
+)
 from digitalhub_runtime_python.models.errors import validate
 from digitalhub_runtime_python.models.run import Run
 from digitalhub_runtime_python.models.states import State
@@ -109,3 +116,19 @@ def test_stopping_a_schedule_deletes_its_cronjob_and_resuming_recreates_it(opera
     world.store.transition(schedule.key, State.READY, "resumed by user")
     wait_for(lambda: world.batch.read_namespaced_cron_job(cron_name, world.namespace), what="the CronJob again")
     world.wait_run(schedule, lambda r: r.status.state == State.RUNNING, "scheduled again")
+
+
+def test_a_job_that_failed_before_its_run_was_seen_is_mirrored_when_the_run_comes(operator, world):
+    """A firing's Job exists before its run; whatever happened to it meanwhile shows on the run once it is seen."""
+    function = world.function()
+    task = world.task(function)
+    run_id = f"f{os.urandom(4).hex()}"
+    labels = {**MANAGED_BY, LABEL_RUN: f"run-{run_id}"}
+    pod = {"containers": [{"name": "runtime", "image": "python"}], "restartPolicy": "Never"}
+    job = {"metadata": {"name": f"run-{run_id}", "labels": labels}, "spec": {"template": {"spec": pod}}}
+    world.batch.create_namespaced_job(world.namespace, job)
+    world.job_status(f"run-{run_id}", job_condition("Failed", "DeadlineExceeded", "Job was active longer than allowed"))
+    spec = {"task": task.key, "function": function.key, "action": "job"}
+    run = world.store.create(validate(Run, {"project": PROJECT, "name": run_id, "id": run_id, "spec": spec}))
+    failed = world.wait_run(run, lambda r: r.status.state == State.ERROR, "the Job's failure on the run")
+    assert failed.status.kubernetes.reason == "DeadlineExceeded"
