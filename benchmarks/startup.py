@@ -113,6 +113,7 @@ def main() -> int:
     bare = [wall([python, "-c", "pass"]) for _ in range(args.samples)]
     sdk = [wall([python, "-c", "import digitalhub_runtime_python"]) for _ in range(args.samples)]
     models = [wall([python, "-c", "import digitalhub_runtime_python.models"]) for _ in range(args.samples)]
+    kubernetes = [wall([python, "-c", "import kubernetes.client"]) for _ in range(args.samples)]
     first, repeated, inprocess = [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.samples):
@@ -137,6 +138,7 @@ def main() -> int:
         ("subprocess run, first in its process", median_ms(first), 250.0),
         ("subprocess run, repeated (fork server)", median_ms(repeated), 30.0),
         ("in-pod runner: process start -> handler call", median_ms(pod), 300.0),
+        ("  of which the official Kubernetes client's import", median_ms(kubernetes) - baseline, None),
         ("in-process run", median_ms(inprocess), 1.0),
     ]
     table = Table(title=f"Start-up, medians of {args.samples} samples ({args.repeated} for repeated runs)")

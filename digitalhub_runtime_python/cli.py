@@ -8,7 +8,7 @@ import platform
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext, redirect_stderr, redirect_stdout
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,13 +20,22 @@ from rich.markup import escape
 from rich.syntax import Syntax
 from rich.table import Table
 
-from digitalhub_runtime_python.api import get_or_create_project, get_project
+from digitalhub_runtime_python.api import (
+    environments_folder,
+    get_or_create_project,
+    get_project,
+    list_environments,
+    prune_environments,
+)
 from digitalhub_runtime_python.entities.base import EntityObject
 from digitalhub_runtime_python.entities.project import Project
 from digitalhub_runtime_python.entities.run import Run
+from digitalhub_runtime_python.environments.cache import EnvironmentEntry
+from digitalhub_runtime_python.environments.requirements import RequirementError, read_requirements_file
 from digitalhub_runtime_python.extras import DISTRIBUTION, EXTRAS, MissingExtra, install_command, missing_modules
 from digitalhub_runtime_python.models.errors import SpecError
 from digitalhub_runtime_python.models.keys import InvalidKey, parse_key
+from digitalhub_runtime_python.models.metrics import latest
 from digitalhub_runtime_python.models.states import State, is_final
 from digitalhub_runtime_python.settings import Settings, locate_home
 from digitalhub_runtime_python.stores.base import NotFound
@@ -36,13 +45,13 @@ errors = Console(stderr=True)
 STATE_STYLE = {"COMPLETED": "green", "ERROR": "red", "STOPPED": "yellow", "RUNNING": "cyan", "READY": "blue"}
 LISTINGS: dict[str, Callable[[Project, bool], Sequence[EntityObject]]] = {
     "runs": lambda project, _all: project.list_runs(),
-    "functions": lambda project, all_versions: project.list_functions(all_versions),
-    "dataitems": lambda project, all_versions: project.list_dataitems(all_versions),
-    "artifacts": lambda project, all_versions: project.list_artifacts(all_versions),
-    "models": lambda project, all_versions: project.list_models(all_versions),
+    "functions": lambda project, all_versions: project.list_functions(all_versions=all_versions),
+    "dataitems": lambda project, all_versions: project.list_dataitems(all_versions=all_versions),
+    "artifacts": lambda project, all_versions: project.list_artifacts(all_versions=all_versions),
+    "models": lambda project, all_versions: project.list_models(all_versions=all_versions),
 }
 # Errors of the user's input or setup: one line and exit code 2, never a traceback.
-USER_ERRORS = (SpecError, NotFound, InvalidKey, NotImplementedError, RuntimeError, MissingExtra)
+USER_ERRORS = (SpecError, NotFound, InvalidKey, NotImplementedError, RuntimeError, MissingExtra, RequirementError)
 SHORT_ID = 8
 EXIT_FAILED, EXIT_USAGE, EXIT_TIMEOUT, EXIT_INTERRUPTED = 1, 2, 3, 130
 PROJECT_KEY = "dhrun.project"
@@ -158,13 +167,21 @@ def short(run: Run) -> str:
     return run.id[:SHORT_ID]
 
 
-def entity_table(kind: str, objects: Sequence[EntityObject]) -> Table:
-    """A readable table of runs or of versioned entities, with short ids."""
+def metric_cell(value: Any) -> str:
+    """A metric in a table: its value, or the last of its series; blank when it was not logged."""
+    last = latest(value)
+    return "" if last is None else f"{last:.6g}"
+
+
+def entity_table(kind: str, objects: Sequence[EntityObject], metrics: Sequence[str] = ()) -> Table:
+    """A readable table of runs (with a column per metric named) or of versioned entities, with short ids."""
     ids = short_ids([obj.id for obj in objects])
     table = Table(box=None, header_style="bold")
     if kind == "runs":
         for column, width in (("ID", SHORT_ID), ("FUNCTION", 8), ("ACTION", 6), ("STATE", 9), ("AGE", 4)):
             table.add_column(column, no_wrap=True, min_width=width)
+        for metric in metrics:
+            table.add_column(escape(metric.upper()), no_wrap=True, justify="right")
         table.add_column("MESSAGE", no_wrap=True, overflow="ellipsis", max_width=max(10, console.width - 50))
         for run in objects:
             table.add_row(
@@ -173,6 +190,7 @@ def entity_table(kind: str, objects: Sequence[EntityObject]) -> Table:
                 run.spec.action,
                 styled_state(run.status.state),
                 age(run.metadata.created),
+                *(metric_cell(run.status.metrics.get(metric)) for metric in metrics),
                 escape(run.status.message.splitlines()[0][:80]) if run.status.message else "",
             )
     else:
@@ -320,8 +338,14 @@ RUN_EPILOG = examples(
     "--init-param", "init_params", multiple=True, metavar="NAME=VALUE", help="Serve: option of the init function"
 )
 @click.option("-e", "--env", "envs", multiple=True, metavar="NAME=VALUE", help="Environment variable of the task")
-@click.option("--python-version", help="PYTHON3_9 ... PYTHON3_12 (default: this interpreter)")
+@click.option("--python-version", help="PYTHON3_11 ... PYTHON3_14 (default: this interpreter)")
 @click.option("--requirement", "requirements", multiple=True, help="A requirement of the function")
+@click.option(
+    "-r",
+    "--requirements-file",
+    type=click.Path(dir_okay=False, exists=True),
+    help="A requirements file: its requirements are the function's (with any --requirement)",
+)
 @click.option(
     "--subprocess",
     "subprocess_",
@@ -362,6 +386,7 @@ def run(
     envs: tuple[str, ...],
     python_version: str | None,
     requirements: tuple[str, ...],
+    requirements_file: str | None,
     subprocess_: bool,
     wait: bool,
     timeout: float | None,
@@ -371,7 +396,8 @@ def run(
     """Run TARGET (PATH:HANDLER, e.g. src/add.py:add) and show its results; with --action serve, its URL.
 
     A job runs in this process unless --subprocess, --no-wait or --timeout is given: then it runs in a child
-    process, which dhrun can stop waiting for. Its output and a failure's traceback are in `dhrun logs RUN`.
+    process, which dhrun can stop waiting for, with its requirements installed in its own environment (see
+    `dhrun env`). Its output and a failure's traceback are in `dhrun logs RUN`.
     """
     if target:
         code_src, handler = split_target(target)
@@ -384,7 +410,8 @@ def run(
     if schedule is not None and (action != "job" or timeout is not None or subprocess_):
         raise click.UsageError("--schedule is for jobs and returns once scheduled: drop --timeout and --subprocess")
     in_child = subprocess_ or not wait or timeout is not None
-    spec: dict[str, Any] = {"code_src": code_src, "handler": handler, "requirements": list(requirements)}
+    listed = read_requirements_file(requirements_file) if requirements_file else []
+    spec: dict[str, Any] = {"code_src": code_src, "handler": handler, "requirements": [*listed, *requirements]}
     if python_version:
         spec["python_version"] = python_version
     project = current_project(ctx)
@@ -440,19 +467,35 @@ def run(
         ctx.exit(EXIT_FAILED)
 
 
-@main.command(epilog=examples("dhrun get runs", "dhrun get functions --all-versions -o json", "dhrun get runs -P demo"))
+@main.command(
+    epilog=examples(
+        "dhrun get runs",
+        "dhrun get functions --all-versions -o json",
+        "dhrun get runs -P demo",
+        "dhrun get runs --metrics acc,loss          # compare runs by their metrics",
+    )
+)
 @click.argument("kind", type=click.Choice(sorted(LISTINGS)))
 @click.option("--all-versions", is_flag=True, help="Every version, not only the latest")
+@click.option(
+    "--metrics",
+    metavar="NAME,...",
+    default="",
+    help="Runs: a column per metric, with its last logged value",
+)
 @click.option(
     "-o", "--output", "output", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True
 )
 @project_option(default=None)
 @click.pass_context
-def get(ctx: click.Context, kind: str, all_versions: bool, output: str) -> None:
+def get(ctx: click.Context, kind: str, all_versions: bool, metrics: str, output: str) -> None:
     """List runs, functions, dataitems, artifacts or models, newest first (-o json|yaml: always a list)."""
+    names = [name.strip() for name in metrics.split(",") if name.strip()]
+    if names and kind != "runs":
+        raise click.BadParameter("metrics are logged by runs: use it with `dhrun get runs`", param_hint="--metrics")
     objects = LISTINGS[kind](current_project(ctx), all_versions)
     if output == "table":
-        console.print(entity_table(kind, objects))
+        console.print(entity_table(kind, objects, names))
     else:
         print_documents([o.to_dict() for o in objects], output)
 
@@ -530,6 +573,63 @@ def resume(ctx: click.Context, run_ref: str) -> None:
     result = find_run(ctx, run_ref).resume()
     url = result.status.service.url if result.status.service else ""
     console.print(f"{short(result)}: {styled_state(result.status.state)} {escape(url)}")
+
+
+@main.group(epilog=examples("dhrun env list", "dhrun env prune --unused-for 0 --dry-run"))
+def env() -> None:
+    """The function environments on this machine: requirements installed with uv, one folder per content key."""
+
+
+def size_text(size: int) -> str:
+    """``1536`` -> ``1.5 KiB``."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB"):
+        if value < 1024:
+            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GiB"
+
+
+def environments_table(entries: Sequence[EnvironmentEntry]) -> Table:
+    table = Table(box=None, header_style="bold")
+    for column in ("KEY", "PYTHON", "SIZE", "USED", "CREATED"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("REQUIREMENTS", overflow="fold")
+    for entry in entries:
+        requirements = escape(", ".join(entry.requirements)) or "(runtime only)"
+        table.add_row(
+            entry.key, entry.python, size_text(entry.size), age(entry.last_used), age(entry.created), requirements
+        )
+    return table
+
+
+@env.command("list", epilog=examples("dhrun env list", "dhrun env list -o json"))
+@click.option("-o", "--output", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True)
+def env_list(output: str) -> None:
+    """List the environments built here, most recently used first."""
+    entries = list_environments()
+    if output != "table":
+        print_documents([entry.as_dict() for entry in entries], output)
+    elif not entries:
+        say("env", f"no environments in {environments_folder()}")
+    else:
+        console.print(environments_table(entries), highlight=False)
+
+
+@env.command(
+    "prune", epilog=examples("dhrun env prune", "dhrun env prune --unused-for 0.5", "dhrun env prune --all --dry-run")
+)
+@click.option("--unused-for", type=float, default=7.0, show_default=True, metavar="DAYS", help="Unused for DAYS")
+@click.option("--all", "all_", is_flag=True, help="Every environment (those in use or being built are kept)")
+@click.option("--dry-run", is_flag=True, help="Show what would be removed, remove nothing")
+def env_prune(unused_for: float, all_: bool, dry_run: bool) -> None:
+    """Remove environments not used for a while, and what interrupted builds left behind."""
+    removed = prune_environments(None if all_ else timedelta(days=unused_for), dry_run=dry_run)
+    verb = "would remove" if dry_run else "removed"
+    if removed:
+        console.print(environments_table(removed), highlight=False)
+    freed = size_text(sum(entry.size for entry in removed))
+    say("env", f"{verb} {len(removed)} environment(s), {freed}")
 
 
 @main.command(epilog=examples("dhrun crds | kubectl apply -f -", "dhrun crds charts/digitalhub/crds"))

@@ -8,12 +8,22 @@ DISTRIBUTION = "digitalhub-runtime-python"
 
 # extra -> (what needs it, the modules it provides that the runtime imports)
 EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "data": ("DataFrames (log_dataitem(df=...), as_df(), returned DataFrames)", ("pandas", "pyarrow")),
+    "data": ("DataFrames (log_dataitem(df=...), as_df(), returned DataFrames)", ("pandas", "pyarrow", "duckdb")),
     "s3": ("S3 (s3:// code and artifact stores)", ("boto3",)),
     "kubernetes": ("the Kubernetes backend", ("kubernetes",)),
     "serve": (
         "serving (action serve, invoke, endpoint clients)",
-        ("fastapi", "uvicorn", "httpx", "httpx_sse", "sse_starlette", "pydantic_settings", "prometheus_client"),
+        (
+            "fastapi",
+            "uvicorn",
+            "httpx",
+            "httpx_sse",
+            "sse_starlette",
+            "pydantic_settings",
+            "redis",
+            "PIL",
+            "prometheus_client",
+        ),
     ),
 }
 

@@ -104,14 +104,19 @@ def s3_errors() -> tuple[type[Exception], ...]:
     return (BotoCoreError, ClientError)
 
 
-def object_exists(client: Any, bucket: str, key: str) -> bool:
-    """True if the object exists; errors other than "not found" propagate."""
+def object_head(client: Any, bucket: str, key: str) -> dict[str, Any] | None:
+    """The object's metadata (``ContentLength``, ``ETag``...), or None if there is no such object; other errors
+    propagate."""
     from botocore.exceptions import ClientError
 
     try:
-        client.head_object(Bucket=bucket, Key=key)
+        return dict(client.head_object(Bucket=bucket, Key=key))
     except ClientError as exc:
         if str(exc.response.get("Error", {}).get("Code", "")) in ("404", "NoSuchKey"):
-            return False
+            return None
         raise
-    return True
+
+
+def object_exists(client: Any, bucket: str, key: str) -> bool:
+    """True if the object exists; errors other than "not found" propagate."""
+    return object_head(client, bucket, key) is not None

@@ -80,10 +80,13 @@ class KubernetesBackend(Backend):
             )
         uri = pack_to_s3(Path(code_src), project.spec.artifact_store, function.project)
         spec = function.spec.model_dump(exclude={"code_src", "code", "base64"})
+        metadata = function.metadata
         return project.new_function(
             function.name,
-            description=function.metadata.description,
-            labels=list(function.metadata.labels),
+            description=metadata.description,
+            labels=list(metadata.labels),
+            embedded=metadata.embedded,
+            git_source=metadata.git_source,
             code_src=uri,
             **spec,
         )

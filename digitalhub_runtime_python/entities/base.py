@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, Self, TypeVar
+from collections.abc import Callable
+from typing import Any, Generic, Self, TypeVar, cast
 
 from digitalhub_runtime_python.entities.backend import Backend
+from digitalhub_runtime_python.entities.transfer import context_folder, export_entity
 from digitalhub_runtime_python.models.base import Entity, Metadata
+from digitalhub_runtime_python.models.project import Project
 
 M = TypeVar("M", bound=Entity)
 
@@ -44,6 +47,15 @@ class EntityObject(Generic[M]):
         """Reload from the store."""
         self.entity = self._backend.store.get_as(type(self.entity), self.key)
         return self
+
+    def _update(self, change: Callable[[M], M]) -> None:
+        """Atomically change the stored entity (read, ``change``, write back) and hold the result."""
+        self.entity = cast(M, self._backend.store.update(self.key, cast(Callable[[Entity], Entity], change)))
+
+    def export(self) -> str:
+        """Write the entity to ``<type>s-<id>.yaml`` in its project's context folder; the file's path."""
+        project = self._backend.store.get(Project, self.project, self.project)
+        return str(export_entity(self.entity, context_folder(project)))
 
     def to_dict(self) -> dict[str, Any]:
         """The entity as a JSON-ready dict."""

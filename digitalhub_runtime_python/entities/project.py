@@ -1,4 +1,5 @@
-"""A project as an object: create functions, log and fetch data entities, find runs."""
+"""A project as an object, with DigitalHub's methods: create, find, list, update, delete, import and log its
+functions, tasks, runs, dataitems, artifacts and models; export it to YAML."""
 
 from __future__ import annotations
 
@@ -7,92 +8,352 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from digitalhub_runtime_python.entities.base import EntityObject
-from digitalhub_runtime_python.entities.data import OBJECT_CLASSES, Artifact, Dataitem, DataObject, Model
+from digitalhub_runtime_python.entities.catalog import Catalog, Filter
+from digitalhub_runtime_python.entities.compat import REASONS, either, refuse
+from digitalhub_runtime_python.entities.data import OBJECT_CLASSES, Artifact, Dataitem, Model
+from digitalhub_runtime_python.entities.deletion import delete_entity
 from digitalhub_runtime_python.entities.function import Function
+from digitalhub_runtime_python.entities.materials import Sources, log_material, staged
 from digitalhub_runtime_python.entities.run import Run
+from digitalhub_runtime_python.entities.tables import check_engine, read_table, schema, write_table
+from digitalhub_runtime_python.entities.task import Task
+from digitalhub_runtime_python.entities.transfer import export_project, import_entity, read_entity
+from digitalhub_runtime_python.environments.requirements import (
+    RequirementError,
+    normalize_requirements,
+    read_requirements_file,
+)
 from digitalhub_runtime_python.extras import require
-from digitalhub_runtime_python.models.base import Entity, Relationship, new_id
+from digitalhub_runtime_python.models.base import Entity, Relationship, check_id, new_id
 from digitalhub_runtime_python.models.data import Artifact as ArtifactModel
 from digitalhub_runtime_python.models.data import Dataitem as DataitemModel
-from digitalhub_runtime_python.models.data import DataStatus
 from digitalhub_runtime_python.models.data import Model as ModelModel
 from digitalhub_runtime_python.models.errors import SpecError, validate
 from digitalhub_runtime_python.models.function import Function as FunctionModel
 from digitalhub_runtime_python.models.function import FunctionSpec
-from digitalhub_runtime_python.models.keys import parse_key
+from digitalhub_runtime_python.models.keys import PREFIX, parse_key
 from digitalhub_runtime_python.models.project import Project as ProjectModel
 from digitalhub_runtime_python.models.run import Run as RunModel
+from digitalhub_runtime_python.models.task import Action, TaskSpec
+from digitalhub_runtime_python.models.task import Task as TaskModel
 from digitalhub_runtime_python.sources.base import scheme_of
 from digitalhub_runtime_python.stores.base import NotFound
-from digitalhub_runtime_python.stores.files import file_info
 
-D = TypeVar("D", ArtifactModel, DataitemModel, ModelModel)
+T = TypeVar("T", bound=EntityObject)
 
-OBJECTS: dict[str, type[EntityObject]] = {**OBJECT_CLASSES, "function": Function, "run": Run}
+OBJECTS: dict[str, type[EntityObject]] = {**OBJECT_CLASSES, "function": Function, "run": Run, "task": Task}
+RUN_KIND = "python+run"
+RUN_ARGUMENTS = ("inputs", "parameters", "outputs", "init_parameters", "isolation", "wait", "log_info")
+
+
+def _local_path(value: str) -> str:
+    """A local path made absolute (it is read from other folders later); URIs as they are."""
+    return value if scheme_of(value) else str(Path(value).expanduser().resolve())
+
+
+def _entity_id(what: str, uuid: str | None) -> str:
+    try:
+        return check_id(uuid) if uuid is not None else new_id()
+    except ValueError as exc:
+        raise SpecError(what, [("uuid", str(exc))]) from None
+
+
+def _metadata(description: str | None, labels: list[str] | None, embedded: bool, **more: Any) -> dict[str, Any]:
+    return {"description": description, "labels": labels or [], "embedded": embedded, **more}
+
+
+def _requirements(value: object) -> object:
+    """A function's ``requirements``: a list, each one checked, or the path of a requirements file, read now (the
+    stored function carries the list, so a pod needs no file)."""
+    field = "spec.requirements"
+    if isinstance(value, (str, Path)):
+        if not Path(value).expanduser().is_file():
+            example = [str(value)]
+            message = (
+                f"{str(value)!r} is not a file: give a list of requirements (e.g. {example}) or a requirements file"
+            )
+            raise SpecError("function", [(field, message)])
+        try:
+            value = read_requirements_file(value)
+        except RequirementError as exc:
+            raise SpecError("function", [(field, str(exc))]) from None
+    if isinstance(value, list):
+        for index, line in enumerate(value):
+            try:
+                if isinstance(line, str):
+                    normalize_requirements([line])
+            except RequirementError as exc:
+                raise SpecError("function", [(f"{field}[{index}]", str(exc))]) from None
+    return value
 
 
 class Project(EntityObject[ProjectModel]):
     """The SDK's entry point for one project; handed to handlers as their ``project`` argument."""
 
+    # Generic operations, by entity type
+
+    def _catalog(self, model: type[Entity], cls: type[T]) -> Catalog[T]:
+        return Catalog(self._backend, self.name, model, cls)
+
+    def _delete(
+        self,
+        catalog: Catalog[Any],
+        identifier: str,
+        entity_id: str | None = None,
+        delete_all_versions: bool = False,
+        cascade: bool = True,
+    ) -> None:
+        """Delete one version (by key, or name and ``entity_id``) or every version of a name."""
+        if delete_all_versions:
+            targets = [obj.entity for obj in catalog.versions(identifier)]
+        elif catalog.model.VERSIONED and not identifier.startswith(PREFIX) and entity_id is None:
+            raise SpecError(
+                catalog.what,
+                [
+                    (
+                        "identifier",
+                        f"{identifier!r} is a name: give a key or entity_id to delete one version, "
+                        "or delete_all_versions=True to delete them all",
+                    )
+                ],
+            )
+        else:
+            targets = [catalog.get(identifier, entity_id).entity]
+        for entity in targets:
+            delete_entity(self._backend, entity, cascade)
+
+    def _drop(self, catalog: Catalog[Any], name: str) -> None:
+        """``drop_existing``: delete every version of ``name``, if any."""
+        if self._backend.store.list(catalog.model, self.name, name=name):
+            self._delete(catalog, name, delete_all_versions=True)
+
+    def _import(self, catalog: Catalog[T], file: str | None, key: str | None, reset_id: bool) -> T:
+        """An entity from a YAML file or another entity's key, created in this project."""
+        entity = read_entity(self._backend, catalog.model, file, key, self.name, reset_id)
+        return catalog.wrap(import_entity(self._backend, entity))
+
+    def _new(self, catalog: Catalog[T], document: dict[str, Any], uuid: str | None) -> T:
+        entity = validate(catalog.model, {**document, "project": self.name, "id": _entity_id(catalog.what, uuid)})
+        return catalog.wrap(self._backend.store.create(entity))
+
     # Functions
+
+    @property
+    def functions(self) -> Catalog[Function]:
+        return self._catalog(FunctionModel, Function)
 
     def new_function(
         self,
         name: str,
         kind: str = "python",
-        *,
+        uuid: str | None = None,
         description: str | None = None,
         labels: list[str] | None = None,
-        **spec: Any,
+        embedded: bool = False,
+        *,
+        git_source: str | None = None,
+        **kwargs: Any,
     ) -> Function:
-        """Create a function, or return the latest version when its spec is unchanged."""
+        """Create a function version; without ``uuid``, the latest version is returned when its spec is the same.
+
+        ``kwargs`` is the spec: code_src (or code, base64), handler, init_function, lang, python_version, image,
+        base_image, requirements. ``uuid`` is the version's id; ``embedded`` puts it inside the project's export.
+        """
         if kind != "python":
             raise SpecError("function", [("kind", f"{kind!r} is not supported: use 'python'")])
-        unknown = set(spec) - set(FunctionSpec.model_fields)
+        unknown = set(kwargs) - set(FunctionSpec.model_fields)
         if unknown:
             raise SpecError(
                 "function",
                 [(f"spec.{field}", "unknown field: remove it or check its spelling") for field in sorted(unknown)],
             )
-        code_src = spec.get("code_src")
-        if code_src and not scheme_of(code_src) and Path(code_src).expanduser().exists():
-            spec["code_src"] = str(Path(code_src).expanduser().resolve())
+        if "requirements" in kwargs:
+            kwargs["requirements"] = _requirements(kwargs["requirements"])
+        if kwargs.get("code_src") and Path(kwargs["code_src"]).expanduser().exists():
+            kwargs["code_src"] = _local_path(kwargs["code_src"])
         entity = validate(
             FunctionModel,
             {
                 "project": self.name,
                 "name": name,
                 "kind": kind,
-                "spec": spec,
-                "metadata": {"description": description, "labels": labels or []},
+                "id": _entity_id("function", uuid),
+                "spec": kwargs,
+                "metadata": _metadata(description, labels, embedded, git_source=git_source),
             },
             "function",
         )
-        try:
-            latest = self._backend.store.get(FunctionModel, self.name, name)
-        except NotFound:
-            latest = None
-        if latest is not None and latest.spec == entity.spec:
-            return Function(latest, self._backend)
-        return Function(self._backend.store.create(entity), self._backend)
+        store = self._backend.store
+        if uuid is None:
+            try:
+                latest = store.get(FunctionModel, self.name, name)
+            except NotFound:
+                latest = None
+            if latest is not None and latest.spec == entity.spec:
+                return Function(latest, self._backend)
+        return Function(store.create(entity), self._backend)
 
-    def get_function(self, name: str, id: str | None = None) -> Function:
-        """A function by name; the latest version unless ``id`` is given."""
-        return Function(self._backend.store.get(FunctionModel, self.name, name, id), self._backend)
+    def get_function(self, identifier: str, entity_id: str | None = None) -> Function:
+        """A function by key, or by name (the latest version unless ``entity_id`` is given)."""
+        return self.functions.get(identifier, entity_id)
 
-    def list_functions(self, all_versions: bool = False) -> list[Function]:
-        return [
-            Function(f, self._backend)
-            for f in self._backend.store.list(FunctionModel, self.name, all_versions=all_versions)
-        ]
+    def get_function_versions(self, identifier: str) -> list[Function]:
+        return self.functions.versions(identifier)
 
-    # Runs and any entity by key
+    def list_functions(
+        self,
+        q: str | None = None,
+        name: str | None = None,
+        kind: str | None = None,
+        user: str | None = None,
+        state: str | None = None,
+        created: str | None = None,
+        updated: str | None = None,
+        versions: str | None = None,
+        *,
+        all_versions: bool = False,
+    ) -> list[Function]:
+        """Latest versions, newest first (``versions='all'`` or ``all_versions=True``: every version)."""
+        versions = "all" if all_versions else versions
+        return self.functions.list(q, name, kind, user, state, created, updated, versions)
 
-    def get_run(self, id: str) -> Run:
-        return Run(self._backend.store.get(RunModel, self.name, id, id), self._backend)
+    def import_function(self, file: str | None = None, key: str | None = None, reset_id: bool = True) -> Function:
+        return self._import(self.functions, file, key, reset_id)
 
-    def list_runs(self) -> list[Run]:
-        return [Run(r, self._backend) for r in self._backend.store.list(RunModel, self.name)]
+    def update_function(self, entity: Function) -> Function:
+        return self.functions.update(entity)
+
+    def delete_function(
+        self, identifier: str, entity_id: str | None = None, delete_all_versions: bool = False, cascade: bool = True
+    ) -> None:
+        """Delete a function version (cascade: its tasks and their runs)."""
+        self._delete(self.functions, identifier, entity_id, delete_all_versions, cascade)
+
+    # Tasks
+
+    @property
+    def tasks(self) -> Catalog[Task]:
+        return self._catalog(TaskModel, Task)
+
+    def new_task(
+        self,
+        kind: str,
+        uuid: str | None = None,
+        labels: list[str] | None = None,
+        function: str | None = None,
+        workflow: str | None = None,
+        **kwargs: Any,
+    ) -> Task:
+        """Create a task of kind ``python+job|serve|build`` for ``function`` (a key, or a name: its latest
+        version); ``kwargs`` are the task's knobs."""
+        refuse("task", workflow=workflow)
+        action = kind.removeprefix("python+")
+        if kind == action or action not in {a.value for a in Action}:
+            raise SpecError("task", [("kind", f"{kind!r}: use python+job, python+serve or python+build")])
+        if not function:
+            raise SpecError("task", [("function", "give the function's key (or name) the task runs")])
+        fn = self.get_function(function)
+        spec = validate(TaskSpec, {"function": fn.key, "action": action, **kwargs}, "task spec")
+        document = {"name": f"{fn.name}-{action}", "kind": kind, "spec": spec, "metadata": {"labels": labels or []}}
+        return self._new(self.tasks, document, uuid)
+
+    def get_task(self, identifier: str, entity_id: str | None = None) -> Task:
+        """A task by key or id (or name: the latest task of that name)."""
+        return self.tasks.get(identifier, entity_id)
+
+    def list_tasks(
+        self,
+        q: str | None = None,
+        name: str | None = None,
+        kind: str | None = None,
+        user: str | None = None,
+        state: str | None = None,
+        created: str | None = None,
+        updated: str | None = None,
+        function: str | None = None,
+        workflow: str | None = None,
+    ) -> list[Task]:
+        refuse("task listing", workflow=workflow)
+        extra = [self._function_filter(function)] if function else []
+        return self.tasks.list(q, name, kind, user, state, created, updated, "all", extra)
+
+    def update_task(self, entity: Task) -> Task:
+        return self.tasks.update(entity)
+
+    def delete_task(self, identifier: str, entity_id: str | None = None, cascade: bool = True) -> None:
+        """Delete a task (cascade: its runs, stopped first)."""
+        self._delete(self.tasks, identifier, entity_id, cascade=cascade)
+
+    def _function_filter(self, function: str) -> Filter:
+        """Entities whose spec names ``function``: by key (that version) or by name (any version)."""
+        if function.startswith(PREFIX):
+            return lambda e: e.spec.function == function
+        return lambda e: parse_key(e.spec.function).name == function
+
+    # Runs
+
+    @property
+    def runs(self) -> Catalog[Run]:
+        return self._catalog(RunModel, Run)
+
+    def new_run(
+        self,
+        kind: str = RUN_KIND,
+        uuid: str | None = None,
+        labels: list[str] | None = None,
+        task: str | None = None,
+        **kwargs: Any,
+    ) -> Run:
+        """Create a run of ``task`` (its key or id) and launch it; ``kwargs``: inputs, parameters, outputs,
+        init_parameters, local_execution, wait..."""
+        if kind != RUN_KIND:
+            raise SpecError("run", [("kind", f"{kind!r}: runs of this runtime are {RUN_KIND!r}")])
+        if not task:
+            raise SpecError("run", [("task", "give the key (or id) of the task to run")])
+        found = self.get_task(task)
+        local = bool(kwargs.pop("local_execution", False)) or self._backend.settings.backend == "local"
+        unknown = sorted(set(kwargs) - set(RUN_ARGUMENTS))
+        if unknown:
+            raise SpecError("run", [(field, f"unknown: use {', '.join(RUN_ARGUMENTS)}") for field in unknown])
+        return found.run(uuid=uuid, labels=labels, local_execution=local, **kwargs)
+
+    def get_run(self, identifier: str) -> Run:
+        """A run by key or id."""
+        return self.runs.get(identifier)
+
+    def list_runs(
+        self,
+        q: str | None = None,
+        name: str | None = None,
+        kind: str | None = None,
+        user: str | None = None,
+        state: str | None = None,
+        created: str | None = None,
+        updated: str | None = None,
+        function: str | None = None,
+        workflow: str | None = None,
+        task: str | None = None,
+        action: str | None = None,
+    ) -> list[Run]:
+        """Runs, newest first; ``function`` is a key (that version) or a name, ``task`` a key."""
+        refuse("run listing", workflow=workflow)
+        extra: list[Filter] = []
+        if function:
+            extra.append(self._function_filter(function))
+        if task:
+            extra.append(lambda e: e.spec.task == task)
+        if action:
+            extra.append(lambda e: e.spec.action == action)
+        return self.runs.list(q, name, kind, user, state, created, updated, None, extra)
+
+    def update_run(self, entity: Run) -> Run:
+        return self.runs.update(entity)
+
+    def delete_run(self, identifier: str, entity_id: str | None = None) -> None:
+        """Delete a run (stopped first if it is still going) and its logs."""
+        self._delete(self.runs, entity_id or identifier)
+
+    # Any entity by key
 
     def get_entity(self, key: str) -> EntityObject:
         """Any entity of this project by key, as its SDK object."""
@@ -104,154 +365,431 @@ class Project(EntityObject[ProjectModel]):
 
     # Data entities
 
-    def _log(
+    @property
+    def artifacts(self) -> Catalog[Artifact]:
+        return self._catalog(ArtifactModel, Artifact)
+
+    @property
+    def dataitems(self) -> Catalog[Dataitem]:
+        return self._catalog(DataitemModel, Dataitem)
+
+    @property
+    def models(self) -> Catalog[Model]:
+        return self._catalog(ModelModel, Model)
+
+    def _new_data(
         self,
-        model: type[D],
+        catalog: Catalog[T],
         name: str,
         kind: str,
-        source: Path,
-        spec: dict[str, Any],
+        uuid: str | None,
         description: str | None,
         labels: list[str] | None,
-        relationships: list[Relationship] | None,
-    ) -> D:
-        """Upload ``source`` to the project's file store and record it as a new version of ``name``."""
-        source = Path(source)
-        if not source.exists():
-            raise SpecError(model.ENTITY_TYPE, [("source_path", f"{source} does not exist")])
-        entity_id = new_id()
-        entity = validate(
-            model,
-            {
-                "project": self.name,
-                "name": name,
-                "id": entity_id,
-                "kind": kind,
-                "spec": {"path": "pending", **spec},
-                "metadata": {"description": description, "labels": labels or [], "relationships": relationships or []},
-            },
-            model.ENTITY_TYPE,
-        )
-        dest = f"{self.name}/{model.ENTITY_TYPE}/{name}/{entity_id}/{source.name}"
-        entity.spec.path = self._backend.files(self.entity).upload(source, dest)
-        entity.status = DataStatus(state="READY", files=file_info(source))
-        return self._backend.store.create(entity)
+        embedded: bool,
+        path: str | None,
+        extensions: list[dict[str, Any]] | None,
+        spec: dict[str, Any],
+    ) -> T:
+        """Register data already stored at ``path`` (a URI or a local path), without copying it."""
+        refuse(catalog.what, extensions=extensions)
+        if not path:
+            raise SpecError(catalog.what, [("path", "give where the data is (a URI or a local path)")])
+        document = {
+            "name": name,
+            "kind": kind,
+            "spec": {"path": _local_path(path), **spec},
+            "metadata": _metadata(description, labels, embedded),
+        }
+        return self._new(catalog, document, uuid)
+
+    def _log(
+        self,
+        catalog: Catalog[T],
+        name: str,
+        kind: str,
+        source: Sources | None,
+        spec: dict[str, Any],
+        drop_existing: bool,
+        path: str | None,
+        keep_dir_structure: bool = False,
+        **metadata: Any,
+    ) -> T:
+        """Upload ``source`` and record it as a new version of ``name``."""
+        if source is None and ("/" in str(kind) or Path(str(kind)).exists()):
+            raise SpecError(
+                catalog.what,
+                [("kind", f"{kind!r} looks like a path: the second argument is the kind; pass the file as source=")],
+            )
+        if source is None:
+            raise SpecError(catalog.what, [("source", "give the local file or folder to log")])
+        if drop_existing:
+            self._drop(catalog, name)
+        with staged(catalog.what, source, keep_dir_structure) as local:
+            entity = log_material(
+                self._backend, self.entity, catalog.model, name, kind, local, spec=spec, path=path, **metadata
+            )
+        return catalog.wrap(entity)
+
+    def new_artifact(
+        self,
+        name: str,
+        kind: str = "artifact",
+        uuid: str | None = None,
+        description: str | None = None,
+        labels: list[str] | None = None,
+        embedded: bool = False,
+        path: str | None = None,
+        extensions: list[dict[str, Any]] | None = None,
+        **kwargs: Any,
+    ) -> Artifact:
+        return self._new_data(self.artifacts, name, kind, uuid, description, labels, embedded, path, extensions, kwargs)
 
     def log_artifact(
         self,
         name: str,
-        source_path: str | Path,
         kind: str = "artifact",
-        *,
+        source: Sources | None = None,
+        drop_existing: bool = False,
+        path: str | None = None,
         description: str | None = None,
         labels: list[str] | None = None,
-        relationships: list[Relationship] | None = None,
-    ) -> Artifact:
-        """Store a file or folder as a new artifact version."""
-        spec = {"src_path": str(source_path)}
-        return Artifact(
-            self._log(ArtifactModel, name, kind, Path(source_path), spec, description, labels, relationships),
-            self._backend,
-        )
-
-    def log_model(
-        self,
-        name: str,
-        source_path: str | Path,
-        kind: str = "model",
         *,
-        framework: str | None = None,
-        algorithm: str | None = None,
-        parameters: dict[str, Any] | None = None,
-        metrics: dict[str, Any] | None = None,
-        description: str | None = None,
-        labels: list[str] | None = None,
-        relationships: list[Relationship] | None = None,
-    ) -> Model:
-        """Store a model file or folder with its framework, parameters and metrics."""
-        spec = {
-            "src_path": str(source_path),
-            "framework": framework,
-            "algorithm": algorithm,
-            "parameters": parameters or {},
-            "metrics": metrics or {},
-        }
-        return Model(
-            self._log(ModelModel, name, kind, Path(source_path), spec, description, labels, relationships),
-            self._backend,
-        )
-
-    def log_dataitem(
-        self,
-        name: str,
-        *,
-        df: Any = None,
         source_path: str | Path | None = None,
-        kind: str = "table",
-        description: str | None = None,
-        labels: list[str] | None = None,
+        uuid: str | None = None,
+        embedded: bool = False,
         relationships: list[Relationship] | None = None,
-    ) -> Dataitem:
-        """Store a pandas DataFrame (as parquet) or a file as a new dataitem version."""
-        if (df is None) == (source_path is None):
-            raise SpecError("dataitem", [("df", "give exactly one of df or source_path")])
-        if source_path is not None:
-            return Dataitem(
-                self._log(DataitemModel, name, kind, Path(source_path), {}, description, labels, relationships),
-                self._backend,
-            )
-        require("data")  # parquet needs pyarrow
-        spec = {"columns": {str(c): str(t) for c, t in df.dtypes.items()}, "rows": len(df)}
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / f"{name}.parquet"
-            df.to_parquet(path)
-            return Dataitem(
-                self._log(DataitemModel, name, kind, path, spec, description, labels, relationships), self._backend
-            )
+        keep_dir_structure: bool = False,
+        **kwargs: Any,
+    ) -> Artifact:
+        """Store a file or folder (or a list of files) as a new artifact version (``source_path``: another
+        spelling of ``source``); ``path``: upload there rather than to the project's file store."""
+        source = either("artifact", source=source, source_path=source_path)
+        spec = {"src_path": str(source) if isinstance(source, (str, Path)) else None, **kwargs}
+        return self._log(
+            self.artifacts,
+            name,
+            kind,
+            source,
+            spec,
+            drop_existing,
+            path,
+            keep_dir_structure,
+            uuid=uuid,
+            description=description,
+            labels=labels,
+            embedded=embedded,
+            relationships=relationships,
+        )
+
+    def get_artifact(self, identifier: str, entity_id: str | None = None) -> Artifact:
+        return self.artifacts.get(identifier, entity_id)
+
+    def get_artifact_versions(self, identifier: str) -> list[Artifact]:
+        return self.artifacts.versions(identifier)
+
+    def list_artifacts(
+        self,
+        q: str | None = None,
+        name: str | None = None,
+        kind: str | None = None,
+        user: str | None = None,
+        state: str | None = None,
+        created: str | None = None,
+        updated: str | None = None,
+        versions: str | None = None,
+        *,
+        all_versions: bool = False,
+    ) -> list[Artifact]:
+        versions = "all" if all_versions else versions
+        return self.artifacts.list(q, name, kind, user, state, created, updated, versions)
+
+    def import_artifact(self, file: str | None = None, key: str | None = None, reset_id: bool = True) -> Artifact:
+        return self._import(self.artifacts, file, key, reset_id)
+
+    def update_artifact(self, entity: Artifact) -> Artifact:
+        return self.artifacts.update(entity)
+
+    def delete_artifact(
+        self, identifier: str, entity_id: str | None = None, delete_all_versions: bool = False, cascade: bool = True
+    ) -> None:
+        """Delete an artifact version (cascade: the files this runtime stored for it)."""
+        self._delete(self.artifacts, identifier, entity_id, delete_all_versions, cascade)
 
     def new_dataitem(
         self,
         name: str,
-        path: str,
         kind: str = "table",
-        *,
+        uuid: str | None = None,
         description: str | None = None,
         labels: list[str] | None = None,
+        embedded: bool = False,
+        path: str | None = None,
+        extensions: list[dict[str, Any]] | None = None,
+        **kwargs: Any,
     ) -> Dataitem:
-        """Register data already stored at ``path`` (a URI), without copying it."""
-        entity = validate(
-            DataitemModel,
-            {
-                "project": self.name,
-                "name": name,
-                "kind": kind,
-                "spec": {"path": path},
-                "metadata": {"description": description, "labels": labels or []},
-            },
-            "dataitem",
+        """Register data already stored at ``path`` (a URI or local path), without copying it."""
+        return self._new_data(self.dataitems, name, kind, uuid, description, labels, embedded, path, extensions, kwargs)
+
+    def log_dataitem(
+        self,
+        name: str,
+        kind: str = "table",
+        source: Sources | None = None,
+        data: Any = None,
+        drop_existing: bool = False,
+        description: str | None = None,
+        labels: list[str] | None = None,
+        extension: str | None = None,
+        path: str | None = None,
+        *,
+        df: Any = None,
+        source_path: str | Path | None = None,
+        file_format: str | None = None,
+        read_df_params: dict[str, Any] | None = None,
+        engine: str | None = "pandas",
+        uuid: str | None = None,
+        embedded: bool = False,
+        relationships: list[Relationship] | None = None,
+        **kwargs: Any,
+    ) -> Dataitem:
+        """Store a DataFrame (``data``, or ``df``) or a file (``source``, or ``source_path``) as a new dataitem
+        version; a table (kind ``table``) records its columns and rows."""
+        data = either("dataitem", data=data, df=df)
+        source = either("dataitem", source=source, source_path=source_path)
+        if kind == "table":
+            return self.log_table(
+                name,
+                source,
+                data,
+                None,
+                drop_existing,
+                path,
+                description,
+                labels,
+                file_format,
+                read_df_params,
+                engine,
+                extension=extension,
+                uuid=uuid,
+                embedded=embedded,
+                relationships=relationships,
+                **kwargs,
+            )
+        if data is not None:
+            raise SpecError("dataitem", [("data", f"a DataFrame is logged as kind 'table', not {kind!r}")])
+        return self._log(
+            self.dataitems,
+            name,
+            kind,
+            source,
+            kwargs,
+            drop_existing,
+            path,
+            uuid=uuid,
+            description=description,
+            labels=labels,
+            embedded=embedded,
+            relationships=relationships,
         )
-        return Dataitem(self._backend.store.create(entity), self._backend)
 
-    def _get(self, cls: type[DataObject], model: type[Entity], name: str, id: str | None) -> Any:
-        return cls(self._backend.store.get(model, self.name, name, id), self._backend)
+    def log_table(
+        self,
+        name: str,
+        source: Sources | None = None,
+        data: Any = None,
+        sql: str | None = None,
+        drop_existing: bool = False,
+        path: str | None = None,
+        description: str | None = None,
+        labels: list[str] | None = None,
+        file_format: str | None = None,
+        read_df_params: dict[str, Any] | None = None,
+        engine: str | None = None,
+        *,
+        extension: str | None = None,
+        uuid: str | None = None,
+        embedded: bool = False,
+        relationships: list[Relationship] | None = None,
+        **kwargs: Any,
+    ) -> Dataitem:
+        """Store a table: a DataFrame (``data``, written as parquet, or ``extension``) or a file or folder of
+        parquet/csv/json (``source``, read with ``read_df_params`` to record its columns and rows)."""
+        refuse("table", sql=sql)
+        check_engine(engine)
+        if (source is None) == (data is None):
+            raise SpecError(
+                "dataitem",
+                [("data", "give exactly one of data (a DataFrame; or df=) or source (a file; or source_path=)")],
+            )
+        with tempfile.TemporaryDirectory() as tmp:
+            if source is not None:
+                with staged("dataitem", source) as local:
+                    table = schema(read_table(local, file_format, **(read_df_params or {})))
+            else:
+                require("data")  # parquet needs pyarrow
+                source = write_table(data, Path(tmp, f"{name}.{extension or 'parquet'}"), extension)
+                table = schema(data)
+            return self._log(
+                self.dataitems,
+                name,
+                "table",
+                source,
+                {**table, **kwargs},
+                drop_existing,
+                path,
+                uuid=uuid,
+                description=description,
+                labels=labels,
+                embedded=embedded,
+                relationships=relationships,
+            )
 
-    def _list(self, cls: type[DataObject], model: type[Entity], all_versions: bool) -> list[Any]:
-        return [cls(e, self._backend) for e in self._backend.store.list(model, self.name, all_versions=all_versions)]
+    def get_dataitem(self, identifier: str, entity_id: str | None = None) -> Dataitem:
+        return self.dataitems.get(identifier, entity_id)
 
-    def get_dataitem(self, name: str, id: str | None = None) -> Dataitem:
-        return self._get(Dataitem, DataitemModel, name, id)
+    def get_dataitem_versions(self, identifier: str) -> list[Dataitem]:
+        return self.dataitems.versions(identifier)
 
-    def get_artifact(self, name: str, id: str | None = None) -> Artifact:
-        return self._get(Artifact, ArtifactModel, name, id)
+    def list_dataitems(
+        self,
+        q: str | None = None,
+        name: str | None = None,
+        kind: str | None = None,
+        user: str | None = None,
+        state: str | None = None,
+        created: str | None = None,
+        updated: str | None = None,
+        versions: str | None = None,
+        *,
+        all_versions: bool = False,
+    ) -> list[Dataitem]:
+        versions = "all" if all_versions else versions
+        return self.dataitems.list(q, name, kind, user, state, created, updated, versions)
 
-    def get_model(self, name: str, id: str | None = None) -> Model:
-        return self._get(Model, ModelModel, name, id)
+    def import_dataitem(self, file: str | None = None, key: str | None = None, reset_id: bool = True) -> Dataitem:
+        return self._import(self.dataitems, file, key, reset_id)
 
-    def list_dataitems(self, all_versions: bool = False) -> list[Dataitem]:
-        return self._list(Dataitem, DataitemModel, all_versions)
+    def update_dataitem(self, entity: Dataitem) -> Dataitem:
+        return self.dataitems.update(entity)
 
-    def list_artifacts(self, all_versions: bool = False) -> list[Artifact]:
-        return self._list(Artifact, ArtifactModel, all_versions)
+    def delete_dataitem(
+        self, identifier: str, entity_id: str | None = None, delete_all_versions: bool = False, cascade: bool = True
+    ) -> None:
+        """Delete a dataitem version (cascade: the files this runtime stored for it)."""
+        self._delete(self.dataitems, identifier, entity_id, delete_all_versions, cascade)
 
-    def list_models(self, all_versions: bool = False) -> list[Model]:
-        return self._list(Model, ModelModel, all_versions)
+    def new_model(
+        self,
+        name: str,
+        kind: str = "model",
+        uuid: str | None = None,
+        description: str | None = None,
+        labels: list[str] | None = None,
+        embedded: bool = False,
+        path: str | None = None,
+        extensions: list[dict[str, Any]] | None = None,
+        **kwargs: Any,
+    ) -> Model:
+        return self._new_data(self.models, name, kind, uuid, description, labels, embedded, path, extensions, kwargs)
+
+    def log_model(
+        self,
+        name: str,
+        kind: str = "model",
+        source: Sources | None = None,
+        drop_existing: bool = False,
+        path: str | None = None,
+        description: str | None = None,
+        labels: list[str] | None = None,
+        *,
+        source_path: str | Path | None = None,
+        uuid: str | None = None,
+        embedded: bool = False,
+        relationships: list[Relationship] | None = None,
+        keep_dir_structure: bool = False,
+        **kwargs: Any,
+    ) -> Model:
+        """Store a model file or folder; ``kwargs``: framework, algorithm, parameters, metrics."""
+        source = either("model", source=source, source_path=source_path)
+        spec = {"src_path": str(source) if isinstance(source, (str, Path)) else None, **kwargs}
+        return self._log(
+            self.models,
+            name,
+            kind,
+            source,
+            spec,
+            drop_existing,
+            path,
+            keep_dir_structure,
+            uuid=uuid,
+            description=description,
+            labels=labels,
+            embedded=embedded,
+            relationships=relationships,
+        )
+
+    def get_model(self, identifier: str, entity_id: str | None = None) -> Model:
+        return self.models.get(identifier, entity_id)
+
+    def get_model_versions(self, identifier: str) -> list[Model]:
+        return self.models.versions(identifier)
+
+    def list_models(
+        self,
+        q: str | None = None,
+        name: str | None = None,
+        kind: str | None = None,
+        user: str | None = None,
+        state: str | None = None,
+        created: str | None = None,
+        updated: str | None = None,
+        versions: str | None = None,
+        *,
+        all_versions: bool = False,
+    ) -> list[Model]:
+        versions = "all" if all_versions else versions
+        return self.models.list(q, name, kind, user, state, created, updated, versions)
+
+    def import_model(self, file: str | None = None, key: str | None = None, reset_id: bool = True) -> Model:
+        return self._import(self.models, file, key, reset_id)
+
+    def update_model(self, entity: Model) -> Model:
+        return self.models.update(entity)
+
+    def delete_model(
+        self, identifier: str, entity_id: str | None = None, delete_all_versions: bool = False, cascade: bool = True
+    ) -> None:
+        """Delete a model version (cascade: the files this runtime stored for it)."""
+        self._delete(self.models, identifier, entity_id, delete_all_versions, cascade)
+
+    # The project itself
+
+    def save(self, update: bool = False) -> Project:
+        """Store the project: create it, or (``update``) write back its spec and metadata."""
+        given = self.entity
+        if not update:
+            self.entity = self._backend.store.create(given)
+            return self
+
+        def change(stored: ProjectModel) -> ProjectModel:
+            stored.spec = given.spec
+            stored.metadata = given.metadata.model_copy(update={"created": stored.metadata.created})
+            return stored
+
+        self._update(change)
+        return self
+
+    def export(self) -> str:
+        """Write the project with every version of its functions and data entities to
+        ``<spec.source>/projects-<name>.yaml`` (non-embedded entities in files beside it); the path."""
+        return str(export_project(self._backend, self.refresh().entity))
+
+    def share(self, user: str) -> None:
+        refuse("project", share=user)
+
+    def unshare(self, user: str) -> None:
+        refuse("project", unshare=user)
+
+    def run(self, workflow: str | None = None, **kwargs: Any) -> Run:
+        """Workflows are not part of this runtime: refused (run a function instead)."""
+        raise SpecError("project run", [("workflow", REASONS["workflow"])])

@@ -1,11 +1,15 @@
-"""A run as an object: wait for it, read its logs, results and outputs, stop it."""
+"""A run as an object: wait for it, read its logs, results, inputs and outputs, log metrics, stop it."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from digitalhub_runtime_python.entities.base import EntityObject
-from digitalhub_runtime_python.entities.data import OBJECT_CLASSES, DataObject
+from digitalhub_runtime_python.entities.data import OBJECT_CLASSES
+from digitalhub_runtime_python.models.errors import SpecError
+from digitalhub_runtime_python.models.metrics import MetricValue, merge_metric
 from digitalhub_runtime_python.models.run import Run as RunModel
 from digitalhub_runtime_python.models.states import State, is_final
 from digitalhub_runtime_python.models.task import Action
@@ -14,18 +18,25 @@ if TYPE_CHECKING:
     import httpx
 
 
+logger = logging.getLogger(__name__)
+
+
 class Run(EntityObject[RunModel]):
     """One execution of a function's task."""
 
-    def wait(self, timeout: float | None = None) -> Run:
+    def wait(self, timeout: float | None = None, log_info: bool = True) -> Run:
         """Block until the run reaches COMPLETED, ERROR or STOPPED (a serve run: also RUNNING, i.e. serving);
-        TimeoutError after ``timeout`` s."""
+        TimeoutError after ``timeout`` s. ``log_info`` logs the wait and its outcome (logger of this module)."""
         serving = self.spec.action == Action.SERVE.value
+        if log_info:
+            logger.info("waiting for run %s", self.id)
 
         def settled(run: RunModel) -> bool:
             return is_final(run.status.state) or (serving and run.status.state == State.RUNNING)
 
         self.entity = self._backend.store.wait_run(self.key, settled, timeout)
+        if log_info:
+            logger.info("run %s is %s", self.id, self.status.state)
         return self
 
     @property
@@ -77,11 +88,65 @@ class Run(EntityObject[RunModel]):
         """Plain values the handler returned, by output name."""
         return dict(self.status.results)
 
-    def outputs(self) -> dict[str, DataObject]:
-        """Entities the handler returned (dataitems, artifacts, models), by output name."""
+    def result(self, result_name: str) -> Any:
+        """One plain value the handler returned (None if there is no such result)."""
+        return self.status.results.get(result_name)
+
+    def _objects(self, keys: dict[str, str], as_key: bool, as_dict: bool) -> dict[str, Any]:
         store = self._backend.store
-        objects = {}
-        for name, key in self.status.outputs.items():
+        objects: dict[str, Any] = {}
+        for name, key in keys.items():
+            if as_key:
+                objects[name] = key
+                continue
             entity = store.get_key(key)
-            objects[name] = OBJECT_CLASSES[entity.ENTITY_TYPE](entity, self._backend)
+            objects[name] = entity.document() if as_dict else OBJECT_CLASSES[entity.ENTITY_TYPE](entity, self._backend)
         return objects
+
+    def outputs(self, as_key: bool = False, as_dict: bool = False) -> dict[str, Any]:
+        """Entities the handler returned (dataitems, artifacts, models), by output name: as objects, or as their
+        keys (``as_key``) or documents (``as_dict``)."""
+        return self._objects(self.status.outputs, as_key, as_dict)
+
+    def output(self, output_name: str, as_key: bool = False, as_dict: bool = False) -> Any:
+        """One entity the handler returned, like ``outputs()`` (None if there is no such output)."""
+        key = self.status.outputs.get(output_name)
+        return None if key is None else self._objects({output_name: key}, as_key, as_dict)[output_name]
+
+    def inputs(self, as_dict: bool = False) -> dict[str, Any]:
+        """The entities the run was given, by argument: as objects, or as documents (``as_dict``)."""
+        return self._objects(self.spec.inputs, False, as_dict)
+
+    # Metrics
+
+    @property
+    def metrics(self) -> dict[str, MetricValue]:
+        """Metrics logged so far: a number, or the series of numbers, per name."""
+        return dict(self.refresh().status.metrics)
+
+    def log_metric(self, key: str, value: MetricValue, overwrite: bool = False, single_value: bool = False) -> None:
+        """Log a metric: a number joins the series of ``key``, a list extends it; ``single_value`` keeps one number
+        (set once), ``overwrite`` replaces what was logged. Works while the run executes and after."""
+        self._update_metrics(lambda metrics: merge_metric(metrics, key, value, overwrite, single_value))
+
+    def log_metrics(self, metrics: dict[str, MetricValue], overwrite: bool = False) -> None:
+        """Log several metrics in one write: lists extend a series, a number joins an existing series or is
+        kept as a single value."""
+
+        def merge(current: dict[str, MetricValue]) -> dict[str, MetricValue]:
+            for key, value in metrics.items():
+                single = not isinstance(value, list) and (overwrite or key not in current)
+                current = merge_metric(current, key, value, overwrite, single)
+            return current
+
+        self._update_metrics(merge)
+
+    def _update_metrics(self, change: Callable[[dict[str, MetricValue]], dict[str, MetricValue]]) -> None:
+        def write(run: RunModel) -> RunModel:
+            try:
+                run.status.metrics = change(dict(run.status.metrics))
+            except ValueError as exc:
+                raise SpecError("metric", [("value", str(exc))]) from None
+            return run
+
+        self.entity = self._backend.store.update_run(self.key, write)

@@ -7,7 +7,7 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
-RESERVED = ("project", "context", "event", "events")
+RESERVED = ("project", "run", "context", "event", "events")
 
 
 class ArgumentError(ValueError):
@@ -22,7 +22,7 @@ def compose_arguments(
 ) -> dict[str, Any]:
     """Keyword arguments for ``func``.
 
-    Rules: a reserved name (project, context, event, events) gets the runtime's object (event/events: the request,
+    Rules: a reserved name (project, run, context, event, events) gets the runtime's object (event/events: the request,
     for served functions; None in jobs); a name mapped in ``inputs`` gets the entity; any other name comes from
     ``parameters``, else its default; a required argument with no value is an error. Extra parameters go to
     ``**kwargs`` if the handler has one, else they are an error.

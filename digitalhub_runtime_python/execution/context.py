@@ -1,37 +1,21 @@
-"""The ``context`` argument handed to handlers: the run, its project and a logger."""
+"""The ``context`` argument handed to handlers: the run, its project, a logger, and metrics logging."""
 
 from __future__ import annotations
 
+import functools
 import logging
-import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 from digitalhub_runtime_python.entities.project import Project
-
-
-class _CurrentStderr(logging.StreamHandler):
-    """Writes to whatever sys.stderr is at the time, so captured output includes log lines."""
-
-    @property
-    def stream(self) -> Any:
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, _value: Any) -> None:
-        pass
+from digitalhub_runtime_python.entities.run import Run
+from digitalhub_runtime_python.models.metrics import MetricValue
+from digitalhub_runtime_python.stderr_logger import stderr_logger
 
 
 def _handler_logger() -> logging.Logger:
     """The one logger handlers write to, printing ``time level [run] message`` to the captured stderr."""
-    logger = logging.getLogger("digitalhub.run")
-    if not logger.handlers:
-        handler = _CurrentStderr()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(run)s] %(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
-        logger.propagate = False
-    return logger
+    return stderr_logger("digitalhub.run", "%(asctime)s %(levelname)s [%(run)s] %(message)s")
 
 
 @dataclass
@@ -46,3 +30,16 @@ class Context:
 
     def __post_init__(self) -> None:
         self.logger = logging.LoggerAdapter(_handler_logger(), {"run": self.run_id})
+
+    @functools.cached_property
+    def run(self) -> Run:
+        """The run being executed, as the SDK object (also handed to handlers as their ``run`` argument)."""
+        return Run(self.project.backend.store.get_run(self.run_key), self.project.backend)
+
+    def log_metric(self, key: str, value: MetricValue, overwrite: bool = False, single_value: bool = False) -> None:
+        """Log a metric of the run being executed (see ``Run.log_metric``)."""
+        self.run.log_metric(key, value, overwrite, single_value)
+
+    def log_metrics(self, metrics: dict[str, MetricValue], overwrite: bool = False) -> None:
+        """Log metrics of the run being executed (see ``Run.log_metrics``)."""
+        self.run.log_metrics(metrics, overwrite)

@@ -40,17 +40,17 @@ def execute_run(project: Project, run_key: str, log_interval: float = 1.0) -> Ru
         try:
             prepared = prepare(project, run)
             context = Context(project=project, run_key=run_key, run_id=run.id, parameters=dict(run.spec.parameters))
-            reserved = {"project": project, "context": context, "events": None}
+            reserved = {"project": project, "run": context.run, "context": context, "events": None}
             kwargs = compose_arguments(prepared.handler, run.spec.parameters, prepared.inputs, reserved)
 
-            def ready(entity: Run) -> Run:
+            def start(entity: Run) -> Run:
                 consumed = (Relationship(type="consumes", dest=key) for key in run.spec.inputs.values())
                 entity.metadata.relationships.extend(consumed)
                 apply_transition(entity.status, State.READY, "code loaded, arguments composed")
+                apply_transition(entity.status, State.RUNNING)
                 return entity
 
-            store.update_run(run_key, ready)
-            store.transition(run_key, State.RUNNING)
+            store.update_run(run_key, start)  # both transitions recorded, in one write
             value = prepared.handler(**kwargs)
             named = rename_outputs(name_outputs(value, declared_outputs(prepared.handler)), run.spec.outputs)
             results, outputs = store_outputs(project, run_key, named)

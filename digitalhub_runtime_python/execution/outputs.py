@@ -85,5 +85,5 @@ def store_outputs(project: Project, run_key: str, named: Mapping[str, Any]) -> t
             with tempfile.TemporaryDirectory() as tmp:
                 path = Path(tmp) / f"{name}.pickle"
                 path.write_bytes(pickle.dumps(value))
-                outputs[name] = project.log_artifact(name, path, relationships=lineage).key
+                outputs[name] = project.log_artifact(name, source=path, relationships=lineage).key
     return results, outputs

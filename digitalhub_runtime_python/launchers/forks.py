@@ -28,27 +28,42 @@ class ForkServerError(RuntimeError):
 
 
 class ForkedRunner:
-    """A runner child forked by the fork server, presented like ``subprocess.Popen``."""
+    """A runner child forked by the fork server, presented like ``subprocess.Popen`` (any thread may wait on it)."""
 
-    def __init__(self, pid: int, server: ForkServer):
-        self.pid, self._server = pid, server
+    def __init__(self, pid: int):
+        self.pid = pid
         self.returncode: int | None = None
+        self._exited = threading.Event()
+        self._orphaned = False
+
+    def _exit(self, code: int) -> None:
+        self.returncode = code
+        self._exited.set()
+
+    def _orphan(self) -> None:
+        """The fork server died first: the child is nobody's to wait for, so it is watched until it disappears."""
+        self._orphaned = True
+        self._exited.set()
 
     def poll(self) -> int | None:
-        if self.returncode is None:
-            self.returncode = self._server.exit_code(self.pid, 0)
+        if self.returncode is None and self._orphaned and not _alive(self.pid):
+            self.returncode = UNKNOWN_EXIT
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
-        if self.returncode is None:
-            self.returncode = self._server.exit_code(self.pid, timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if self._exited.wait(timeout):
+            while self.poll() is None:  # orphaned: watch the pid
+                if deadline is not None and time.monotonic() >= deadline:
+                    break
+                time.sleep(0.05)
         if self.returncode is None:
             raise subprocess.TimeoutExpired(f"runner {self.pid}", timeout or 0.0)
         return self.returncode
 
 
 class ForkServer:
-    """The client side: start the server, send requests, collect pids and exit codes on a reader thread."""
+    """The client side: start the server, send requests, hand pids and exit codes to their runners (reader thread)."""
 
     def __init__(self) -> None:
         ours, theirs = socket.socketpair()
@@ -62,8 +77,8 @@ class ForkServer:
         theirs.close()
         self._lock = threading.Condition()
         self._ids = iter(range(1, sys.maxsize))
-        self._pids: dict[int, int] = {}  # request id -> pid
-        self._exits: dict[int, int] = {}  # pid -> exit code
+        self._started: dict[int, ForkedRunner] = {}  # request id -> its child, until fork() takes it
+        self._running: dict[int, ForkedRunner] = {}  # pid -> child, until it exits
         self._alive = True
         threading.Thread(target=self._read, daemon=True, name="fork-server-reader").start()
 
@@ -79,17 +94,25 @@ class ForkServer:
                 *lines, buffer = buffer.split(b"\n")
                 with self._lock:
                     for line in lines:
-                        message: dict[str, Any] = json.loads(line)
-                        if "exit" in message:
-                            self._exits[message["pid"]] = message["exit"]
-                        elif "id" in message:
-                            self._pids[message["id"]] = message["pid"]
+                        self._dispatch(json.loads(line))
                     self._lock.notify_all()
         except OSError:
             pass
         with self._lock:
             self._alive = False
+            for runner in self._running.values():
+                runner._orphan()
+            self._running.clear()
             self._lock.notify_all()
+
+    def _dispatch(self, message: dict[str, Any]) -> None:
+        if "exit" in message:
+            runner = self._running.pop(message["pid"], None)
+            if runner is not None:
+                runner._exit(message["exit"])
+        elif "id" in message:
+            runner = self._started[message["id"]] = ForkedRunner(message["pid"])
+            self._running[runner.pid] = runner
 
     def fork(self, run_key: str, env: dict[str, str], log: Path, timeout: float = 60.0) -> ForkedRunner:
         """Start ``run_key``'s runner in a forked child with ``env``, this process's folder and ``log``."""
@@ -100,36 +123,21 @@ class ForkServer:
                 self._socket.sendall(json.dumps(request).encode() + b"\n")
             except OSError as exc:
                 raise ForkServerError(f"the fork server is gone ({exc})") from None
-            if not self._lock.wait_for(lambda: request_id in self._pids or not self._alive, timeout):
+            if not self._lock.wait_for(lambda: request_id in self._started or not self._alive, timeout):
                 raise ForkServerError(f"the fork server did not start run {run_key} within {timeout:g} s")
-            if request_id not in self._pids:
+            if request_id not in self._started:
                 raise ForkServerError(f"the fork server exited (code {self._process.poll()}) before starting a run")
-            return ForkedRunner(self._pids.pop(request_id), self)
-
-    def exit_code(self, pid: int, timeout: float | None) -> int | None:
-        """The child's exit code once it exited; None while it runs after ``timeout`` seconds."""
-        with self._lock:
-            self._lock.wait_for(lambda: pid in self._exits or not self._alive, timeout)
-            if pid in self._exits:
-                return self._exits.pop(pid)
-            if self._alive:
-                return None
-        return _orphan_exit(pid, timeout)
+            return self._started.pop(request_id)
 
 
-def _orphan_exit(pid: int, timeout: float | None) -> int | None:
-    """The fork server died first: the child is nobody's to wait for, so watch for it to disappear."""
-    deadline = None if timeout is None else time.monotonic() + timeout
-    while True:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return UNKNOWN_EXIT
-        except PermissionError:
-            pass
-        if deadline is not None and time.monotonic() >= deadline:
-            return None
-        time.sleep(0.05)
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 _server: ForkServer | None = None

@@ -2,18 +2,21 @@
 
 The child is told a pipe (DIGITALHUB_SERVE_NOTIFY_FD) and writes ``ready <port>`` there once its init function
 has succeeded and it listens; if it exits first, its log says why and the run ends in ERROR. It binds port 0
-(a free port, chosen without races) unless the task's envs set PORT or DIGITALHUB_SERVE_PORT.
+(a free port, chosen without races) unless the task's envs set PORT or DIGITALHUB_SERVE_PORT. A function with
+requirements starts with its environment's Python; the first run builds the environment, within ``start_timeout``.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import threading
 
 from digitalhub_runtime_python.contract import (
     ENV_PORT,
     ENV_SERVE_HOST,
+    ENV_SERVE_JOB_STORE,
     ENV_SERVE_NOTIFY_FD,
     ENV_SERVE_PORT,
     ENV_SERVE_TLS_CERT,
@@ -21,6 +24,7 @@ from digitalhub_runtime_python.contract import (
 )
 from digitalhub_runtime_python.entities.backend import Backend
 from digitalhub_runtime_python.entities.run import Run
+from digitalhub_runtime_python.launchers.environments import run_python
 from digitalhub_runtime_python.launchers.processes import log_path, read_line, stop_process, tail, terminate
 from digitalhub_runtime_python.models.run import Run as RunModel
 from digitalhub_runtime_python.models.run import ServiceInfo
@@ -48,6 +52,8 @@ class LocalServeLauncher:
         store = self.backend.store
         task = store.get_as(Task, run.spec.task)
         envs = {env.name: env.value for env in task.spec.envs}
+        if task.spec.job_store is not None:  # its password comes from this process's environment: no Secrets here
+            envs[ENV_SERVE_JOB_STORE] = task.spec.job_store.url
         port = envs.get(ENV_SERVE_PORT) or envs.get(ENV_PORT) or "0"
         scheme = "https" if envs.get(ENV_SERVE_TLS_CERT) else "http"
         log = log_path(self.backend, run.id)
@@ -64,7 +70,7 @@ class LocalServeLauncher:
             try:
                 with open(log, "ab") as out:
                     process = subprocess.Popen(
-                        command(Action.SERVE, run.key),
+                        command(Action.SERVE, run.key, run_python(self.backend, run, env) or sys.executable),
                         env=env,
                         stdout=out,
                         stderr=subprocess.STDOUT,

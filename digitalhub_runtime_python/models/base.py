@@ -13,6 +13,9 @@ from digitalhub_runtime_python.models.keys import build_key
 
 NAME_PATTERN = r"^[a-z0-9]([-a-z0-9_.]{0,61}[a-z0-9])?$"
 _NAME_RE = re.compile(NAME_PATTERN)
+# An id names a Kubernetes object and sits in a label, so: 1-63 lowercase letters, digits or '-' (a UUID fits).
+ID_PATTERN = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
+_ID_RE = re.compile(ID_PATTERN)
 
 
 def now() -> datetime:
@@ -25,14 +28,22 @@ def new_id() -> str:
     return os.urandom(16).hex()
 
 
-def check_name(value: str, field: str = "name") -> str:
-    """Validate an entity name; the error names the field and the rule."""
-    if not isinstance(value, str) or not _NAME_RE.match(value):
+def _checked(pattern: re.Pattern[str], value: str, field: str, what: str, rule: str) -> str:
+    if not isinstance(value, str) or not pattern.match(value):
         raise ValueError(
-            f"{field} {value!r} is not a valid name: use 1-63 lowercase letters, digits, "
-            "'-', '_' or '.', starting and ending with a letter or digit"
+            f"{field} {value!r} is not a valid {what}: use {rule}, starting and ending with a letter or digit"
         )
     return value
+
+
+def check_name(value: str, field: str = "name") -> str:
+    """Validate an entity name; the error names the field and the rule."""
+    return _checked(_NAME_RE, value, field, "name", "1-63 lowercase letters, digits, '-', '_' or '.'")
+
+
+def check_id(value: str, field: str = "uuid") -> str:
+    """Validate an id chosen by the user (``uuid=``, a UUID fits); the error names the field and the rule."""
+    return _checked(_ID_RE, value, field, "id", "1-63 lowercase letters, digits or '-'")
 
 
 class StrictModel(BaseModel):
@@ -57,6 +68,8 @@ class Metadata(StrictModel):
     description: str | None = None
     labels: list[str] = Field(default_factory=list)
     relationships: list[Relationship] = Field(default_factory=list)
+    embedded: bool = Field(False, description="Exported inside the project's YAML rather than in a file of its own")
+    git_source: str | None = Field(None, description="Remote git repository the entity comes from (informative)")
 
 
 class EntityStatus(StrictModel):

@@ -14,6 +14,9 @@ class ProjectSpec(StrictModel):
     artifact_store: str | None = Field(
         None, description="Where artifacts and uploaded code go, e.g. s3://bucket/prefix (local file store when unset)"
     )
+    source: str | None = Field(
+        None, description="The project's local context folder, where export() writes (the current folder when unset)"
+    )
 
 
 class Project(Entity):

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from digitalhub_runtime_python.models.base import Entity
+from digitalhub_runtime_python.models.base import ID_PATTERN, Entity
 from digitalhub_runtime_python.models.data import Artifact, Dataitem, Model
 from digitalhub_runtime_python.models.errors import SpecError, validate
 from digitalhub_runtime_python.models.function import Function
@@ -70,7 +70,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
 
 _NOT_DNS = re.compile(r"[^a-z0-9.-]")
 _LOOSE_DOT = re.compile(r"[-.]*\.[-.]*")
-_ID = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_ID = re.compile(ID_PATTERN)
 
 
 def resource_type(entity_type: str) -> ResourceType:

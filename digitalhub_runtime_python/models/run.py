@@ -11,6 +11,7 @@ from digitalhub_runtime_python.models.base import Entity, StrictModel, check_nam
 from digitalhub_runtime_python.models.cel import only_for_action, rule
 from digitalhub_runtime_python.models.conditions import Condition, agree, derive
 from digitalhub_runtime_python.models.keys import parse_key
+from digitalhub_runtime_python.models.metrics import MetricValue, check_metric
 from digitalhub_runtime_python.models.states import State, Transition
 from digitalhub_runtime_python.models.task import Action
 
@@ -119,6 +120,15 @@ class KubernetesInfo(StrictModel):
     log_tail: LogTail | None = None
 
 
+class EnvironmentInfo(StrictModel):
+    """The Python environment a run executed in: its function's requirements, installed with uv."""
+
+    key: str = Field(description="Content key of the environment (python, requirements, index settings)")
+    python: str = Field(description="Python version of the environment, e.g. 3.11")
+    built: bool = Field(description="True when this run built the environment, False when it reused one")
+    seconds: float = Field(description="Time spent getting the environment ready, before the handler was imported")
+
+
 class RunStatus(StrictModel):
     model_config = ConfigDict(validate_by_name=True, validate_by_alias=True, serialize_by_alias=True)
 
@@ -131,6 +141,11 @@ class RunStatus(StrictModel):
     pid: int | None = Field(None, description="Local process running the run, if any")
     service: ServiceInfo | None = None
     kubernetes: KubernetesInfo | None = None
+    environment: EnvironmentInfo | None = None
+    metrics: dict[str, MetricValue] = Field(
+        default_factory=dict, description="Metric name -> a number, or the series of numbers logged under it"
+    )
+
     conditions: list[Condition] = Field(
         default_factory=list,
         description="Ready, Completed, Failed, Stopped, Finished: derived from the state (for kubectl wait)",
@@ -139,6 +154,11 @@ class RunStatus(StrictModel):
     observed_generation: int | None = Field(
         None, ge=0, alias="observedGeneration", description="The metadata.generation this status was written for"
     )
+
+    @field_validator("metrics", mode="before")
+    @classmethod
+    def _metric_values(cls, value: object) -> object:
+        return {key: check_metric(key, item) for key, item in value.items()} if isinstance(value, dict) else value
 
     @model_validator(mode="after")
     def _conditions_follow_state(self) -> RunStatus:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 from typing import Annotated, Any, ClassVar, Literal
+from urllib.parse import parse_qs, urlsplit
 
 from pydantic import (
     BeforeValidator,
@@ -24,6 +25,9 @@ QUANTITY_PATTERN = r"^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(([KMGTPE]i)|[numkMGTPE]|(
 _QUANTITY_RE = re.compile(QUANTITY_PATTERN)
 ENV_NAME_PATTERN = r"^[-._a-zA-Z][-._a-zA-Z0-9]*$"
 OBJECT_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$"
+INSTALLER_PREFIXES = ("UV_", "PIP_")
+"""Variables of the package installers: their index URLs must not carry credentials in a stored task."""
+_URL_CREDENTIALS = re.compile(r"://[^/@\s:]+:[^/@\s]+@")
 
 
 class Action(str, Enum):
@@ -136,6 +140,37 @@ class Volume(StrictModel):
         return self
 
 
+def check_job_store_url(value: str, password_fix: str) -> str:
+    """A Redis URL without a password (``password_fix`` says where the password goes instead)."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("redis", "rediss") or not parts.hostname:
+        raise ValueError("not a Redis URL: use redis://host:6379/0 (rediss:// for TLS)")
+    if parts.password is not None or "password" in parse_qs(parts.query):  # the message must not repeat the URL
+        raise ValueError(
+            f"the URL carries a password, which would end up in logs and records: remove it and {password_fix}"
+        )
+    return value
+
+
+class JobStoreSpec(StrictModel):
+    """The Redis that the replicas of a serve run share for their async jobs, and the Secret with its password."""
+
+    url: str = Field(description="redis://host:6379/0 (rediss:// for TLS), without a password")
+    password_secret: str | None = Field(
+        None,
+        description="Secret holding the password, passed to serve pods (locally: the environment's "
+        "DIGITALHUB_SERVE_JOB_STORE_PASSWORD)",
+    )
+    password_key: str = Field(
+        "password", pattern=r"^[-._a-zA-Z0-9]+$", description="Key of the password in password_secret"
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        return check_job_store_url(value, "name a Secret holding it in job_store.password_secret")
+
+
 ACTION_ONLY: dict[str, Action] = {
     "backoff_limit": Action.JOB,
     "active_deadline_seconds": Action.JOB,
@@ -146,6 +181,7 @@ ACTION_ONLY: dict[str, Action] = {
     "replicas": Action.SERVE,
     "service_type": Action.SERVE,
     "service_name": Action.SERVE,
+    "job_store": Action.SERVE,
     "instructions": Action.BUILD,
 }
 LIST_FIELDS = frozenset({"instructions"})
@@ -190,6 +226,7 @@ class TaskSpec(StrictModel):
     replicas: int | None = Field(None, ge=0)
     service_type: ServiceType | None = None
     service_name: str | None = None
+    job_store: JobStoreSpec | None = Field(None, description="Redis shared by the replicas for async jobs")
     instructions: list[str] = Field(default_factory=list)
 
     @field_validator("envs", mode="before")
@@ -197,6 +234,17 @@ class TaskSpec(StrictModel):
     def _env_mapping(cls, value: object) -> object:
         if isinstance(value, dict):
             return [{"name": k, "value": str(v)} for k, v in value.items()]
+        return value
+
+    @field_validator("envs")
+    @classmethod
+    def _no_index_credentials(cls, value: list[EnvVar]) -> list[EnvVar]:
+        for env in value:
+            if env.name.startswith(INSTALLER_PREFIXES) and _URL_CREDENTIALS.search(env.value):
+                raise ValueError(
+                    f"{env.name} has credentials in its URL, and a task's envs are stored in clear: put the "
+                    "variable in a Secret and name it in secrets (docs/environments.md)"
+                )
         return value
 
     @field_validator("node_selector", mode="before")

@@ -3,28 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
-import weakref
-from collections import Counter
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import Body, FastAPI, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import Body, FastAPI, Request
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from digitalhub_runtime_python.execution.arguments import ArgumentError
-from digitalhub_runtime_python.models.errors import SpecError, validate
+from digitalhub_runtime_python.models.errors import SpecError
 from digitalhub_runtime_python.serving.commands import CommandSpec
 from digitalhub_runtime_python.serving.config import ServeConfig
 from digitalhub_runtime_python.serving.drain import Gate
 from digitalhub_runtime_python.serving.errors import (
     HandlerFailure,
-    RequestError,
     describe_failure,
     error_response,
     install_error_handlers,
@@ -32,36 +29,17 @@ from digitalhub_runtime_python.serving.errors import (
     response_for,
 )
 from digitalhub_runtime_python.serving.events import Event
-from digitalhub_runtime_python.serving.jobs import FINISHED, Job, JobManager, Work
+from digitalhub_runtime_python.serving.info import install_info
+from digitalhub_runtime_python.serving.jobs.routes import AsyncJobs
 from digitalhub_runtime_python.serving.metrics import ServeMetrics
-from digitalhub_runtime_python.serving.responses import Renderer, is_stream, json_bytes
+from digitalhub_runtime_python.serving.models_admin import ModelRegistry, install_models
+from digitalhub_runtime_python.serving.requests import install_requests
+from digitalhub_runtime_python.serving.responses import Renderer, is_stream
 from digitalhub_runtime_python.serving.service import Service
+from digitalhub_runtime_python.serving.signatures import with_inputs_body
+from digitalhub_runtime_python.serving.training import install_training
 
 HANDLER_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-RequestId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$", description="Caller-chosen job id")]
-WaitSeconds = Annotated[
-    float, Query(ge=0, le=60, description="Long poll: wait up to this many seconds for the job to finish")
-]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class JobRequest(_Strict):
-    args: Any = Field(None, description="The request: the handler's event body, or the command's inputs")
-    command: str | None = Field(None, description="A command's name; the handler at / when omitted")
-    request_id: RequestId | None = None
-
-
-class BatchItem(_Strict):
-    args: Any = None
-    request_id: RequestId | None = None
-
-
-class BatchRequest(_Strict):
-    command: str | None = None
-    requests: list[BatchItem] = Field(min_length=1)
 
 
 def _not_ready(service: Service, init_error: list[str]) -> str | None:
@@ -74,12 +52,13 @@ def create_app(
     service: Service, config: ServeConfig, on_init_error: Callable[[BaseException], None] | None = None
 ) -> tuple[ServeMetrics, Gate]:
     """The served app behind its gate (concurrency limit, drain) and its metrics (``GET /metrics``): the ASGI app
-    to serve, and the gate the server drains. Init runs in the background after start."""
+    to serve, and the gate the server drains. Init runs in the background after start, and so does connecting the
+    job store; the job workers start once both are done."""
     debug = config.debug
     render = Renderer(debug, stream_grace=config.drain_timeout)
-    jobs = JobManager(config.job_workers, config.job_ttl, config.max_jobs, debug)
-    unfinished: weakref.WeakSet[Job] = weakref.WeakSet()  # what the metrics count; the manager holds the jobs
     init_error: list[str] = []
+    jobs = AsyncJobs(service, config)
+    registry = ModelRegistry(service, debug)
 
     async def initialise() -> None:
         try:
@@ -90,17 +69,25 @@ def create_app(
             if on_init_error is not None:
                 on_init_error(exc)
 
+    async def start_jobs() -> None:
+        await jobs.open()
+        await service.initialised.wait()
+        jobs.start()
+        gate.ready.set()
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(initialise())
+        tasks = [asyncio.create_task(initialise()), asyncio.create_task(start_jobs())]
         try:
             yield
         finally:
-            task.cancel()
+            for task in tasks:
+                task.cancel()
             await jobs.close()
+            registry.close()
 
     app = FastAPI(
-        title=f"{service.handler_name} ({service.run.name})",
+        title=f"{service.handler_name or 'commands'} ({service.run.name})",
         version=service.run.id,
         lifespan=lifespan,
         description=f"Serves run {service.run.key}",
@@ -111,6 +98,8 @@ def create_app(
         config.max_body_size,
     )
     install_error_handlers(app, debug)
+    drain_end = config.drain_delay + config.drain_timeout  # seconds after SIGTERM until jobs in hand go back
+    gate.on_drain.append(lambda: jobs.runner.stop_taking(time.monotonic() + drain_end))
 
     def require_ready() -> None:
         reason = _not_ready(service, init_error)
@@ -121,7 +110,12 @@ def create_app(
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the process answers")
     async def healthz() -> dict[str, Any]:
-        return {"status": "ok", "in_flight": gate.in_flight, "draining": gate.draining}
+        return {
+            "status": "ok",
+            "in_flight": gate.in_flight,
+            "draining": gate.draining,
+            "jobs_running": jobs.runner.in_hand,
+        }
 
     @app.get("/readyz", tags=["health"], summary="Readiness: initialised and not draining")
     async def readyz() -> Response:
@@ -131,6 +125,9 @@ def create_app(
             return error_response(503, f"init failed: {init_error[0]}")
         if not service.ready:
             return error_response(503, "initialising: the init function is still running")
+        reason = jobs.not_ready()
+        if reason is not None:
+            return error_response(503, reason)
         return Response(b'{"status":"ready"}', media_type="application/json")
 
     @app.get("/meta", tags=["service"], summary="Init options and commands, as JSON")
@@ -148,11 +145,14 @@ def create_app(
         return {"options": merged}
 
     # The handler at /: served by HandlerEndpoint (below) in front of FastAPI's router, documented here
-    _document_handler(app, service.handler_name)
+    if service.handler_name is not None:
+        _document_handler(app, service.handler_name)
 
-    # Typed commands
+    # Typed commands (training ones run as jobs: serving/training.py)
 
     for spec in service.commands.values():
+        if spec.training:
+            continue
         app.add_api_route(
             f"/{spec.name}",
             _command_endpoint(service, spec, require_ready, render),
@@ -163,72 +163,18 @@ def create_app(
             name=f"command_{spec.name}",
         )
 
-    # Async jobs
+    # Async jobs; requests with options, training, models, runtime info
 
-    def work_for(command: str | None, args: Any, request: Request) -> Work:
-        headers = dict(request.headers)
-        if command is None:
-            event = Event("POST", "/", json_bytes(args), args, b"", headers)
-            return lambda: service.call_handler(event)
-        spec = service.commands.get(command)
-        if spec is None:
-            known = ", ".join(service.commands) or "none"
-            raise RequestError(404, f"command {command!r} does not exist (commands: {known})")
-        try:
-            values = (
-                validate(spec.inputs, args or {}, f"inputs of {command}").model_dump() if spec.inputs else (args or {})
-            )
-        except SpecError as exc:  # the same status as the command's own route
-            raise RequestError(422, str(exc)) from None
-        event = Event("POST", f"/{command}", json_bytes(args), args, b"", headers)
+    jobs.install(app, require_ready)
+    install_requests(app, jobs, require_ready)
+    install_training(app, jobs, require_ready)
+    install_models(app, registry, config.admin_token)
+    install_info(app, service)
 
-        async def work() -> Any:
-            value = await service.call_command(command, values, event)
-            return (
-                validate(spec.outputs, value, f"outputs of {command}").model_dump(mode="json")
-                if spec.outputs
-                else value
-            )
+    def jobs_in_hand() -> dict[str, int]:
+        return {"RUNNING": jobs.runner.in_hand}
 
-        return work
-
-    @app.post("/jobs", tags=["jobs"], status_code=202, summary="Submit an async request; poll GET /jobs/{id}")
-    async def submit(job: JobRequest, request: Request) -> dict[str, Any]:
-        require_ready()
-        [created] = jobs.submit([(job.request_id, work_for(job.command, job.args, request))])
-        unfinished.add(created)
-        return created.view()
-
-    @app.post("/jobs/batch", tags=["jobs"], status_code=202, summary="Submit several async requests with their ids")
-    async def submit_batch(batch: BatchRequest, request: Request) -> dict[str, Any]:
-        require_ready()
-        created = jobs.submit(
-            [(item.request_id, work_for(batch.command, item.args, request)) for item in batch.requests]
-        )
-        unfinished.update(created)
-        return {"jobs": [job.view() for job in created]}
-
-    @app.get("/jobs/{job_id}", tags=["jobs"], summary="Status of a job")
-    async def job_status(job_id: str, wait: WaitSeconds = 0.0) -> dict[str, Any]:
-        return (await jobs.wait(job_id, wait)).view()
-
-    @app.get("/jobs/{job_id}/result", tags=["jobs"], summary="Result of a job (202 while it is unfinished)")
-    async def job_result(job_id: str, wait: WaitSeconds = 0.0) -> Response:
-        job = await jobs.wait(job_id, wait)
-        return Response(
-            json_bytes(job.view(with_result=True)),
-            status_code=200 if job.status in FINISHED else 202,
-            media_type="application/json",
-        )
-
-    @app.delete("/jobs/{job_id}", tags=["jobs"], summary="Cancel a queued or running job")
-    async def cancel(job_id: str) -> dict[str, Any]:
-        return jobs.cancel(job_id).view()
-
-    def job_counts() -> dict[str, int]:
-        return Counter(job.status.value for job in list(unfinished) if job.status not in FINISHED)
-
-    return ServeMetrics(gate, lambda: gate.in_flight, job_counts), gate
+    return ServeMetrics(gate, lambda: gate.in_flight, jobs_in_hand), gate
 
 
 class HandlerEndpoint:
@@ -320,17 +266,4 @@ def _command_endpoint(
             raise HandlerFailure() from exc
         return value  # FastAPI checks it against the declared outputs
 
-    body = spec.inputs if spec.inputs is not None else Annotated[dict[str, Any] | None, Body()]
-    signature = inspect.Signature(
-        [
-            inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
-            inspect.Parameter(
-                "inputs",
-                inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                annotation=body,
-                default=inspect.Parameter.empty if spec.inputs is not None else None,
-            ),
-        ]
-    )
-    setattr(endpoint, "__signature__", signature)  # noqa: B010 (functions have no declared __signature__)
-    return endpoint
+    return with_inputs_body(endpoint, spec)

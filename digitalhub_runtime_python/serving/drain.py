@@ -3,6 +3,7 @@ concurrency limit, or with a body over the size limit."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -55,6 +56,15 @@ class Gate:
         self.limit, self.max_body = limit, max_body
         self.in_flight = 0
         self.draining = False
+        self.on_drain: list[Callable[[], None]] = []  # called once draining starts (from a signal handler)
+        self.ready = asyncio.Event()  # set by the app once it can serve everything (init done, job store open)
+
+    def drain(self) -> None:
+        """Refuse new requests from now on and tell the listeners (e.g. the job workers stop claiming)."""
+        if not self.draining:
+            self.draining = True
+            for listener in self.on_drain:
+                listener()
 
     async def __call__(
         self, scope: Scope, receive: Callable[[], Awaitable[Any]], send: Callable[[Any], Awaitable[None]]

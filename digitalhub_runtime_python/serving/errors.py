@@ -25,11 +25,11 @@ class HandlerFailure(Exception):
 
 
 class RequestError(Exception):
-    """A request the server refuses; ``code`` is the HTTP status to answer."""
+    """A request the server refuses; ``code`` is the HTTP status to answer, ``headers`` go with it."""
 
-    def __init__(self, code: int, details: str):
+    def __init__(self, code: int, details: str, headers: dict[str, str] | None = None):
         super().__init__(details)
-        self.code = code
+        self.code, self.headers = code, headers
 
 
 def new_error_id() -> str:
@@ -59,7 +59,7 @@ def _validation_details(exc: RequestValidationError | ResponseValidationError) -
     problems = []
     for error in exc.errors():
         location = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
-        problems.append(f"{location or 'body'}: {error.get('msg', 'invalid')}")
+        problems.append(f"{location or 'body'}: {error.get('msg', 'invalid').removeprefix('Value error, ')}")
     return "; ".join(problems)
 
 
@@ -70,9 +70,9 @@ def response_for(exc: Exception, debug: bool) -> Response:
     if isinstance(exc, HTTPException):
         return error_response(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
     if isinstance(exc, RequestError):
-        return error_response(exc.code, str(exc))
-    if isinstance(exc, RequestValidationError):
-        return error_response(422, f"invalid request: {_validation_details(exc)}")
+        return error_response(exc.code, str(exc), headers=exc.headers)
+    if isinstance(exc, RequestValidationError):  # bad input: 400 naming each field, like bad init options
+        return error_response(400, f"invalid request: {_validation_details(exc)}")
     if isinstance(exc, (SpecError, BodyError, ArgumentError)):
         return error_response(400, str(exc))
     error_id = new_error_id()

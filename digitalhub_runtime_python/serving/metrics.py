@@ -4,7 +4,8 @@
   (same labels): every request, refusals by the gate (429, 503, 413) included; ``route`` is the route's template
   (``/``, ``/jobs/{job_id}``, ``/<command>``), ``other`` for paths no route serves;
 - ``digitalhub_serve_requests_in_flight``: requests the gate let in and not yet answered;
-- ``digitalhub_serve_async_jobs{status}``: async jobs not finished yet (PENDING, RUNNING), at scrape time.
+- ``digitalhub_serve_async_jobs{status}``: async jobs by status, as the app counts them at scrape time (RUNNING:
+  the jobs this replica is running).
 
 Each app has its own registry (prometheus_client), so several apps in one process never share counters. Requests
 are tallied in plain counters that the event loop alone touches (prometheus_client's own metric objects take a

@@ -8,12 +8,14 @@ carries ``#sha256=`` so the fetcher verifies the content and, once cached, needs
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
 from digitalhub_runtime_python.s3 import object_exists, s3_client, s3_errors, s3_problem, split_uri
+from digitalhub_runtime_python.sources.archives import CHUNK
 from digitalhub_runtime_python.sources.cache import file_digest
 
 SKIPPED_DIRS = frozenset({"__pycache__", ".git"})
@@ -38,8 +40,10 @@ def pack_zip(local_path: Path, archive: Path) -> None:
             info = zipfile.ZipInfo(name, FIXED_TIME)
             info.create_system = 3  # unix, whatever the packing OS, so the bytes (and the key) do not depend on it
             info.external_attr = (0o100755 if path.stat().st_mode & 0o100 else 0o100644) << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, path.read_bytes(), compresslevel=6)
+            info.compress_type = zipfile.ZIP_DEFLATED  # at zlib's default level, 6
+            info.file_size = path.stat().st_size  # known up front, as for writestr: same header, same bytes
+            with path.open("rb") as src, zf.open(info, "w") as dest:
+                shutil.copyfileobj(src, dest, CHUNK)
 
 
 def pack_to_s3(local_path: Path, artifact_store: str, project: str) -> str:

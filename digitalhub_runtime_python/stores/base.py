@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from digitalhub_runtime_python.models.base import Entity, now
 from digitalhub_runtime_python.models.keys import parse_key
+from digitalhub_runtime_python.models.project import Project
 from digitalhub_runtime_python.models.run import Run, RunStatus
 from digitalhub_runtime_python.models.states import State, Transition, check_transition
 from digitalhub_runtime_python.models.types import entity_class
@@ -59,6 +60,10 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def list(self, cls: type[E], project: str, *, name: str | None = None, all_versions: bool = False) -> list[E]:
         """Entities of a type, newest first; latest version of each name unless ``all_versions``."""
+
+    @abc.abstractmethod
+    def list_projects(self) -> builtins.list[Project]:
+        """Every project, newest first."""
 
     @abc.abstractmethod
     def update(self, key: str, change: Callable[[Entity], Entity]) -> Entity:

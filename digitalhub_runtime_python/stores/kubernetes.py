@@ -25,6 +25,7 @@ from digitalhub_runtime_python.extras import require
 from digitalhub_runtime_python.models.base import Entity, now
 from digitalhub_runtime_python.models.errors import SpecError
 from digitalhub_runtime_python.models.keys import parse_key
+from digitalhub_runtime_python.models.project import Project
 from digitalhub_runtime_python.models.resources import (
     GROUP,
     LABEL_NAME,
@@ -201,6 +202,15 @@ class KubernetesStore(Store):
         for entity in entities:  # newest first: the first of each name is its latest version
             latest.setdefault(entity.name, entity)
         return list(latest.values())
+
+    def list_projects(self) -> builtins.list[Project]:
+        projects = []
+        for obj in self._list_raw(resource_type("project").plural):
+            try:
+                projects.append(from_resource(Project, obj))
+            except SpecError as exc:
+                logger.warning("skipping projects %s: %s", obj["metadata"].get("name"), exc)
+        return sorted(projects, key=lambda p: p.metadata.created, reverse=True)
 
     def _raw_by_key(self, key: str) -> tuple[type[Entity], dict[str, Any]]:
         parsed = parse_key(key)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from digitalhub_runtime_python.models.base import Entity, now
 from digitalhub_runtime_python.models.keys import parse_key
+from digitalhub_runtime_python.models.project import Project
 from digitalhub_runtime_python.stores.base import AlreadyExists, E, LogRecord, NotFound, Store, entity_class
 
 SCHEMA = """
@@ -119,6 +120,10 @@ class LocalStore(Store):
             args *= 2
         rows = self._connection().execute(f"SELECT document FROM entities WHERE {where} ORDER BY seq DESC", args)
         return [cls.model_validate_json(doc) for (doc,) in rows]
+
+    def list_projects(self) -> builtins.list[Project]:
+        rows = self._connection().execute("SELECT document FROM entities WHERE type='project' ORDER BY seq DESC")
+        return [Project.model_validate_json(doc) for (doc,) in rows]
 
     def update(self, key: str, change: Callable[[Entity], Entity]) -> Entity:
         cls = entity_class(parse_key(key).entity_type)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
+from typing import Any
 
-from digitalhub_runtime_python.s3 import object_exists, s3_client, s3_errors, s3_problem, split_uri
+from digitalhub_runtime_python.s3 import object_head, s3_client, s3_errors, s3_problem, split_uri
+from digitalhub_runtime_python.stores.files import download_target, files_under
+from digitalhub_runtime_python.stores.progress import transfer_progress
 
 
 class S3Files:
@@ -18,42 +21,61 @@ class S3Files:
 
     def upload(self, src: Path, dest: str) -> str:
         src, key = Path(src), self._key(dest)
-        files = sorted(p for p in src.rglob("*") if p.is_file()) if src.is_dir() else [src]
+        files = files_under(src)
         client = s3_client()
-        for file in files:
-            file_key = f"{key}/{file.relative_to(src).as_posix()}" if src.is_dir() else key
-            try:
-                client.upload_file(str(file), self.bucket, file_key)
-            except s3_errors() as exc:
-                raise OSError(s3_problem(exc, self.bucket, file_key)) from None
+        with transfer_progress(f"uploading {src.name}", sum(f.stat().st_size for f in files)) as advance:
+            for file in files:
+                file_key = f"{key}/{file.relative_to(src).as_posix()}" if src.is_dir() else key
+                try:
+                    client.upload_file(str(file), self.bucket, file_key, Callback=advance)
+                except s3_errors() as exc:
+                    raise OSError(s3_problem(exc, self.bucket, file_key)) from None
         return f"s3://{self.bucket}/{key}"
 
-    def download(self, uri: str, dest: Path) -> Path:
+    def download(self, uri: str, destination: str | Path) -> Path:
         bucket, key = split_uri(uri)
         client = s3_client()
         name = PurePosixPath(key.rstrip("/")).name
         try:
-            folder = key.rstrip("/") + "/"
-            objects = (
-                [(key, Path(name))]
-                if object_exists(client, bucket, key)
-                else [
-                    (item["Key"], Path(name, *PurePosixPath(item["Key"][len(folder) :]).parts))
-                    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=folder)
-                    for item in page.get("Contents", [])
-                ]
-            )
+            head = object_head(client, bucket, key)
+            objects = [(key, Path(), head["ContentLength"])] if head else _objects(client, bucket, key)
             if not objects:
                 raise FileNotFoundError(f"{uri} does not exist (no object and no folder under that key)")
-            root = Path(dest).resolve()
-            for object_key, relative in objects:
-                target = (root / relative).resolve()
-                if ".." in relative.parts or not target.is_relative_to(root):
-                    raise OSError(
-                        f"{uri}: object key {object_key!r} would land outside {root}; refusing to download it"
-                    )
-                target.parent.mkdir(parents=True, exist_ok=True)
-                client.download_file(bucket, object_key, str(target))
+            target = download_target(destination, name, is_file=head is not None)
+            root = target.resolve()
+            with transfer_progress(f"downloading {name}", sum(size for _, _, size in objects)) as advance:
+                for object_key, relative, _ in objects:
+                    path = (root / relative).resolve()
+                    if ".." in relative.parts or not path.is_relative_to(root):
+                        raise OSError(
+                            f"{uri}: object key {object_key!r} would land outside {root}; refusing to download it"
+                        )
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    client.download_file(bucket, object_key, str(path), Callback=advance)
         except s3_errors() as exc:
             raise OSError(s3_problem(exc, bucket, key)) from None
-        return Path(dest) / name
+        return target
+
+    def remove(self, uri: str) -> None:
+        bucket, key = split_uri(uri)
+        client = s3_client()
+        try:
+            keys = [key] if object_head(client, bucket, key) else []
+            folder = key.rstrip("/") + "/"
+            for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=folder):
+                keys += [item["Key"] for item in page.get("Contents", [])]
+            for start in range(0, len(keys), 1000):  # the most one DeleteObjects call takes
+                batch = [{"Key": k} for k in keys[start : start + 1000]]
+                client.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
+        except s3_errors() as exc:
+            raise OSError(s3_problem(exc, bucket, key)) from None
+
+
+def _objects(client: Any, bucket: str, key: str) -> list[tuple[str, Path, int]]:
+    """(key, path inside the download, size) of each object in folder ``key``."""
+    folder = key.rstrip("/") + "/"
+    return [
+        (item["Key"], Path(*PurePosixPath(item["Key"][len(folder) :]).parts), item["Size"])
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=folder)
+        for item in page.get("Contents", [])
+    ]

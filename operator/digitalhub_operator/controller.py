@@ -145,6 +145,8 @@ class Controller:
         """Create the run's workload and record it; bad input ends the run in ERROR.
 
         ``run`` is the run as the watch delivered it (saves a read); the scan passes none and the run is read.
+        A delivered run may be older than a launch that already happened: when every object exists already, the run
+        is read again and nothing is recorded if it holds the launch.
         """
         with self._lock:
             if ref.key in self._launching or ref.key in self._recorded:
@@ -158,8 +160,7 @@ class Controller:
             try:
                 workload = self._workload(run, ref)
                 manifests = _manifests(workload)
-                for manifest in manifests:
-                    self.cluster.create(manifest)
+                created = [self.cluster.create(manifest) for manifest in manifests]
             except BAD_INPUT + (LaunchError,) as exc:
                 metrics.LAUNCHES.labels(ref.action, "refused").inc()
                 self.fail(ref, str(exc), type(exc).__name__)
@@ -167,12 +168,14 @@ class Controller:
             except Exception:
                 metrics.LAUNCHES.labels(ref.action, "error").inc()
                 raise
+            if not any(created) and _launched(self.stores(ref.namespace).get_run(ref.key)):
+                return  # the run as delivered was older than the launch that made these objects and recorded them
             self._record_launch(ref, workload, manifests)
             with self._lock:
                 self._recorded.add(ref.key)
             metrics.LAUNCHES.labels(ref.action, "created").inc()
-            created = run.metadata.created.astimezone(UTC)
-            metrics.LAUNCH_LATENCY.labels(ref.action).observe(max(0.0, (datetime.now(UTC) - created).total_seconds()))
+            since = (datetime.now(UTC) - run.metadata.created.astimezone(UTC)).total_seconds()
+            metrics.LAUNCH_LATENCY.labels(ref.action).observe(max(0.0, since))
         finally:
             with self._lock:
                 self._launching.discard(ref.key)

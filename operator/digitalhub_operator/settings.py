@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from kubernetes.utils import parse_quantity
 
 from digitalhub_runtime_python.models.function import PythonVersion
-from digitalhub_runtime_python.models.task import check_quantity
+from digitalhub_runtime_python.models.task import JobStoreSpec, check_job_store_url, check_quantity
 
 PREFIX = "DIGITALHUB_OPERATOR_"
 DEFAULT_IMAGE = "ghcr.io/scc-digitalhub/digitalhub-runtime-python:py{python}"
@@ -111,6 +111,8 @@ class OperatorSettings:
     """Limits of run containers for resources their task sets nothing for."""
     log_tail_lines: int = 200
     """Lines of a finished pod's log kept on its run (0: none)."""
+    serve_job_store: JobStoreSpec | None = None
+    """Redis for the async jobs of serve tasks that name none (e.g. the chart's own); None keeps them in memory."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> OperatorSettings:
@@ -138,6 +140,17 @@ class OperatorSettings:
                     f"{PREFIX}DEFAULT_REQUESTS {resource}={requests[resource]} exceeds "
                     f"{PREFIX}DEFAULT_LIMITS {resource}={limits[resource]}: lower the request or raise the limit"
                 )
+        job_store = None
+        if env.get(PREFIX + "SERVE_JOB_STORE"):
+            try:
+                url = check_job_store_url(env[PREFIX + "SERVE_JOB_STORE"], f"set {PREFIX}SERVE_JOB_STORE_SECRET")
+            except ValueError as exc:
+                raise SettingsError(f"{PREFIX}SERVE_JOB_STORE: {exc}") from None
+            job_store = JobStoreSpec(
+                url=url,
+                password_secret=env.get(PREFIX + "SERVE_JOB_STORE_SECRET") or None,
+                password_key=env.get(PREFIX + "SERVE_JOB_STORE_SECRET_KEY") or "password",
+            )
         return cls(
             namespaces=_split(env.get(PREFIX + "NAMESPACES", "")),
             scanning=_flag(env, "SCANNING", True),
@@ -160,6 +173,7 @@ class OperatorSettings:
             default_requests=requests,
             default_limits=limits,
             log_tail_lines=int(_number(env, "LOG_TAIL_LINES", cls.log_tail_lines)),
+            serve_job_store=job_store,
         )
 
     def image_for(self, python_version: str) -> str:

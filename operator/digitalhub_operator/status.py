@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from digitalhub_runtime_python.models.run import KubernetesInfo, RunStatus, ServiceInfo
+from digitalhub_runtime_python.models.run import ErrorInfo, KubernetesInfo, RunStatus, ServiceInfo
 from digitalhub_runtime_python.models.states import IllegalTransition, State, is_final
 from digitalhub_runtime_python.stores.base import apply_transition
 
@@ -235,7 +235,11 @@ def _path(current: State, target: State) -> list[State]:
 
 
 def merge(status: RunStatus, observation: Observation, kubernetes: KubernetesInfo) -> list[State]:
-    """Fold an observation into a run status; returns the states entered (empty when the state stays)."""
+    """Fold an observation into a run status; returns the states entered (empty when the state stays).
+
+    A run the workload ends in ERROR gets ``status.error``: ``type`` the Kubernetes reason (``OOMKilled``,
+    ``DeadlineExceeded``, ``Deleted``...), ``message`` the status message.
+    """
     entered: list[State] = []
     kubernetes.pods = list(observation.pods) or kubernetes.pods
     status.kubernetes = kubernetes
@@ -252,6 +256,8 @@ def merge(status: RunStatus, observation: Observation, kubernetes: KubernetesInf
                 entered.append(step)
         except IllegalTransition:
             pass
+        if State.ERROR in entered:
+            status.error = ErrorInfo(type=observation.reason or "Error", message=observation.message or "")
     elif observation.message is not None:
         status.message = observation.message
     status.refresh_conditions(kubernetes.reason)

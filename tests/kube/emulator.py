@@ -3,23 +3,38 @@
 kmock's emulator keeps objects in memory and serves list/watch/get/create/patch/delete, but treats them as plain
 JSON. This subclass adds exactly what a real API server does and our code relies on:
 
-- create: fills ``uid``, ``resourceVersion``, ``creationTimestamp``, ``generation`` and ``namespace``; answers
-  201; drops ``status`` when the resource has a status subresource.
+- create: fills ``uid``, ``resourceVersion``, ``creationTimestamp``, ``generation``, ``namespace``, and
+  ``apiVersion``/``kind`` when the client left them out; answers 201; drops ``status`` when the resource has a
+  status subresource; a Job gets the selector and pod labels the server defaults
+  (``batch.kubernetes.io/controller-uid``, ``batch.kubernetes.io/job-name``: ``kubectl logs job/NAME`` selects with
+  them).
 - every write bumps ``resourceVersion``; spec changes bump ``generation``.
 - ``PUT`` (replace) on objects and on ``/status``, with optimistic concurrency: a stale
   ``metadata.resourceVersion`` (in a PUT or in a merge patch) answers 409 Conflict; a failed JSON-patch ``test``
   answers 422.
+- server-side apply (``PATCH`` as ``application/apply-patch+yaml``): creates a missing object, else replaces it
+  with the applied one (as if one field manager owned every field: no field ownership, no merging with others).
 - status subresource isolation: writes to the object ignore ``status``; writes to ``/status`` change only it.
 - ``labelSelector`` (``=``, ``==``, ``!=``, ``in``, ``notin``, ``key``, ``!key``) and ``fieldSelector``
   (``metadata.name``, ``metadata.namespace``) on list and watch.
-- watch: ``resourceVersion`` skips objects not changed since; ``timeoutSeconds`` ends the stream; lists carry a
-  real ``resourceVersion``.
+- watch: ``resourceVersion`` skips objects not changed since; ``timeoutSeconds`` ends the stream; the stream is
+  declared ``application/json`` (client-go, so kubectl, refuses an octet-stream); lists carry a real
+  ``resourceVersion``.
 - ``/apis/``, ``/api/`` and ``/version/`` with a trailing slash; discovery lists subresources without the
-  resource's short names and categories (kubectl warns about ambiguous short names otherwise).
+  resource's short names and categories (kubectl warns about ambiguous short names otherwise), and names the core
+  group version ``v1`` (kmock says ``/v1``, which hides ``namespaces`` and every core kind from kubectl).
 - ownerReference garbage collection (background propagation, recursive) when an owner is deleted.
 - pod logs: ``GET .../pods/NAME/log`` answers the text in ``emulator.pod_logs[(namespace, name)]``.
 - the namespaces resource itself (``/api/v1/namespaces[/NAME[/status]]``), which kmock's path parser mistakes for
-  a namespace prefix (kopf lists and watches it).
+  a namespace prefix (kopf lists and watches it), created from JSON or from the protobuf body of
+  ``kubectl create namespace`` (``protobuf.py``; other protobuf bodies answer 415).
+- for kubectl (see ``kubectl.py``): Table responses (``tables.py``) built from the CRDs' printer columns when
+  ``Accept`` asks for ``as=Table``; ``/openapi/v3`` documents that declare server-side field validation
+  (``openapi.py``), so plain ``kubectl apply`` works, and ``fieldValidation=Strict`` refusing, with a 400 naming
+  them, fields a custom resource's schema does not declare (built-in kinds are not checked).
+- calls by identity: ``record_calls(token)`` returns a list that fills with every request made with that bearer
+  token (method, path, query), from which ``rbac.py`` derives the RBAC permissions a process needed. The official
+  client sends its token over plain HTTP; kubectl does not (its calls cannot be recorded this way).
 - bounded request history: kmock records every request and re-filters all recorded ones for every new one, so it
   slows down quadratically (5 ms per GET when fresh, 100+ ms after a few thousand requests); requests are forgotten
   once matched (no test reads kmock's request log).
@@ -37,9 +52,10 @@ import copy
 import itertools
 import re
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import aiohttp.web
 import attrs
@@ -47,8 +63,12 @@ import jsonpatch
 import kmock
 from kmock._internal import dicts, enums, parsing, rendering
 
+from . import openapi, protobuf, tables
+
 Obj = dict[str, Any]
 Key = tuple[kmock.resource, str | None, str]
+JOBS = kmock.resource("batch", "v1", "jobs")
+APPLY_PATCH = "application/apply-patch+yaml"
 
 _REQUIREMENT = re.compile(
     r"^\s*(?P<neg>!)?\s*(?P<key>[A-Za-z0-9_./-]+)\s*"
@@ -101,7 +121,7 @@ def parse_field_selector(selector: str) -> Callable[[Obj], bool]:
 _parse_path = parsing.parse_path
 
 
-def _parse_namespaces_path(path: str) -> parsing.ParsedPath:
+def parse_path(path: str) -> parsing.ParsedPath:
     """kmock's parser, except that ``/api/v1/namespaces[/NAME[/SUB]]`` addresses Namespace objects."""
     parts = path.strip("/").split("/")
     if parts[:3] == ["api", "v1", "namespaces"] and (len(parts) <= 4 or parts[4:] in (["status"], ["finalize"])):
@@ -111,7 +131,7 @@ def _parse_namespaces_path(path: str) -> parsing.ParsedPath:
     return _parse_path(path)
 
 
-parsing.parse_path = _parse_namespaces_path  # rendering.Request._parse looks it up on the module at call time
+parsing.parse_path = parse_path  # rendering.Request._parse looks it up on the module at call time
 
 
 def _now() -> str:
@@ -131,6 +151,15 @@ def _status_error(code: int, reason: str, message: str) -> aiohttp.web.Response:
     return aiohttp.web.json_response(body, status=code)
 
 
+@dataclass(frozen=True)
+class Call:
+    """One request as the emulator received it (see ``record_calls``)."""
+
+    method: str
+    path: str
+    params: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+
 class _ForgetRequests(kmock.RawHandler):
     """Sits right before kmock's request matching (see CompatEmulator's bases) and hides earlier requests from it."""
 
@@ -146,13 +175,22 @@ class _ApiServerBehaviours(kmock.KubernetesEmulator):
     """kmock's Kubernetes emulator with the API-server behaviours listed in the module docstring."""
 
     pod_logs: dict[tuple[str, str], str] = attrs.field(factory=dict)
+    printer_columns: dict[kmock.resource, list[Obj]] = attrs.field(factory=dict)
+    schemas: dict[kmock.resource, Obj] = attrs.field(factory=dict)
     _versions: Any = attrs.field(factory=lambda: itertools.count(1), init=False)
+    _recorded: dict[str, list[Call]] = attrs.field(factory=dict, init=False)
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
         self.fallback["get /apis/"] << self._serve_apis
         self.fallback["get /api/"] << self._serve_api
         self.fallback["get /version/"] << self._serve_server_version
+        self.fallback["get /openapi/v3"] << (lambda request: openapi.root(self._get_resources()))
+        self.fallback["get", re.compile(r"/openapi/v3/.+")] << self._serve_openapi
+
+    def record_calls(self, token: str) -> list[Call]:
+        """From now on, the requests made with this bearer token (one identity), in order."""
+        return self._recorded.setdefault(token, [])
 
     # -- helpers
 
@@ -172,34 +210,96 @@ class _ApiServerBehaviours(kmock.KubernetesEmulator):
     # -- request dispatch
 
     async def _handle(self, request: rendering.Request) -> aiohttp.web.StreamResponse:
-        if request.resource is None:
+        calls = self._recorded.get(request.headers.get("Authorization", "").removeprefix("Bearer "))
+        if calls is not None:
+            calls.append(Call(request.method.value, request.url.path, dict(request.params)))
+        resource = request.resource
+        if resource is None:
             return await super()._handle(request)
+        content_type = request.headers.get("Content-Type", "")
+        if request.body and content_type.startswith(protobuf.CONTENT_TYPE):
+            try:
+                request = attrs.evolve(request, data=protobuf.namespace(request.body))
+            except ValueError as exc:
+                return _status_error(415, "UnsupportedMediaType", str(exc))
+        if request.name and request.method == enums.method.PATCH and content_type.startswith(APPLY_PATCH):
+            if self._live((resource, request.namespace, request.name)) is None:
+                request = attrs.evolve(request, method=enums.method.POST, action=enums.action.CREATE, name=None)
+            else:
+                return await self._write(request, replace=True)
         if request.action == enums.action.CREATE:
-            self._fill_new(request)
+            refused = self._strict_refusal(resource, request.params, request.data)
+            if refused is not None:
+                return refused
+            self._fill_new(resource, request)
             response = await super()._handle(request)
             if response.status == 200:
                 response.set_status(201)
             return response
         if request.name and request.method in (enums.method.PUT, enums.method.PATCH):
-            return await self._write(request)
-        if request.subresource == "log" and request.resource.plural == "pods" and request.method == enums.method.GET:
+            return await self._write(request, replace=request.method == enums.method.PUT)
+        if request.subresource == "log" and resource.plural == "pods" and request.method == enums.method.GET:
             return self._serve_log(request)
         if request.action == enums.action.DELETE and request.name:
             return await self._delete(request)
         return await super()._handle(request)
 
-    def _fill_new(self, request: rendering.Request) -> None:
+    def _strict_refusal(
+        self, resource: kmock.resource, params: Mapping[str, str], body: Any
+    ) -> aiohttp.web.Response | None:
+        """With ``fieldValidation=Strict`` (kubectl's default), a 400 naming the fields the CRD schema lacks."""
+        schema = self.schemas.get(resource)
+        if schema is None or params.get("fieldValidation") != "Strict" or not isinstance(body, dict):
+            return None
+        unknown = list(openapi.unknown_fields(body, schema))
+        if not unknown:
+            return None
+        kind = self.resources[resource].kind
+        fields = ", ".join(f'unknown field "{path}"' for path in unknown)
+        message = f'{kind} in version "{resource.version}" cannot be handled as a {kind}: '
+        return _status_error(400, "BadRequest", message + f"strict decoding error: {fields}")
+
+    def _serve_openapi(self, request: rendering.Request) -> Obj:
+        parts = request.url.path.split("/")[3:]  # /openapi/v3/api/v1 or /openapi/v3/apis/GROUP/VERSION
+        if len(parts) == 2 and parts[0] == "api":
+            group, version = "", parts[1]
+        elif len(parts) == 3 and parts[0] == "apis":
+            group, version = parts[1], parts[2]
+        else:
+            raise kmock.KubernetesNotFoundError()
+        document = openapi.group_version(self.resources.items(), group, version)
+        if document is None:
+            raise kmock.KubernetesNotFoundError()
+        return document
+
+    def _fill_new(self, resource: kmock.resource, request: rendering.Request) -> None:
         """Complete a new object's metadata, as the API server does."""
         data = request.data
+        info = self.resources[resource] if resource in self.resources else None
+        if info is not None and info.kind:  # clients may leave them out; the server always stores them
+            group_version = f"{resource.group}/{resource.version}".lstrip("/")
+            data.setdefault("apiVersion", group_version)
+            data.setdefault("kind", info.kind)
         meta = data.setdefault("metadata", {})
         if request.namespace:
             meta["namespace"] = request.namespace
         meta.update(uid=str(uuid.uuid4()), resourceVersion=self._next_version(), creationTimestamp=_now(), generation=1)
-        if self._has_status(request.resource):
+        if self._has_status(resource):
             data.pop("status", None)
+        if resource == JOBS and not data.get("spec", {}).get("selector"):
+            # the Job's selector and pod labels the API server defaults (``kubectl logs job/NAME`` selects with them)
+            selector = {"batch.kubernetes.io/controller-uid": meta["uid"]}
+            data["spec"]["selector"] = {"matchLabels": selector}
+            template_meta = data["spec"].setdefault("template", {}).setdefault("metadata", {})
+            template_meta["labels"] = {
+                **(template_meta.get("labels") or {}),
+                **selector,
+                "batch.kubernetes.io/job-name": meta["name"],
+            }
 
-    async def _write(self, request: rendering.Request) -> aiohttp.web.StreamResponse:
-        """PUT or PATCH an object or its status, with preconditions, isolation and version bumps."""
+    async def _write(self, request: rendering.Request, replace: bool) -> aiohttp.web.StreamResponse:
+        """Replace or patch an object or its status, with preconditions, isolation and version bumps."""
+        assert request.resource is not None  # an object's URL
         key = (request.resource, request.namespace, request.name)
         isolated = self._has_status(request.resource)
         on_status = request.subresource == "status"
@@ -219,12 +319,15 @@ class _ApiServerBehaviours(kmock.KubernetesEmulator):
                     "to the latest version and try again",
                 )
             try:
-                if request.method == enums.method.PUT:
+                if replace:
                     proposed = dict(body)
                 else:
                     proposed = dicts.patch_dict(copy.deepcopy(current), body)
             except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException) as exc:
                 return _status_error(422, "Invalid", f"the patch could not be applied: {exc}")
+            refused = self._strict_refusal(request.resource, request.params, proposed)
+            if refused is not None:
+                return refused
             updated = self._merge_write(current, dict(proposed), isolated, on_status)
             obj.history.append(updated)
             await self._publish(request.resource, "MODIFIED", updated)
@@ -320,6 +423,7 @@ class _ApiServerBehaviours(kmock.KubernetesEmulator):
 
     async def _serve_version(self, request: rendering.Request) -> rendering.Payload:
         listing = await super()._serve_version(request)
+        listing["groupVersion"] = listing["groupVersion"].lstrip("/")  # the core group is "v1", not "/v1"
         for entry in listing["resources"]:
             if "/" in entry["name"]:
                 entry.update(shortNames=[], categories=[])
@@ -353,9 +457,27 @@ class _ApiServerBehaviours(kmock.KubernetesEmulator):
         async with self._lock:
             items = self._matching(request, matches)
             version = str(next(self._versions))
+        if tables.wants_table(request.headers.get("Accept", "")):
+            return self._table(request, items, version)
         return {"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": version}, "items": items}
 
-    async def _serve_watch(self, request: rendering.Request) -> AsyncIterator[rendering.Payload]:
+    async def _serve_fetch(self, request: rendering.Request) -> rendering.Payload:
+        obj = cast(Obj, await super()._serve_fetch(request))  # kmock serves the stored object's dict
+        if tables.wants_table(request.headers.get("Accept", "")):
+            return self._table(request, [obj], obj["metadata"]["resourceVersion"])
+        return obj
+
+    def _table(self, request: rendering.Request, objects: list[Obj], version: str) -> Obj:
+        assert request.resource is not None  # only resource requests ask for tables
+        columns = self.printer_columns.get(request.resource, [])
+        return tables.table(objects, columns, request.params.get("includeObject", "Metadata"), version)
+
+    # kmock declares its watch as an async generator, but renders any payload a fallback returns: a Response too.
+    def _serve_watch(self, request: rendering.Request) -> kmock.Response:  # type: ignore[override]
+        """A watch stream declared as JSON (client-go refuses to decode an octet-stream)."""
+        return kmock.Response(headers={"Content-Type": "application/json"}, payload=self._watch_events(request))
+
+    async def _watch_events(self, request: rendering.Request) -> AsyncIterator[rendering.Payload]:
         yield b""
         matches, since = self._select(request)
         timeout = request.params.get("timeoutSeconds")

@@ -17,13 +17,18 @@ from .emulator import CompatEmulator
 VERBS = {"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"}
 
 
-def declare_crds(emulator: kmock.KubernetesEmulator, crds: Iterable[dict[str, Any]]) -> None:
-    """Declare the custom resources of CustomResourceDefinition documents (every served version)."""
+def declare_crds(emulator: CompatEmulator, crds: Iterable[dict[str, Any]]) -> None:
+    """Declare the custom resources of CustomResourceDefinition documents (every served version, with its
+    printer columns)."""
     for crd in crds:
         spec = crd["spec"]
         names = spec["names"]
         for version in spec["versions"]:
-            emulator.resources[f"{spec['group']}/{version['name']}/{names['plural']}"] = kmock.ResourceInfo(
+            resource = kmock.resource(spec["group"], version["name"], names["plural"])
+            emulator.printer_columns[resource] = version.get("additionalPrinterColumns", [])
+            if "schema" in version:
+                emulator.schemas[resource] = version["schema"]["openAPIV3Schema"]
+            emulator.resources[resource] = kmock.ResourceInfo(
                 kind=names["kind"],
                 singular=names.get("singular"),
                 namespaced=spec["scope"] == "Namespaced",
@@ -84,14 +89,15 @@ class EmulatorServer:
             self._ready.set()
             await self._stopping.wait()
 
-    def kubeconfig(self, path: Path, namespace: str = "default") -> Path:
-        """Write a kubeconfig for this server whose current context uses ``namespace``."""
+    def kubeconfig(self, path: Path, namespace: str = "default", token: str = "emulator-token") -> Path:
+        """Write a kubeconfig for this server whose current context uses ``namespace``; ``token`` is the identity
+        the emulator can record calls for (``CompatEmulator.record_calls``)."""
         config = {
             "apiVersion": "v1",
             "kind": "Config",
             "current-context": "emulator",
             "clusters": [{"name": "emulator", "cluster": {"server": self.url}}],
-            "users": [{"name": "tester", "user": {"token": "emulator-token"}}],
+            "users": [{"name": "tester", "user": {"token": token}}],
             "contexts": [
                 {"name": "emulator", "context": {"cluster": "emulator", "user": "tester", "namespace": namespace}}
             ],

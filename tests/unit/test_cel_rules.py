@@ -26,6 +26,7 @@ SAMPLE_VALUES: dict[str, Any] = {
     "service_type": "NodePort",
     "service_name": "svc",
     "instructions": ["RUN pip install x"],
+    "job_store": {"url": "redis://redis:6379/0"},
 }
 
 

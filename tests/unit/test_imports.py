@@ -60,3 +60,13 @@ def test_a_local_run_of_local_code_loads_no_remote_fetcher_or_kubernetes():
         if m.startswith((f"{PACKAGE}.sources.git", f"{PACKAGE}.sources.s3", f"{PACKAGE}.sources.http"))
     }
     assert "kubernetes" not in modules and "boto3" not in modules and "fastapi" not in modules
+
+
+def test_every_public_name_loads_from_its_module():
+    statement = (
+        f"import {PACKAGE} as dh; "
+        "missing = [n for n in dh.__all__ if getattr(dh, n, None) is None]; "
+        "assert not missing, missing; "
+        "assert {'new_function', 'get_run', 'log_table', 'import_project', 'Task'} <= set(dh.__all__)"
+    )
+    assert f"{PACKAGE}.sdk" in loaded_after(statement)

@@ -30,35 +30,89 @@ app.kubernetes.io/component: operator
 {{- toJson $namespaces -}}
 {{- end -}}
 
-{{/* Rules of the operator on namespaced resources (Role per watched namespace, or ClusterRole). */}}
+{{/* Rules of the operator on namespaced resources (Role per watched namespace, or ClusterRole): exactly the calls
+it makes, as tests/integration/operator/test_operator_rbac.py records them. */}}
 {{- define "digitalhub.operatorRules" -}}
 - apiGroups: [digitalhub.io]
+  resources: [runs, tasks, functions]
+  verbs: [get, list, watch]
+- apiGroups: [digitalhub.io]
   resources: [runs]
-  verbs: [get, list, watch, patch, update]
+  verbs: [create]
 - apiGroups: [digitalhub.io]
   resources: [runs/status]
-  verbs: [get, patch, update]
-- apiGroups: [digitalhub.io]
-  resources: [projects, functions, tasks]
-  verbs: [get, list, watch]
+  verbs: [update, patch]
 - apiGroups: [batch]
-  resources: [jobs]
+  resources: [jobs, cronjobs]
   verbs: [get, list, watch, create, delete]
 - apiGroups: [apps]
   resources: [deployments]
   verbs: [get, list, watch, create, delete]
 - apiGroups: [""]
   resources: [services]
-  verbs: [get, create, delete]
+  verbs: [create, delete]
 - apiGroups: [""]
   resources: [pods]
-  verbs: [get, list, watch]
-- apiGroups: ["", events.k8s.io]
+  verbs: [list, watch]
+- apiGroups: [""]
+  resources: [pods/log]
+  verbs: [get]
+- apiGroups: [""]
   resources: [events]
-  verbs: [create, patch]
-{{- if .Values.operator.peering.enabled }}
+  verbs: [create]
+{{- if and .Values.operator.peering.enabled .Values.operator.watchNamespaces }}
 - apiGroups: [kopf.dev]
   resources: [kopfpeerings]
   verbs: [get, list, watch, patch]
 {{- end }}
+{{- end -}}
+
+{{- define "digitalhub.operatorImage" -}}
+"{{ .Values.operator.image.repository }}:{{ .Values.operator.image.tag | default .Chart.AppVersion }}"
+{{- end -}}
+
+{{/* Pod and container security of the chart's own pods (operator, CRD upgrade hook). */}}
+{{- define "digitalhub.podSecurity" -}}
+runAsNonRoot: true
+runAsUser: 1000
+runAsGroup: 1000
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{- define "digitalhub.containerSecurity" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+capabilities:
+  drop: [ALL]
+{{- end -}}
+
+{{/* Annotations of the pre-upgrade CRD hook's objects; the argument is the hook weight (lower runs first). */}}
+{{- define "digitalhub.crdHook" -}}
+helm.sh/hook: pre-upgrade
+helm.sh/hook-weight: {{ . | quote }}
+helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
+{{- end -}}
+
+{{/* The chart's own Redis for serve jobs: its Service and Secret name. */}}
+{{- define "digitalhub.redisName" -}}
+{{ include "digitalhub.fullname" . }}-redis
+{{- end -}}
+
+{{/* The serve job store the operator passes to serve pods: {url, secret, key}, from serve.jobStore. */}}
+{{- define "digitalhub.jobStore" -}}
+{{- $store := .Values.serve.jobStore -}}
+{{- if and $store.redis.enabled $store.url -}}
+{{- fail "serve.jobStore: set either url (an existing Redis) or redis.enabled (the chart's own), not both" -}}
+{{- end -}}
+{{- if and $store.url (not (regexMatch "^rediss?://[^@]*$" $store.url)) -}}
+{{- /* the URL is not repeated: it may hold a password */ -}}
+{{- fail "serve.jobStore.url: give redis://HOST:PORT/DB or rediss://..., without credentials: put the password in a Secret (serve.jobStore.passwordSecret)" -}}
+{{- end -}}
+{{- if $store.redis.enabled -}}
+{{- $name := include "digitalhub.redisName" . -}}
+{{- toJson (dict "url" (printf "redis://%s.%s.svc.%s:6379/0" $name .Release.Namespace .Values.serve.clusterDomain) "secret" $name "key" "password") -}}
+{{- else -}}
+{{- toJson (dict "url" $store.url "secret" $store.passwordSecret.name "key" $store.passwordSecret.key) -}}
+{{- end -}}
 {{- end -}}

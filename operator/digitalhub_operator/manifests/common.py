@@ -176,12 +176,18 @@ def volumes(task: Task) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     return pod_volumes, mounts
 
 
-def environment(workload: Workload, extra: dict[str, str] | None = None) -> list[dict[str, Any]]:
+EnvValue = str | dict[str, Any]  # a value, or a valueFrom source (e.g. a secretKeyRef)
+
+
+def environment(workload: Workload, extra: dict[str, EnvValue] | None = None) -> list[dict[str, Any]]:
     """The pod contract's variables (run identity, API access, home), then ``extra``, then the task's own.
     A scheduled run's pods execute a new run each: they learn its key from their Job's name."""
     reserved = [
         *run_env(None if workload.scheduled else workload.run.key, pod_settings()),
-        *({"name": name, "value": value} for name, value in (extra or {}).items()),
+        *(
+            {"name": name, "value": value} if isinstance(value, str) else {"name": name, "valueFrom": value}
+            for name, value in (extra or {}).items()
+        ),
     ]
     names = {item["name"] for item in reserved}
     for env in workload.task.spec.envs:
@@ -191,7 +197,7 @@ def environment(workload: Workload, extra: dict[str, str] | None = None) -> list
 
 
 def container(
-    workload: Workload, command: list[str], extra_env: dict[str, str] | None = None, **fields: Any
+    workload: Workload, command: list[str], extra_env: dict[str, EnvValue] | None = None, **fields: Any
 ) -> dict[str, Any]:
     """The runtime container: image, command, env, secrets, resources, mounts and a locked-down context."""
     function = workload.function

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from digitalhub_operator.manifests.common import (
+    EnvValue,
     ManifestError,
     Workload,
     check_dns_label,
+    check_object_name,
     container,
     pod_spec,
     pod_template,
@@ -16,9 +18,12 @@ from digitalhub_runtime_python.contract import (
     ENV_PORT,
     ENV_SERVE_DRAIN_DELAY,
     ENV_SERVE_DRAIN_TIMEOUT,
+    ENV_SERVE_JOB_STORE,
+    ENV_SERVE_JOB_STORE_PASSWORD,
     LABEL_RUN,
     SERVE_PORT,
     command,
+    installs_requirements,
 )
 from digitalhub_runtime_python.models.task import Action, ServiceType
 
@@ -30,6 +35,17 @@ def _probe(path: str, period: int, failures: int) -> dict[str, Any]:
         "failureThreshold": failures,
         "timeoutSeconds": 2,
     }
+
+
+STARTUP_CHECKS = 60
+"""Startup probes (5 s apart) a serve pod gets to load its model: 5 minutes."""
+INSTALL_STARTUP_CHECKS = 360
+"""The same for a pod that installs its function's requirements first (no built image): 30 minutes."""
+
+
+def startup_checks(workload: Workload) -> int:
+    """How many failed startup probes a serve pod may have before it is restarted."""
+    return INSTALL_STARTUP_CHECKS if installs_requirements(workload.function.spec) else STARTUP_CHECKS
 
 
 def service_name(workload: Workload) -> str:
@@ -58,6 +74,19 @@ def drain_env(grace_period: int) -> dict[str, str]:
     }
 
 
+def job_store_env(workload: Workload) -> dict[str, EnvValue]:
+    """Where the replicas share their async jobs: the task's Redis, else the operator's default; the password only
+    as a reference to its Secret, never inlined."""
+    store = workload.task.spec.job_store or workload.settings.serve_job_store
+    if store is None:
+        return {}
+    env: dict[str, EnvValue] = {ENV_SERVE_JOB_STORE: store.url}
+    if store.password_secret:
+        secret = check_object_name(store.password_secret, "job_store.password_secret")
+        env[ENV_SERVE_JOB_STORE_PASSWORD] = {"secretKeyRef": {"name": secret, "key": store.password_key}}
+    return env
+
+
 def deployment_manifest(workload: Workload) -> dict[str, Any]:
     """The Deployment: probes on /healthz and /readyz, a startup window for slow model loading, graceful drain."""
     spec = workload.task.spec
@@ -65,9 +94,9 @@ def deployment_manifest(workload: Workload) -> dict[str, Any]:
     runtime = container(
         workload,
         command(Action.SERVE, workload.run.key, python="python"),
-        {ENV_PORT: str(SERVE_PORT), **drain_env(grace)},
+        {ENV_PORT: str(SERVE_PORT), **drain_env(grace), **job_store_env(workload)},
         ports=[{"name": "http", "containerPort": SERVE_PORT, "protocol": "TCP"}],
-        startupProbe=_probe("/healthz", 5, 60),
+        startupProbe=_probe("/healthz", 5, startup_checks(workload)),
         livenessProbe=_probe("/healthz", 10, 3),
         readinessProbe=_probe("/readyz", 5, 2),
     )

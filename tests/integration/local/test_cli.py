@@ -15,7 +15,7 @@ import yaml
 from click.testing import CliRunner
 
 from digitalhub_runtime_python.cli import main, short_ids, split_target
-from digitalhub_runtime_python.models.crds import build_crds
+from digitalhub_runtime_python.models.crds import build_crds, render_crds
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def run_ids(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     queue: list[str] = []
     fallback = (f"{n:032x}" for n in itertools.count(1))
     monkeypatch.setattr(
-        "digitalhub_runtime_python.entities.function.new_id", lambda: queue.pop(0) if queue else next(fallback)
+        "digitalhub_runtime_python.entities.task.new_id", lambda: queue.pop(0) if queue else next(fallback)
     )
     return queue
 
@@ -231,7 +231,8 @@ def test_crds_print_to_stdout_for_kubectl(cli, tmp_path: Path) -> None:
 def test_crds_written_into_a_folder_when_given(cli, tmp_path: Path) -> None:
     result = cli("crds", str(tmp_path / "crds"))
     assert result.exit_code == 0
-    assert (tmp_path / "crds" / "runs.digitalhub.io.yaml").exists()
+    written = {path.name: path.read_text() for path in (tmp_path / "crds").iterdir()}
+    assert written == render_crds() and "runs.digitalhub.io.yaml" in written
     assert str(tmp_path / "crds" / "runs.digitalhub.io.yaml") in result.output
 
 

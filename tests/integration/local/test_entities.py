@@ -32,9 +32,9 @@ def test_local_code_src_is_stored_absolute(project: dh.Project, write, tmp_path:
 
 def test_artifact_round_trip(project: dh.Project, write, tmp_path: Path) -> None:
     source = write("report.txt", "hello")
-    v1 = project.log_artifact("report", source, description="first", labels=["weekly"])
+    v1 = project.log_artifact("report", source=source, description="first", labels=["weekly"])
     source.write_text("hello again")
-    v2 = project.log_artifact("report", source)
+    v2 = project.log_artifact("report", source=source)
     assert project.get_artifact("report").id == v2.id
     assert v1.metadata.labels == ["weekly"] and v1.metadata.description == "first"
     assert v1.status.files[0].size == 5
@@ -46,7 +46,9 @@ def test_artifact_round_trip(project: dh.Project, write, tmp_path: Path) -> None
 def test_folder_artifact(project: dh.Project, write, tmp_path: Path) -> None:
     write("model/weights.bin", "0101")
     write("model/config.json", "{}")
-    model = project.log_model("clf", tmp_path / "model", framework="sklearn", parameters={"c": 1}, metrics={"f1": 0.9})
+    model = project.log_model(
+        "clf", source=tmp_path / "model", framework="sklearn", parameters={"c": 1}, metrics={"f1": 0.9}
+    )
     assert sorted(f.path for f in model.status.files) == ["config.json", "weights.bin"]
     target = model.download(tmp_path / "restored")
     assert (target / "weights.bin").read_text() == "0101"
@@ -66,12 +68,12 @@ def test_dataitem_from_df_and_from_file(project: dh.Project, write) -> None:
 
 
 def test_bad_data_input(project: dh.Project, tmp_path: Path) -> None:
-    with pytest.raises(dh.SpecError, match="source_path"):
-        project.log_artifact("missing", tmp_path / "nope.txt")
-    with pytest.raises(dh.SpecError, match="give exactly one of df or source_path"):
+    with pytest.raises(dh.SpecError, match="source: .*nope.txt does not exist"):
+        project.log_artifact("missing", source=tmp_path / "nope.txt")
+    with pytest.raises(dh.SpecError, match=r"give exactly one of data \(a DataFrame; or df=\) or source"):
         project.log_dataitem("nothing")
     with pytest.raises(dh.SpecError, match="is not a valid name"):
-        project.log_artifact("Bad Name", __file__)
+        project.log_artifact("Bad Name", source=__file__)
 
 
 def test_lookups_fail_clearly(project: dh.Project) -> None:

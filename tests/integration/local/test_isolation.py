@@ -42,9 +42,17 @@ def test_stop_a_running_subprocess(project: dh.Project) -> None:
     assert run.status.transitions[-1].message == "stopped by user"
 
 
-def test_stopping_a_finished_run_changes_nothing(project: dh.Project) -> None:
-    run = project.new_function(name="quick", code="def f(): return 1", handler="f").run()
-    assert run.stop().status.state == State.COMPLETED
+@pytest.mark.parametrize(
+    ("code", "state"), [("def f(): return 1", State.COMPLETED), ("def f(): raise ValueError('no')", State.ERROR)]
+)
+def test_stopping_a_finished_run_changes_nothing(project: dh.Project, code: str, state: State) -> None:
+    run = project.new_function(name="quick", code=code, handler="f").run()
+    before = project.backend.store.get_key(run.key)
+    assert before.status.state == state
+    assert run.stop().status.state == state
+    after = project.backend.store.get_key(run.key)
+    assert after.status == before.status  # transitions, message, error, results
+    assert after.metadata.updated == before.metadata.updated
 
 
 def test_child_that_dies_puts_run_in_error(project: dh.Project) -> None:

@@ -56,7 +56,7 @@ class OperatorProcess:
         self.log = log
         self.process: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 30) -> OperatorProcess:
+    def start(self, timeout: float = 90) -> OperatorProcess:
         with open(self.log, "ab") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "digitalhub_operator"], env=self.env, stdout=out, stderr=subprocess.STDOUT

@@ -6,6 +6,7 @@ import kubernetes_validate
 import pytest
 from operator_harness import assert_valid_run_cr, finished, job_condition, running
 
+from digitalhub_runtime_python.models.run import ErrorInfo
 from digitalhub_runtime_python.models.states import State
 from tests.waiting import wait_for
 
@@ -99,7 +100,7 @@ def test_failures_the_runtime_cannot_record_end_in_error(operator, world, pod_en
     world.job_status(name, condition)
     failed = world.wait_run(run, lambda r: r.status.state == State.ERROR, "ERROR")
     assert failed.status.kubernetes.reason == reason and reason in failed.status.message
-    assert failed.status.error is None or failed.status.error.message
+    assert failed.status.error == ErrorInfo(type=reason, message=failed.status.message)
     wait_for(lambda: any(t == "Warning" and r == "Failed" for t, r, _ in world.events(run)), what="Failed event")
     assert_valid_run_cr(world.run_cr(run))
 

@@ -3,29 +3,23 @@
 from __future__ import annotations
 
 import signal
-from pathlib import Path
 
-import helm_python
 import pytest
-import yaml
 
+from tests.helm_chart import render, shipped_crds
 from tests.kube.server import declare_crds
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
-CHART = Path(__file__).resolve().parents[3] / "charts" / "digitalhub"
 PEERING = {"DIGITALHUB_OPERATOR_PEERING": "digitalhub", "DIGITALHUB_OPERATOR_PEERING_LIFETIME": "3"}
 
 
 @pytest.fixture(scope="module")
 def peering(kube_server, world, namespace) -> str:
-    """The chart's KopfPeering CRD served by the emulator, and the peering object the chart creates."""
+    """The chart's KopfPeering CRD (crds/) served by the emulator, and the peering object the chart creates."""
     values = {"operator": {"replicas": 2, "peering": {"enabled": True}, "watchNamespaces": [namespace]}}
-    with helm_python.Chart.load(CHART) as chart:
-        rendered = chart.render(values, name="dh", namespace="digitalhub")["digitalhub/templates/peering.yaml"]
-    docs = [doc for doc in yaml.safe_load_all(rendered) if doc]
-    declare_crds(kube_server.emulator, [d for d in docs if d["kind"] == "CustomResourceDefinition"])
-    peer = next(d for d in docs if d["kind"] == "KopfPeering")
+    declare_crds(kube_server.emulator, [crd for crd in shipped_crds() if crd["spec"]["group"] == "kopf.dev"])
+    peer = next(d for d in render(values) if d["kind"] == "KopfPeering")
     world.custom.create_namespaced_custom_object("kopf.dev", "v1", namespace, "kopfpeerings", peer)
     return peer["metadata"]["name"]
 

@@ -18,9 +18,14 @@ def jobs_of(world) -> list[str]:
     return sorted(job.metadata.name for job in world.batch.list_namespaced_job(world.namespace).items)
 
 
+def launches(world, run) -> int:
+    return sum(reason == "Launched" for _, reason, _ in world.events(run))
+
+
 def test_restart_mid_run_creates_no_duplicate(start_operator, world):
     first = start_operator()
     run, name, job, pod = world.job_with_running_pod()
+    wait_for(lambda: launches(world, run) == 1, what="the Launched event")
     world.store.transition(run.key, State.READY)
     world.store.transition(run.key, State.RUNNING)
     first.stop(signal.SIGKILL)  # no goodbye: nothing to clean up, nothing left half-done on the Run
@@ -50,4 +55,8 @@ def test_restart_mid_run_creates_no_duplicate(start_operator, world):
     failed = world.wait_run(run, lambda r: r.status.state == State.ERROR, "ERROR after the restart")
     assert failed.status.kubernetes.reason == "OOMKilled"
     assert jobs_of(world) == sorted([name, f"run-{waiting.id}"])
+    # the same Job, not one deleted and made again, and launched once: the second operator saw it was launched
+    assert world.job(name)["metadata"]["uid"] == job["metadata"]["uid"]
+    wait_for(lambda: launches(world, waiting) == 1, what="the Launched event of the run created during the outage")
+    assert launches(world, run) == 1
     assert second.probe("/healthz").status_code == 200

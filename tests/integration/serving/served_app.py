@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from fastapi import HTTPException
+from fastapi.responses import StreamingResponse
 
 from digitalhub_runtime_python import command, setup
 
@@ -22,10 +23,17 @@ def init(context, scale, fail, wait_for):
     return {"scale": scale, "generation": (context.state or {}).get("generation", 0) + 1}
 
 
+def _breaks_mid_stream():
+    yield b"first part, then "
+    raise RuntimeError("broke while streaming")
+
+
 def predict(context, event, offset=0):
     """The handler at /: scales event.body['x'] and echoes the request."""
     if event.body == "boom":
         raise ValueError("secret detail")
+    if event.body == "broken-stream":  # a response of its own that fails once sending began
+        return StreamingResponse(_breaks_mid_stream())
     return {
         "y": event.body["x"] * context.state["scale"] + offset,
         "method": event.method,
@@ -100,3 +108,27 @@ async def rearm():
 @command("teapot")
 def teapot():
     raise HTTPException(418, "short and stout")
+
+
+@command("sleep", inputs={"seconds": float, "tag": (str, "")})
+async def sleep(seconds, tag):
+    """An async job of known length; answers which process ran it."""
+    await asyncio.sleep(seconds)
+    return {"tag": tag, "pid": os.getpid()}
+
+
+@command("big", inputs={"size": int})
+def big(size):
+    return {"text": "x" * size}
+
+
+@command("wait-file", inputs={"path": str})
+async def wait_file(path, event):
+    """Run until the file exists (a job the test releases, or never does); say who ran which attempt."""
+    while not Path(path).exists():
+        await asyncio.sleep(0.02)
+    return {
+        "pid": os.getpid(),
+        "job": event.headers["x-digitalhub-job-id"],
+        "attempt": event.headers["x-digitalhub-job-attempt"],
+    }

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 from pathlib import Path
 
@@ -13,20 +12,12 @@ import httpx
 import pytest
 
 from digitalhub_runtime_python.contract import command
-from digitalhub_runtime_python.models.base import new_id
-from digitalhub_runtime_python.models.run import Run, RunSpec
-from digitalhub_runtime_python.models.task import Action, Task, TaskSpec
+from digitalhub_runtime_python.models.task import Action
 from tests.waiting import wait_for
 
-from .conftest import APP
+from .conftest import free_port, stored_serve_run
 
 pytestmark = pytest.mark.integration
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _answers(url: str) -> bool:
@@ -38,26 +29,9 @@ def _answers(url: str) -> bool:
 
 def test_the_pod_entrypoint_is_live_at_once_and_ready_after_init(server, tmp_path: Path) -> None:
     project, store = server.project, server.project.backend.store
-    function = project.new_function("served", code_src=str(APP), handler="predict")
-    task = store.create(
-        Task(
-            project=project.name,
-            name="served-serve",
-            kind="python+serve",
-            spec=TaskSpec(function=function.key, action="serve"),
-        )
-    )
-    run_id = new_id()
-    run = store.create(
-        Run(
-            project=project.name,
-            name=run_id,
-            id=run_id,
-            spec=RunSpec(task=task.key, function=function.key, action="serve"),
-        )
-    )
+    run = stored_serve_run(project)
     started = tmp_path / "go"
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         **project.backend.settings.environ(),

@@ -5,6 +5,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
+import digitalhub_runtime_python as dh
+
+from .conftest import APP, Server
+
 pytestmark = pytest.mark.integration
 
 
@@ -23,7 +27,7 @@ def test_job_for_a_command_checks_inputs_at_submit(http: httpx.Client) -> None:
     assert job["id"] == "cmd-1"
     assert http.get("/jobs/cmd-1/result", params={"wait": 5}).json()["result"] == {"sum": 3}
     refused = http.post("/jobs", json={"command": "add", "args": {"b": 2}})
-    assert refused.status_code == 422 and "a: required field is missing" in refused.json()["details"]
+    assert refused.status_code == 400 and "a: required field is missing" in refused.json()["details"]
     unknown = http.post("/jobs", json={"command": "nope", "args": {}})
     assert unknown.status_code == 404 and "add" in unknown.json()["details"]
     streamed = http.post("/jobs", json={"command": "count", "args": {"n": 2}}).json()["id"]
@@ -60,7 +64,7 @@ def test_batch_ids_are_callers_unique_and_checked(http: httpx.Client) -> None:
     taken = http.post("/jobs/batch", json={"requests": [{"args": {"x": 1}, "request_id": "b-1"}]})
     assert taken.status_code == 409
     bad_id = http.post("/jobs", json={"args": {}, "request_id": "../etc"})
-    assert bad_id.status_code == 422 and "request_id" in bad_id.json()["details"]
+    assert bad_id.status_code == 400 and "request_id" in bad_id.json()["details"]
     assert http.get("/jobs/d").status_code == 404  # nothing of the refused batch was queued
 
 
@@ -76,3 +80,24 @@ def test_cancel_a_running_job(http: httpx.Client) -> None:
     again = http.delete(f"/jobs/{job_id}")
     assert again.status_code == 409 and "already finished" in again.json()["details"]
     assert http.delete("/jobs/never").status_code == 404
+
+
+def test_a_large_result_goes_to_the_artifact_store_and_the_job_carries_a_presigned_url(
+    server: Server, bucket: str
+) -> None:
+    home = server.project.backend.settings.home
+    project = dh.get_or_create_project("serving-s3", home=home, artifact_store=f"s3://{bucket}/artifacts")
+    function = project.new_function("served", code_src=str(APP), handler="predict")
+    run = function.run("serve", envs={"DIGITALHUB_SERVE_JOB_RESULT_LIMIT": "1000"})  # S3 settings: the environment
+    try:
+        assert run.status.state == "RUNNING", run.status.message
+        with httpx.Client(base_url=run.endpoint, timeout=30) as http:
+            big = http.post("/jobs", json={"command": "big", "args": {"size": 5000}}).json()["id"]
+            done = http.get(f"/jobs/{big}/result", params={"wait": 20}).json()
+            assert done["status"] == "SUCCESS" and "result" not in done
+            assert done["result_url"].startswith("http://127.0.0.1") and "Signature=" in done["result_url"]
+            assert httpx.get(done["result_url"]).json() == {"text": "x" * 5000}  # no credentials needed
+            small = http.post("/jobs", json={"command": "big", "args": {"size": 10}}).json()["id"]
+            assert http.get(f"/jobs/{small}/result", params={"wait": 20}).json()["result"] == {"text": "x" * 10}
+    finally:
+        run.stop()

@@ -72,7 +72,7 @@ def test_job_runs_cannot_resume(server) -> None:
 def test_run_inputs_reach_the_served_handler(server, tmp_path) -> None:
     weights = tmp_path / "weights.txt"
     weights.write_text("w")
-    artifact = server.project.log_artifact("weights", weights)
+    artifact = server.project.log_artifact("weights", source=weights)
     function = server.project.new_function(
         "uses-input", code="def predict(event, weights):\n    return weights.key\n", handler="predict"
     )

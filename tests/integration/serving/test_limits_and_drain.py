@@ -37,6 +37,21 @@ def test_requests_over_the_limit_get_429(server, tmp_path: Path) -> None:
     run.stop()
 
 
+def test_failing_requests_under_the_limit_release_their_slot(server) -> None:
+    run = server.start(envs={"DIGITALHUB_SERVE_MAX_CONCURRENCY": "1"})
+    url = run.endpoint
+    for _ in range(3):  # each would leak the one slot if a failure skipped the release
+        failed = httpx.post(url, json="boom", timeout=5)
+        assert failed.status_code == 500 and "ValueError" in failed.text and "secret detail" not in failed.text
+        broken = httpx.post(f"{url}/count", json={"n": 3, "fail_at": 1}, timeout=5)
+        assert broken.status_code == 200 and "event: error" in broken.text
+        with pytest.raises(httpx.RemoteProtocolError):  # the server gives up on a response it cannot finish
+            httpx.post(url, json="broken-stream", timeout=5)
+    assert _in_flight(url, 0)
+    assert httpx.post(f"{url}/add", json={"a": 1}, timeout=5).json() == {"sum": 1}
+    run.stop()
+
+
 def test_sigterm_drains_in_flight_requests_and_refuses_new_ones(server, tmp_path: Path) -> None:
     release = tmp_path / "release"
     run = server.start(envs={"DIGITALHUB_SERVE_DRAIN_DELAY": "1", "SERVED_RELEASE_FILE": str(release)})

@@ -62,6 +62,6 @@ def test_metrics_count_requests_by_route_and_status_and_show_the_load(server, tm
     httpx.get(f"{url}/jobs/{job_id}", params={"wait": 10}, timeout=15)
     done = scrape(url)
     assert requests(done, "/jobs/{job_id}", "GET", 200) == 1  # routes by template: one series for every job
-    assert ("digitalhub_serve_async_jobs", (("status", "RUNNING"),)) not in done
+    assert done[("digitalhub_serve_async_jobs", (("status", "RUNNING"),))] == 0
     assert not any(labels and dict(labels).get("route") == "/metrics" for _, labels in done)
     run.stop()

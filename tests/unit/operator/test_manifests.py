@@ -3,6 +3,7 @@ and that bad task input fails with a message naming the field."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import kubernetes_validate
@@ -149,6 +150,64 @@ def test_serve_defaults(make_workload):
     assert service["spec"]["type"] == "ClusterIP" and service["metadata"]["name"] == "run-0123abcd"
 
 
+def test_serve_pods_get_the_job_store_and_its_password_from_the_secret(make_workload):
+    store = {"url": "redis://redis.infra.svc:6379/0", "password_secret": "redis-auth", "password_key": "pw"}
+    deployment = deployment_manifest(make_workload("serve", replicas=2, job_store=store))
+    validate_strict(deployment)
+    env = {e["name"]: e for e in container_of(deployment)["env"]}
+    assert env["DIGITALHUB_SERVE_JOB_STORE"] == {"name": "DIGITALHUB_SERVE_JOB_STORE", "value": store["url"]}
+    assert env["DIGITALHUB_SERVE_JOB_STORE_PASSWORD"] == {
+        "name": "DIGITALHUB_SERVE_JOB_STORE_PASSWORD",
+        "valueFrom": {"secretKeyRef": {"name": "redis-auth", "key": "pw"}},
+    }
+    # the operator's default (the chart's Redis) serves tasks that name none; a task's own wins
+    settings = OperatorSettings.from_env(
+        {
+            "DIGITALHUB_OPERATOR_SERVE_JOB_STORE": "redis://dh-redis.digitalhub.svc.cluster.local:6379/0",
+            "DIGITALHUB_OPERATOR_SERVE_JOB_STORE_SECRET": "dh-redis",
+        }
+    )
+    default = container_of(deployment_manifest(make_workload("serve", settings=settings)))
+    env = {e["name"]: e for e in default["env"]}
+    assert env["DIGITALHUB_SERVE_JOB_STORE"]["value"].startswith("redis://dh-redis.")
+    assert env["DIGITALHUB_SERVE_JOB_STORE_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": "dh-redis",
+        "key": "password",
+    }
+    own = container_of(
+        deployment_manifest(make_workload("serve", settings=settings, job_store={"url": "redis://own/1"}))
+    )
+    env = {e["name"]: e for e in own["env"]}
+    assert env["DIGITALHUB_SERVE_JOB_STORE"]["value"] == "redis://own/1"
+    assert "DIGITALHUB_SERVE_JOB_STORE_PASSWORD" not in env
+    assert "DIGITALHUB_SERVE_JOB_STORE" not in {
+        e["name"] for e in container_of(deployment_manifest(make_workload("serve")))["env"]
+    }
+
+
+def test_job_store_env_is_the_operators_to_set(make_workload):
+    with pytest.raises(ManifestError, match="DIGITALHUB_SERVE_JOB_STORE_PASSWORD"):
+        deployment_manifest(
+            make_workload(
+                "serve",
+                job_store={"url": "redis://r/0", "password_secret": "auth"},
+                envs={"DIGITALHUB_SERVE_JOB_STORE_PASSWORD": "inline"},
+            )
+        )
+    with pytest.raises(ManifestError, match="job_store.password_secret"):
+        deployment_manifest(make_workload("serve", job_store={"url": "redis://r/0", "password_secret": "Bad_Name"}))
+
+
+def test_serve_pods_that_install_requirements_get_a_longer_startup_window(make_workload):
+    def startup(function_spec):
+        probe = container_of(deployment_manifest(make_workload("serve", function_spec=function_spec)))["startupProbe"]
+        return probe["periodSeconds"] * probe["failureThreshold"]
+
+    assert startup({}) == 300  # 5 minutes to load a model
+    assert startup({"requirements": ["scikit-learn"]}) == 1800  # installing first: 30 minutes
+    assert startup({"requirements": ["scikit-learn"], "image": "registry.local/built:1"}) == 300  # built in
+
+
 @pytest.mark.parametrize(
     ("fields", "words"),
     [
@@ -176,6 +235,16 @@ def test_bad_service_name(make_workload):
         service_manifest(make_workload("serve", service_name="9lives"))
 
 
-def test_long_or_odd_ids_still_give_valid_names():
-    name = workload_name("X" * 80)
-    assert name.startswith("run-") and len(name) <= 63 and name == workload_name("X" * 80)
+ODD_IDS = ["X" * 80, "A_b.c", "a_b.c", "UPPER", "-lead", "trail-", "dots.in.it", "ü-nicode", "a" * 59, "a" * 60]
+DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")  # RFC 1123, as Kubernetes checks object names
+
+
+@pytest.mark.parametrize("run_id", ODD_IDS)
+def test_long_or_odd_ids_still_give_valid_names(run_id):
+    name = workload_name(run_id)
+    assert DNS_LABEL.fullmatch(name) and len(name) <= 63, name
+    assert name.startswith("run-") and name == workload_name(run_id)
+
+
+def test_odd_ids_give_distinct_names():
+    assert len({workload_name(run_id) for run_id in ODD_IDS}) == len(ODD_IDS)

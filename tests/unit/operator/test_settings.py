@@ -22,11 +22,11 @@ def test_overrides():
             "DIGITALHUB_OPERATOR_IMAGE_TEMPLATE": "mirror/runtime:{python}",
             "DIGITALHUB_OPERATOR_PEERING": "digitalhub",
             "DIGITALHUB_OPERATOR_PRIORITY": "7",
-            "DIGITALHUB_OPERATOR_IMAGE_PYTHON3_9": "old/py39",
+            "DIGITALHUB_OPERATOR_IMAGE_PYTHON3_14": "new/py314",
         }
     )
     assert settings.namespaces == ("team-a", "team-b") and settings.pending_deadline == 30
-    assert settings.image_for("PYTHON3_10") == "mirror/runtime:3.10" and settings.image_for("PYTHON3_9") == "old/py39"
+    assert settings.image_for("PYTHON3_13") == "mirror/runtime:3.13" and settings.image_for("PYTHON3_14") == "new/py314"
     assert settings.peering == "digitalhub" and settings.priority == 7
 
 
@@ -37,6 +37,11 @@ def test_overrides():
         ({"DIGITALHUB_OPERATOR_PENDING_DEADLINE": "0"}, ["at least"]),
         ({"DIGITALHUB_OPERATOR_IMAGE_TEMPLATE": "runtime:latest"}, ["{python}"]),
         ({"DIGITALHUB_OPERATOR_IMAGE_PULL_POLICY": "Sometimes"}, ["IfNotPresent"]),
+        ({"DIGITALHUB_OPERATOR_SERVE_JOB_STORE": "http://redis"}, ["DIGITALHUB_OPERATOR_SERVE_JOB_STORE", "redis://"]),
+        (
+            {"DIGITALHUB_OPERATOR_SERVE_JOB_STORE": "redis://:hunter2@redis/0"},
+            ["DIGITALHUB_OPERATOR_SERVE_JOB_STORE_SECRET", "password"],
+        ),
     ],
 )
 def test_bad_values_name_the_variable(env, words):
@@ -44,3 +49,4 @@ def test_bad_values_name_the_variable(env, words):
         OperatorSettings.from_env(env)
     for word in words:
         assert word in str(error.value)
+    assert "hunter2" not in str(error.value)

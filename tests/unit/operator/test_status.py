@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from digitalhub_operator.status import merge, observe_deployment, observe_job, pending_expired, pod_problem
-from digitalhub_runtime_python.models.run import KubernetesInfo, RunStatus
+from digitalhub_runtime_python.models.run import ErrorInfo, KubernetesInfo, RunStatus
 from digitalhub_runtime_python.models.states import State, Transition
+from digitalhub_runtime_python.stores.base import apply_transition
 
 CREATED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 URL = "http://run-1.ns.svc.cluster.local"
@@ -155,3 +156,26 @@ def test_merge_records_transitions_and_messages():
     assert status.service.url == URL and [t.state for t in status.transitions][-2:] == [State.READY, State.RUNNING]
     failed = observe_job(job(("Failed", "BackoffLimitExceeded", "")), [], State.RUNNING)
     assert merge(status, failed, KubernetesInfo()) == [State.ERROR] and status.state == State.ERROR
+
+
+def test_a_run_the_workload_ends_in_error_gets_the_reason_as_its_error():
+    status = RunStatus(transitions=[Transition(state=State.CREATED)])
+    apply_transition(status, State.READY)
+    apply_transition(status, State.RUNNING)
+    stuck = observe_job(job(), [pod(unschedulable="no nodes")], State.RUNNING)
+    merge(status, stuck, KubernetesInfo())
+    assert status.error is None  # waiting is not failing
+    failed = observe_job(
+        job(("Failed", "DeadlineExceeded", "Job was active longer than specified deadline")), [], State.RUNNING
+    )
+    assert merge(status, failed, KubernetesInfo()) == [State.ERROR]
+    assert status.error == ErrorInfo(type="DeadlineExceeded", message=status.message)
+    assert "Job was active longer" in status.error.message
+
+
+def test_an_error_the_runtime_recorded_is_kept():
+    status = RunStatus(transitions=[Transition(state=State.CREATED)])
+    apply_transition(status, State.ERROR, "ValueError: bad")
+    status.error = ErrorInfo(type="ValueError", message="ValueError: bad", traceback="...")
+    merge(status, observe_job(job(("Failed", "BackoffLimitExceeded", "")), [], State.ERROR), KubernetesInfo())
+    assert status.error == ErrorInfo(type="ValueError", message="ValueError: bad", traceback="...")

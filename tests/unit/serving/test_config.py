@@ -63,3 +63,34 @@ def test_tls_settings_must_be_complete(monkeypatch: pytest.MonkeyPatch, tmp_path
     monkeypatch.delenv("DIGITALHUB_SERVE_TLS_KEY")
     with pytest.raises(SpecError, match="TLS_CLIENT_CA"):
         ServeConfig.load()
+
+
+def test_the_job_store_is_memory_or_redis_without_a_password_in_the_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert ServeConfig.load().job_store == "memory"
+    monkeypatch.setenv("DIGITALHUB_SERVE_JOB_STORE", "redis://redis.infra:6379/0")
+    monkeypatch.setenv("DIGITALHUB_SERVE_JOB_STORE_PASSWORD", "s3cret-pw")
+    config = ServeConfig.load()
+    assert config.job_store == "redis://redis.infra:6379/0" and "s3cret-pw" not in repr(config)
+    assert config.job_store_password is not None and config.job_store_password.get_secret_value() == "s3cret-pw"
+    monkeypatch.setenv("DIGITALHUB_SERVE_JOB_STORE", "redis://:s3cret-pw@redis.infra:6379/0")
+    with pytest.raises(SpecError) as error:
+        ServeConfig.load()
+    assert "DIGITALHUB_SERVE_JOB_STORE_PASSWORD" in str(error.value) and "s3cret-pw" not in str(error.value)
+    monkeypatch.setenv("DIGITALHUB_SERVE_JOB_STORE", "redis://redis.infra:6379/0?password=s3cret-pw")
+    with pytest.raises(SpecError) as error:
+        ServeConfig.load()
+    assert "password" in str(error.value) and "s3cret-pw" not in str(error.value)
+    monkeypatch.setenv("DIGITALHUB_SERVE_JOB_STORE", "postgres://db")
+    with pytest.raises(SpecError, match="DIGITALHUB_SERVE_JOB_STORE: not a Redis URL"):
+        ServeConfig.load()
+
+
+def test_input_url_prefixes_and_the_admin_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert ServeConfig.load().input_urls == ["https://", "http://", "s3://"] and ServeConfig.load().admin_token is None
+    monkeypatch.setenv("DIGITALHUB_SERVE_INPUT_URLS", '["s3://inputs/"]')
+    monkeypatch.setenv("DIGITALHUB_SERVE_ADMIN_TOKEN", "s3cret")
+    config = ServeConfig.load()
+    assert config.input_urls == ["s3://inputs/"] and "s3cret" not in repr(config)
+    monkeypatch.setenv("DIGITALHUB_SERVE_INPUT_URLS", '["file:///"]')
+    with pytest.raises(SpecError, match="DIGITALHUB_SERVE_INPUT_URLS: .*every prefix starts with one of"):
+        ServeConfig.load()
