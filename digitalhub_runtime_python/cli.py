@@ -311,6 +311,7 @@ RUN_EPILOG = examples(
     "dhrun run app:pkg.mod:train --timeout 60        # stop waiting after a minute",
     "dhrun run train.py:train --no-wait              # start it, then: dhrun logs ID",
     "dhrun run svc.py:predict --action serve --init-param scale=2",
+    "dhrun run train.py:train --schedule '0 3 * * *'  # Kubernetes: a new run every night, until stopped",
 ) + (
     "\n\n\b\nExit codes:\n"
     "  0    the job COMPLETED (a serve run: it serves)\n"
@@ -365,6 +366,11 @@ RUN_EPILOG = examples(
     help="Wait at most SECONDS, then exit 3; the job runs in a child process, so it can go on",
 )
 @click.option("--stop-on-timeout", is_flag=True, help="With --timeout: stop the run when the time is up")
+@click.option(
+    "--schedule",
+    metavar="CRON",
+    help="Kubernetes: run the job each time CRON fires ('0 3 * * *', '@daily'), until `dhrun stop RUN`",
+)
 @project_option(default=None)
 @click.pass_context
 def run(
@@ -386,6 +392,7 @@ def run(
     wait: bool,
     timeout: float | None,
     stop_on_timeout: bool,
+    schedule: str | None,
 ) -> None:
     """Run TARGET (PATH:HANDLER, e.g. src/add.py:add) and show its results; with --action serve, its URL.
 
@@ -401,6 +408,8 @@ def run(
         raise click.UsageError("--no-wait and --timeout are for jobs: a serve run returns once it serves or failed")
     if stop_on_timeout and timeout is None:
         raise click.UsageError("--stop-on-timeout needs --timeout SECONDS")
+    if schedule is not None and (action != "job" or timeout is not None or subprocess_):
+        raise click.UsageError("--schedule is for jobs and returns once scheduled: drop --timeout and --subprocess")
     in_child = subprocess_ or not wait or timeout is not None
     listed = read_requirements_file(requirements_file) if requirements_file else []
     spec: dict[str, Any] = {"code_src": code_src, "handler": handler, "requirements": [*listed, *requirements]}
@@ -411,6 +420,8 @@ def run(
     extra: dict[str, Any] = {"envs": parse_pairs(envs, "--env", False)}
     if init_params:
         extra["init_parameters"] = parse_pairs(init_params, "--init-param", True)
+    if schedule is not None:
+        extra["schedule"] = schedule
     spinner = Console(file=sys.stderr)  # bound now: muted() below must not swallow it
     with spinner.status(f"running {function.name} ({action})...", spinner="dots"):
         with muted() if action == "job" and not in_child else nullcontext():
@@ -422,6 +433,10 @@ def run(
                 isolation="subprocess" if in_child else "inprocess",
                 **extra,
             )
+        if schedule is not None:
+            hint = follow_hint(ctx, result, "describe", "stop")
+            console.print(f"run {short(result)} scheduled ({escape(schedule)}); {escape(hint)}", soft_wrap=True)
+            return
         if not wait:
             hint = follow_hint(ctx, result, "logs", "describe")
             console.print(f"run {short(result)} started in a child process; follow it: {escape(hint)}", soft_wrap=True)

@@ -159,14 +159,13 @@ def test_several_replicas_get_a_disruption_budget_on_the_operator_pods():
     assert by_kind(halved, "PodDisruptionBudget")[0]["spec"]["minAvailable"] == "50%"
 
 
-def test_metrics_port_is_a_value_with_a_service_and_an_optional_service_monitor():
+def test_metrics_are_the_health_port_behind_a_service_and_an_optional_service_monitor():
     docs = render(HA_CLUSTERWIDE)
     deployment = by_kind(docs, "Deployment")[0]
     container = deployment["spec"]["template"]["spec"]["containers"][0]
-    assert env_of(deployment)["DIGITALHUB_OPERATOR_METRICS_PORT"] == "9100"
-    assert {"name": "metrics", "containerPort": 9100, "protocol": "TCP"} in container["ports"]
+    assert [p["name"] for p in container["ports"]] == ["health"]  # the operator serves /metrics there
     (service,) = [s for s in by_kind(docs, "Service") if s["metadata"]["name"] == "dh-digitalhub-operator-metrics"]
-    assert service["spec"]["ports"] == [{"name": "metrics", "port": 9100, "targetPort": "metrics", "protocol": "TCP"}]
+    assert service["spec"]["ports"] == [{"name": "metrics", "port": 9100, "targetPort": "health", "protocol": "TCP"}]
     assert service["spec"]["selector"].items() <= deployment["spec"]["template"]["metadata"]["labels"].items()
     (monitor,) = by_kind(docs, "ServiceMonitor")
     assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
@@ -174,10 +173,9 @@ def test_metrics_port_is_a_value_with_a_service_and_an_optional_service_monitor(
     assert monitor["metadata"]["labels"]["release"] == "prometheus"
 
     default = render({})
-    assert env_of(by_kind(default, "Deployment")[0])["DIGITALHUB_OPERATOR_METRICS_PORT"] == "9090"
+    assert [s["metadata"]["name"] for s in by_kind(default, "Service")] == ["dh-digitalhub-operator-metrics"]
     assert by_kind(default, "ServiceMonitor") == []
     off = render({"operator": {"metrics": {"enabled": False}}})
-    assert "DIGITALHUB_OPERATOR_METRICS_PORT" not in env_of(by_kind(off, "Deployment")[0])
     assert [s["metadata"]["name"] for s in by_kind(off, "Service")] == []
 
 
