@@ -135,7 +135,7 @@ def main() -> int:
             trips["bare"] += samples
             cpus["bare"].append(used)
             session = project.new_session(fn)
-            server = psutil.Process(session.status.pid)
+            server = psutil.Process(session.status.process.pid)
             kernel = next(p for p in server.children() if "ipykernel_launcher" in " ".join(p.cmdline()))
             pids = {"client": os.getpid(), "server": server.pid, "kernel": kernel.pid}
             samples, used = measure(lambda s=session: _query(s), args.queries, pids)

@@ -37,6 +37,7 @@ from digitalhub_runtime_python.extras import DISTRIBUTION, EXTRAS, MissingExtra,
 from digitalhub_runtime_python.models.errors import SpecError
 from digitalhub_runtime_python.models.keys import InvalidKey, parse_key
 from digitalhub_runtime_python.models.metrics import latest
+from digitalhub_runtime_python.models.redaction import mask
 from digitalhub_runtime_python.models.states import State, is_final
 from digitalhub_runtime_python.settings import Settings, locate_home
 from digitalhub_runtime_python.stores.base import NotFound
@@ -192,7 +193,7 @@ def entity_table(kind: str, objects: Sequence[EntityObject], metrics: Sequence[s
                 styled_state(run.status.state),
                 age(run.metadata.created),
                 *(metric_cell(run.status.metrics.get(metric)) for metric in metrics),
-                escape(run.status.message.splitlines()[0][:80]) if run.status.message else "",
+                escape(mask(run.status.message).splitlines()[0][:80]) if run.status.message else "",
             )
     else:
         for column in ("NAME", "KIND", "ID", "AGE"):
@@ -205,9 +206,9 @@ def entity_table(kind: str, objects: Sequence[EntityObject], metrics: Sequence[s
 def print_documents(documents: Any, output: str) -> None:
     """One JSON or YAML document: a list for listings, an object for one entity."""
     if output == "json":
-        click.echo(json.dumps(documents, indent=2))
+        click.echo(mask(json.dumps(documents, indent=2)))
         return
-    text = yaml.safe_dump(documents, sort_keys=False, width=10_000)
+    text = mask(yaml.safe_dump(documents, sort_keys=False, width=10_000))
     if console.is_terminal:
         console.print(Syntax(text, "yaml", background_color="default", word_wrap=True))
     else:
@@ -261,7 +262,7 @@ def show_outcome(ctx: click.Context, run: Run) -> None:
     if run.status.service is not None and run.status.service.url:
         table.add_row("endpoint", escape(run.status.service.url))
     for name, value in run.results().items():
-        table.add_row(f"result {escape(name)}", escape(json.dumps(value)))
+        table.add_row(f"result {escape(name)}", escape(mask(json.dumps(value))))
     for name, key in run.status.outputs.items():
         table.add_row(f"output {escape(name)}", escape(key))
     traceback = run.status.error is not None and run.status.error.traceback
@@ -278,7 +279,7 @@ def show_outcome(ctx: click.Context, run: Run) -> None:
 def say(label: str, text: str, style: str = "") -> None:
     """``label: text`` on stderr, on one line however narrow the terminal; ``text`` is shown as it is."""
     head = f"[{style}]{label}:[/{style}]" if style else f"{label}:"
-    errors.print(f"{head} {escape(text)}", highlight=False, soft_wrap=True)
+    errors.print(f"{head} {escape(mask(text))}", highlight=False, soft_wrap=True)
 
 
 @contextmanager
@@ -312,6 +313,7 @@ RUN_EPILOG = examples(
     "dhrun run app:pkg.mod:train --timeout 60        # stop waiting after a minute",
     "dhrun run train.py:train --no-wait              # start it, then: dhrun logs ID",
     "dhrun run svc.py:predict --action serve --init-param scale=2",
+    "dhrun run train.py:train --schedule '0 3 * * *'  # Kubernetes: a new run every night, until stopped",
 ) + (
     "\n\n\b\nExit codes:\n"
     "  0    the job COMPLETED (a serve run: it serves)\n"
@@ -366,6 +368,11 @@ RUN_EPILOG = examples(
     help="Wait at most SECONDS, then exit 3; the job runs in a child process, so it can go on",
 )
 @click.option("--stop-on-timeout", is_flag=True, help="With --timeout: stop the run when the time is up")
+@click.option(
+    "--schedule",
+    metavar="CRON",
+    help="Kubernetes: run the job each time CRON fires ('0 3 * * *', '@daily'), until `dhrun stop RUN`",
+)
 @project_option(default=None)
 @click.pass_context
 def run(
@@ -387,6 +394,7 @@ def run(
     wait: bool,
     timeout: float | None,
     stop_on_timeout: bool,
+    schedule: str | None,
 ) -> None:
     """Run TARGET (PATH:HANDLER, e.g. src/add.py:add) and show its results; with --action serve, its URL.
 
@@ -402,6 +410,8 @@ def run(
         raise click.UsageError("--no-wait and --timeout are for jobs: a serve run returns once it serves or failed")
     if stop_on_timeout and timeout is None:
         raise click.UsageError("--stop-on-timeout needs --timeout SECONDS")
+    if schedule is not None and (action != "job" or timeout is not None or subprocess_):
+        raise click.UsageError("--schedule is for jobs and returns once scheduled: drop --timeout and --subprocess")
     in_child = subprocess_ or not wait or timeout is not None
     listed = read_requirements_file(requirements_file) if requirements_file else []
     spec: dict[str, Any] = {"code_src": code_src, "handler": handler, "requirements": [*listed, *requirements]}
@@ -412,6 +422,8 @@ def run(
     extra: dict[str, Any] = {"envs": parse_pairs(envs, "--env", False)}
     if init_params:
         extra["init_parameters"] = parse_pairs(init_params, "--init-param", True)
+    if schedule is not None:
+        extra["schedule"] = schedule
     spinner = Console(file=sys.stderr)  # bound now: muted() below must not swallow it
     with spinner.status(f"running {function.name} ({action})...", spinner="dots"):
         with muted() if action == "job" and not in_child else nullcontext():
@@ -423,6 +435,10 @@ def run(
                 isolation="subprocess" if in_child else "inprocess",
                 **extra,
             )
+        if schedule is not None:
+            hint = follow_hint(ctx, result, "describe", "stop")
+            console.print(f"run {short(result)} scheduled ({escape(schedule)}); {escape(hint)}", soft_wrap=True)
+            return
         if not wait:
             hint = follow_hint(ctx, result, "logs", "describe")
             console.print(f"run {short(result)} started in a child process; follow it: {escape(hint)}", soft_wrap=True)
@@ -503,7 +519,7 @@ def describe(ctx: click.Context, ref: str, output: str) -> None:
 @click.pass_context
 def logs(ctx: click.Context, run_ref: str) -> None:
     """Print a run's captured stdout and stderr (RUN: its id, the start of it, or its key)."""
-    click.echo(find_run(ctx, run_ref).logs(), nl=False)
+    click.echo(mask(find_run(ctx, run_ref).logs()), nl=False)
 
 
 @main.command(epilog=examples("dhrun stop 1a2b3c4d"))

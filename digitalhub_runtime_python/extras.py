@@ -13,7 +13,17 @@ EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
     "kubernetes": ("the Kubernetes backend", ("kubernetes",)),
     "serve": (
         "serving (action serve, invoke, endpoint clients)",
-        ("fastapi", "uvicorn", "httpx", "httpx_sse", "sse_starlette", "pydantic_settings", "redis", "PIL"),
+        (
+            "fastapi",
+            "uvicorn",
+            "httpx",
+            "httpx_sse",
+            "sse_starlette",
+            "pydantic_settings",
+            "redis",
+            "PIL",
+            "prometheus_client",
+        ),
     ),
     "session": (
         "interactive sessions (new_session, dhrun exec)",

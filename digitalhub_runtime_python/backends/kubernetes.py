@@ -14,6 +14,7 @@ from digitalhub_runtime_python.contract import SESSION_TOKEN_KEY, session_secret
 from digitalhub_runtime_python.entities.backend import Backend, Launcher, SessionAccess, SessionUnavailable
 from digitalhub_runtime_python.entities.function import Function
 from digitalhub_runtime_python.entities.project import Project
+from digitalhub_runtime_python.launchers import supervision
 from digitalhub_runtime_python.launchers.job import LocalJobLauncher
 from digitalhub_runtime_python.launchers.kubernetes import KubernetesLauncher
 from digitalhub_runtime_python.launchers.serve import LocalServeLauncher
@@ -46,6 +47,12 @@ class KubernetesBackend(Backend):
 
     def launchers(self, local_execution: bool) -> dict[str, Launcher]:
         return self._local if local_execution else self._remote
+
+    def claim(self, run: RunModel) -> RunModel:
+        return supervision.claim(run)
+
+    def reconcile(self, run: RunModel) -> RunModel:
+        return supervision.reconcile(self, run)
 
     @functools.cached_property
     def local_logs(self) -> LocalStore:

@@ -17,9 +17,8 @@ from urllib.parse import quote, urlsplit
 from digitalhub_runtime_python.entities.backend import Backend, SessionUnavailable
 from digitalhub_runtime_python.entities.run import Run
 from digitalhub_runtime_python.models.run import Run as RunModel
-from digitalhub_runtime_python.models.states import IllegalTransition, State, is_final
+from digitalhub_runtime_python.models.states import State, is_final
 from digitalhub_runtime_python.models.task import Action
-from digitalhub_runtime_python.pids import alive
 
 NAME_LABEL = "session:"  # a named session carries the label ``session:<name>``
 MODES = ("query", "continued", "input", "batch")  # the session's server knows the same
@@ -147,17 +146,10 @@ class Session(Run):
         return SessionError(f"session {self.id} is {status.state}: {status.message or 'no message'}")
 
     def _unreachable(self, exc: Exception) -> SessionError:
-        """Why the session does not answer: it ended, or (on this machine) its process is gone."""
+        """Why the session does not answer: it ended (a local one whose process is gone ends in ERROR as it is
+        read), or it cannot be reached from here."""
         if is_final(self.refresh().status.state):
             return self._ended()
-        pid = self.status.pid
-        if self.spec.local_execution and pid and not alive(pid):
-            message = f"the session's server process {pid} is gone"
-            try:
-                self._backend.store.transition(self.key, State.ERROR, message, pid=None)
-            except IllegalTransition:
-                pass
-            return SessionError(f"session {self.id} ended: {message} (its log: dhrun logs {self.id[:8]})")
         return SessionError(f"cannot reach session {self.id}: {exc}")
 
 

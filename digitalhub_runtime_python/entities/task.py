@@ -30,6 +30,7 @@ def run_spec(
     init_parameters: dict[str, Any] | None,
     local_execution: bool,
     isolation: str,
+    schedule: str | None = None,
 ) -> RunSpec:
     """A validated run spec (its task is set when the run is stored); SpecError naming the fields otherwise."""
     return validate(
@@ -44,6 +45,7 @@ def run_spec(
             "init_parameters": init_parameters or {},
             "local_execution": local_execution,
             "isolation": isolation,
+            "schedule": schedule,
         },
         "run spec",
     )
@@ -81,7 +83,7 @@ class Task(EntityObject[TaskModel]):
         module serving itself (``digitalhub_runtime_python.serve``)."""
         spec.task = self.key
         entity = RunModel(project=self.project, name=id_, id=id_, spec=spec, metadata=Metadata(labels=labels or []))
-        return Run(self._backend.store.create(entity), self._backend)
+        return Run(self._backend.store.create(self._backend.claim(entity)), self._backend)
 
     def launch(
         self, spec: RunSpec, id_: str, labels: list[str] | None = None, wait: bool = False, log_info: bool = True

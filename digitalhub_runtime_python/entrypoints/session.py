@@ -113,14 +113,16 @@ def _main(argv: list[str] | None, process: KernelProcess) -> int:
     from digitalhub_runtime_python.contract import (
         ENTRYPOINTS,
         ENV_SESSION_HOST,
+        ENV_SESSION_NOTIFY_FD,
         ENV_SESSION_PORT,
         ENV_SESSION_TOKEN,
         SERVE_PORT,
+        notify_failure,
     )
     from digitalhub_runtime_python.entities.backend import ACCESS_FILE
     from digitalhub_runtime_python.entrypoints.common import open_project, required_run, run_parser
     from digitalhub_runtime_python.entrypoints.environment import enter_environment
-    from digitalhub_runtime_python.execution.capture import capture_output
+    from digitalhub_runtime_python.execution.capture import capture_output, journal_for
     from digitalhub_runtime_python.models.run import ErrorInfo
     from digitalhub_runtime_python.models.states import State, is_final
     from digitalhub_runtime_python.models.task import Action
@@ -148,7 +150,8 @@ def _main(argv: list[str] | None, process: KernelProcess) -> int:
     if is_final(run.status.state):  # e.g. a pod restarted after its session ended: the operator removes it
         print(f"session {run.id} is {run.status.state}: nothing to serve", file=sys.stderr)
         return 0
-    with capture_output(lambda records: project.backend.append_logs(run, records)):
+    logged = lambda records: project.backend.append_logs(run, records)  # noqa: E731
+    with capture_output(logged, limit=project.backend.settings.log_limit, journal=journal_for(run.id)):
         try:
             with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
                 reason = runner.run(serve(project, run, process, token, host, port))
@@ -157,6 +160,9 @@ def _main(argv: list[str] | None, process: KernelProcess) -> int:
             print(message, file=sys.stderr)
             error = ErrorInfo(type="KernelError", message=message)
             _record(project, run_key, State.ERROR, message, error=error)
+            notify = os.environ.get(ENV_SESSION_NOTIFY_FD)
+            if notify:
+                notify_failure(int(notify), message)
             return 1
         finally:
             (project.backend.session_folder(run.id) / ACCESS_FILE).unlink(missing_ok=True)
@@ -169,7 +175,7 @@ def _record(project: Project, run_key: str, state: State, message: str, **status
     from digitalhub_runtime_python.models.states import IllegalTransition
 
     try:
-        project.backend.store.transition(run_key, state, message, pid=None, **status)
+        project.backend.store.transition(run_key, state, message, process=None, **status)
     except IllegalTransition:  # stopped meanwhile
         pass
 

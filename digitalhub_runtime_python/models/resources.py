@@ -19,7 +19,7 @@ from digitalhub_runtime_python.models.errors import SpecError, validate
 from digitalhub_runtime_python.models.function import Function
 from digitalhub_runtime_python.models.keys import PREFIX, build_key
 from digitalhub_runtime_python.models.project import Project
-from digitalhub_runtime_python.models.run import Run
+from digitalhub_runtime_python.models.run import Run, RunStatus
 from digitalhub_runtime_python.models.task import Action, Task, task_kind
 
 E = TypeVar("E", bound=Entity)
@@ -122,6 +122,17 @@ def to_resource(entity: Entity, namespace: str) -> dict[str, Any]:
         "spec": document.get("spec", {}),
         "status": document.get("status", {}),
     }
+
+
+def resource_status(status: Any, generation: int | None) -> dict[str, Any]:
+    """An entity status as its CR's ``status``; a run's carries the ``metadata.generation`` it was written for
+    (``observedGeneration``, on the status and on each condition, as ``kubectl wait`` expects)."""
+    document: dict[str, Any] = status.model_dump(mode="json", exclude_none=True)
+    if isinstance(status, RunStatus) and generation is not None:
+        document["observedGeneration"] = generation
+        for condition in document.get("conditions", []):
+            condition["observedGeneration"] = generation
+    return document
 
 
 def _latest_key(value: Any, project: str | None, entity_type: str, kind: str) -> Any:

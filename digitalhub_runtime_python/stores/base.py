@@ -37,11 +37,12 @@ class LogRecord:
 
 
 def apply_transition(status: RunStatus, state: State | str, message: str | None = None) -> RunStatus:
-    """Move a run status to ``state`` (refusing illegal moves) and record the transition."""
+    """Move a run status to ``state`` (refusing illegal moves), record the transition and update the conditions."""
     target = check_transition(status.state, state)
     status.transitions.append(Transition(time=now(), state=target, message=message))
     status.state = target
     status.message = message
+    status.refresh_conditions()
     return status
 
 

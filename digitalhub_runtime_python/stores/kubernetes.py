@@ -33,6 +33,7 @@ from digitalhub_runtime_python.models.resources import (
     VERSION,
     cr_name,
     from_resource,
+    resource_status,
     resource_type,
     to_resource,
 )
@@ -221,7 +222,7 @@ class KubernetesStore(Store):
     def create(self, entity: E) -> E:
         rt = resource_type(entity.ENTITY_TYPE)
         body = to_resource(entity, self.namespace)
-        status = body.pop("status")
+        body.pop("status")
         created = self._request(
             f"{rt.plural}/{body['metadata']['name']}",
             self._custom.create_namespaced_custom_object,
@@ -232,6 +233,7 @@ class KubernetesStore(Store):
             body,
             conflict=AlreadyExists,
         )
+        status = resource_status(entity.status, created["metadata"].get("generation"))
         if status:
             self._initial_status(rt.plural, created, status)
         return entity
@@ -289,7 +291,7 @@ class KubernetesStore(Store):
                     )
                 main_written = True
                 if changed.status != before.status:
-                    body = {**obj, "status": changed.status.model_dump(mode="json", exclude_none=True)}
+                    body = {**obj, "status": resource_status(changed.status, obj["metadata"].get("generation"))}
                     obj = self._request(
                         f"{plural}/{name}/status",
                         self._custom.replace_namespaced_custom_object_status,
@@ -345,10 +347,12 @@ class KubernetesStore(Store):
         return sorted(pods.values(), key=lambda pod: (pod.metadata.creation_timestamp or now(), pod.metadata.name))
 
     def read_logs(self, run_key: str) -> builtins.list[LogRecord]:
-        """The logs of the run's pods, oldest pod first; pods gone or not started yet are skipped."""
-        run = self.get_key(run_key)
+        """The logs of the run's pods, oldest pod first; pods gone or not started yet are skipped. A finished pod
+        that is gone (the Job's TTL) is represented by the log tail the operator kept on the run."""
+        run = self.get_run(run_key)
         records = []
-        for pod in self._run_pods(run):  # type: ignore[arg-type]
+        read = set()
+        for pod in self._run_pods(run):
             try:
                 text = self._request(
                     f"pods/{pod.metadata.name}/log",
@@ -358,8 +362,13 @@ class KubernetesStore(Store):
                 )
             except (NotFound, StoreError):
                 continue
+            read.add(pod.metadata.name)
             if text:
                 records.append(LogRecord(pod.metadata.creation_timestamp or now(), "stdout", text))
+        tail = run.status.kubernetes.log_tail if run.status.kubernetes else None
+        if tail is not None and tail.pod not in read:
+            dropped = f"[earlier lines of pod {tail.pod} were not kept]\n" if tail.truncated else ""
+            records.append(LogRecord(tail.time, "stdout", dropped + tail.text))
         return records
 
     # -- waiting

@@ -112,20 +112,35 @@ def _pods(pods: list[dict[str, Any]]) -> tuple[tuple[str, ...], list[Problem], b
     return names, problems, any(_pod_started(p) for p in pods)
 
 
+FAILED_CONDITIONS = ("Failed", "FailureTarget")  # FailureTarget: the Job controller decided it fails (1.31+)
+
+
+def _failure(job: dict[str, Any]) -> dict[str, Any] | None:
+    conditions = _true_conditions(job)
+    return next((conditions[kind] for kind in FAILED_CONDITIONS if kind in conditions), None)
+
+
 def job_failed(job: dict[str, Any]) -> bool:
-    return "Failed" in _true_conditions(job)
+    return _failure(job) is not None
 
 
-def observe_job(job: dict[str, Any], pods: list[dict[str, Any]], state: State | str) -> Observation:
-    """Job + its pods -> where a job run stands."""
+def job_finished(job: dict[str, Any]) -> bool:
+    return bool({"Complete", "Failed"} & _true_conditions(job).keys())
+
+
+def observe_job(
+    job: dict[str, Any], pods: list[dict[str, Any]], state: State | str, warning: tuple[str, str] | None = None
+) -> Observation:
+    """Job + its pods -> where a job run stands. ``warning``: the last (reason, message) of a Warning event the
+    Job controller posted on the Job (e.g. FailedCreate: no pod can be created), shown while there is no pod."""
     name = _meta(job).get("name", "?")
     names, problems, started = _pods(pods)
     common: dict[str, Any] = {"pods": names, "started": started, "stuck_since": _timestamp(job)}
     if is_final(state):
         return Observation(None, None, **common)
     conditions = _true_conditions(job)
-    if "Failed" in conditions:
-        condition = conditions["Failed"]
+    condition = _failure(job)
+    if condition is not None:
         reason = condition.get("reason") or "Failed"
         detail = f"job {name} failed: {reason}: {condition.get('message', '')}".rstrip(": ")
         if problems:
@@ -145,6 +160,9 @@ def observe_job(job: dict[str, Any], pods: list[dict[str, Any]], state: State | 
         return Observation(State.ERROR, f"cannot start: {permanent[0].describe()}", permanent[0].reason, **common)
     if problems:
         return Observation(None, f"waiting: {problems[0].describe()}", problems[0].reason, **common)
+    if warning is not None and not pods:
+        reason, detail = warning
+        return Observation(None, f"waiting: job {name} cannot create its pod: {reason}: {detail}", reason, **common)
     if State(state) != State.CREATED:
         return Observation(None, None, **common)
     if started:
@@ -194,6 +212,27 @@ def observe_deployment(
     return Observation(None, f"0/{wanted} replicas available, {waiting}", **common)
 
 
+def observe_cronjob(cronjob: dict[str, Any], state: State | str) -> Observation:
+    """A scheduled run's CronJob -> what the run shows (its state stays RUNNING until it is stopped)."""
+    if is_final(state):
+        return Observation(None, None)
+    spec, status = cronjob.get("spec") or {}, cronjob.get("status") or {}
+    message = f"scheduled {spec.get('schedule')!r}" + (", suspended" if spec.get("suspend") else "")
+    if status.get("lastScheduleTime"):
+        message += f"; last fired at {status['lastScheduleTime']}"
+    if status.get("active"):
+        message += f"; {len(status['active'])} firing(s) running"
+    return Observation(None, message)
+
+
+def finished_pod(pods: list[dict[str, Any]]) -> str | None:
+    """The newest pod whose containers all ended (its log is complete), if any."""
+    done = [p for p in pods if (p.get("status") or {}).get("phase") in ("Succeeded", "Failed")]
+    if not done:
+        return None
+    return str(_meta(max(done, key=lambda p: (_meta(p).get("creationTimestamp") or "", _meta(p).get("name"))))["name"])
+
+
 def pending_expired(observation: Observation, state: State | str, now: datetime, deadline: float) -> bool:
     """True when a run is still waiting to start ``deadline`` seconds after its workload was created."""
     waiting = State(state) == State.CREATED or (observation.service is not None and State(state) == State.READY)
@@ -235,4 +274,5 @@ def merge(status: RunStatus, observation: Observation, kubernetes: KubernetesInf
             status.error = ErrorInfo(type=observation.reason or "Error", message=observation.message or "")
     elif observation.message is not None:
         status.message = observation.message
+    status.refresh_conditions(kubernetes.reason)
     return entered

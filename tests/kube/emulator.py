@@ -38,6 +38,8 @@ JSON. This subclass adds exactly what a real API server does and our code relies
 - bounded request history: kmock records every request and re-filters all recorded ones for every new one, so it
   slows down quadratically (5 ms per GET when fresh, 100+ ms after a few thousand requests); requests are forgotten
   once matched (no test reads kmock's request log).
+- one object by name (GET, and the answer to a create) is a dictionary lookup: kmock scans every stored object
+  for each of them (a GET took 25 ms with 3,000 objects).
 
 Everything else is kmock's own behaviour.
 """
@@ -407,6 +409,17 @@ class _ApiServerBehaviours(kmock.KubernetesEmulator):
         return aiohttp.web.Response(text=text, content_type="text/plain")
 
     # -- reading
+
+    async def _serve_fetch(self, request: rendering.Request) -> rendering.Payload:
+        obj = self._live((request.resource, request.namespace, request.name))
+        if obj is None:
+            raise kmock.KubernetesObjectNotFoundError()
+        return obj.raw
+
+    async def _serve_create(self, request: rendering.Request) -> rendering.Payload:
+        meta = request.data.get("metadata", {})
+        key = (request.resource, request.namespace or meta.get("namespace"), request.name or meta.get("name"))
+        return self._objects[key].raw
 
     async def _serve_version(self, request: rendering.Request) -> rendering.Payload:
         listing = await super()._serve_version(request)

@@ -139,7 +139,7 @@ def test_sessions_do_not_share_state(project: dh.Project, function: dh.Function,
 
 def test_destroy_ends_the_session_and_its_kernel(project: dh.Project, function: dh.Function, home: Path) -> None:
     session = project.new_session(function)
-    pid = session.status.pid
+    pid = session.status.process.pid
     checks.destroy(session)
     wait_for(lambda: not _alive(pid), what="the session's process to exit")
     assert not (home / "sessions" / session.id / ACCESS_FILE).exists()

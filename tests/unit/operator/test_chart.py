@@ -21,7 +21,11 @@ ROOT = CHART.parents[1]
 KUBERNETES_VERSIONS = ("1.29", "1.33")
 HA = {
     "operator": {"replicas": 2, "peering": {"enabled": True}, "watchNamespaces": ["team-a", "team-b"]},
-    "runtime": {"images": {"PYTHON3_11": "registry.local/runtime:3.11"}, "podSecrets": ["s3"]},
+    "runtime": {
+        "images": {"PYTHON3_11": "registry.local/runtime:3.11"},
+        "podSecrets": ["s3"],
+        "allowedServiceAccounts": ["trainer", "reader"],
+    },
 }
 HA_CLUSTERWIDE = {
     "operator": {
@@ -47,7 +51,7 @@ FOREIGN_KINDS = {("monitoring.coreos.com", "ServiceMonitor")}
 
 
 def env_of(deployment: dict[str, Any]) -> dict[str, str]:
-    return {e["name"]: e["value"] for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+    return {e["name"]: e.get("value") for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
 
 
 def test_chart_lints_clean():
@@ -109,6 +113,10 @@ def test_default_install_is_clusterwide_and_standalone():
     deployment = by_kind(docs, "Deployment")[0]
     env = env_of(deployment)
     assert env["DIGITALHUB_OPERATOR_NAMESPACES"] == "" and "DIGITALHUB_OPERATOR_PEERING" not in env
+    assert env["DIGITALHUB_OPERATOR_ALLOWED_SERVICE_ACCOUNTS"] == ""  # only the runner account, by default
+    containers = deployment["spec"]["template"]["spec"]["containers"]
+    [own] = [e for e in containers[0]["env"] if e["name"] == "DIGITALHUB_OPERATOR_SERVICE_ACCOUNT"]
+    assert own["valueFrom"] == {"fieldRef": {"fieldPath": "spec.serviceAccountName"}}  # its own account, never given
     assert deployment["spec"]["strategy"]["type"] == "Recreate"
     assert {r["metadata"]["name"] for r in by_kind(docs, "ClusterRole")} == {
         "dh-digitalhub-operator",
@@ -127,6 +135,7 @@ def test_ha_install_peers_and_scopes_rbac_to_namespaces():
         env["DIGITALHUB_OPERATOR_PEERING"] == "digitalhub" and env["DIGITALHUB_OPERATOR_NAMESPACES"] == "team-a,team-b"
     )
     assert env["DIGITALHUB_OPERATOR_IMAGE_PYTHON3_11"] == "registry.local/runtime:3.11"
+    assert env["DIGITALHUB_OPERATOR_ALLOWED_SERVICE_ACCOUNTS"] == "trainer,reader"
     assert deployment["spec"]["replicas"] == 2
     assert sorted(p["metadata"]["namespace"] for p in by_kind(docs, "KopfPeering")) == ["team-a", "team-b"]
     roles = {(r["metadata"]["name"], r["metadata"]["namespace"]) for r in by_kind(docs, "Role")}
@@ -150,14 +159,13 @@ def test_several_replicas_get_a_disruption_budget_on_the_operator_pods():
     assert by_kind(halved, "PodDisruptionBudget")[0]["spec"]["minAvailable"] == "50%"
 
 
-def test_metrics_port_is_a_value_with_a_service_and_an_optional_service_monitor():
+def test_metrics_are_the_health_port_behind_a_service_and_an_optional_service_monitor():
     docs = render(HA_CLUSTERWIDE)
     deployment = by_kind(docs, "Deployment")[0]
     container = deployment["spec"]["template"]["spec"]["containers"][0]
-    assert env_of(deployment)["DIGITALHUB_OPERATOR_METRICS_PORT"] == "9100"
-    assert {"name": "metrics", "containerPort": 9100, "protocol": "TCP"} in container["ports"]
+    assert [p["name"] for p in container["ports"]] == ["health"]  # the operator serves /metrics there
     (service,) = [s for s in by_kind(docs, "Service") if s["metadata"]["name"] == "dh-digitalhub-operator-metrics"]
-    assert service["spec"]["ports"] == [{"name": "metrics", "port": 9100, "targetPort": "metrics", "protocol": "TCP"}]
+    assert service["spec"]["ports"] == [{"name": "metrics", "port": 9100, "targetPort": "health", "protocol": "TCP"}]
     assert service["spec"]["selector"].items() <= deployment["spec"]["template"]["metadata"]["labels"].items()
     (monitor,) = by_kind(docs, "ServiceMonitor")
     assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
@@ -165,10 +173,9 @@ def test_metrics_port_is_a_value_with_a_service_and_an_optional_service_monitor(
     assert monitor["metadata"]["labels"]["release"] == "prometheus"
 
     default = render({})
-    assert env_of(by_kind(default, "Deployment")[0])["DIGITALHUB_OPERATOR_METRICS_PORT"] == "9090"
+    assert [s["metadata"]["name"] for s in by_kind(default, "Service")] == ["dh-digitalhub-operator-metrics"]
     assert by_kind(default, "ServiceMonitor") == []
     off = render({"operator": {"metrics": {"enabled": False}}})
-    assert "DIGITALHUB_OPERATOR_METRICS_PORT" not in env_of(by_kind(off, "Deployment")[0])
     assert [s["metadata"]["name"] for s in by_kind(off, "Service")] == []
 
 
