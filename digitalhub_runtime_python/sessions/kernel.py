@@ -205,14 +205,16 @@ class Kernel:
     async def shutdown(self) -> None:
         """Ask the kernel to exit, kill it after a grace period, close the channels and remove its folder."""
         self._stopping = True
-        if self.process.poll() is None and self.client.channels_running:
-            self.client.shutdown()
-            for _ in range(int(SHUTDOWN_GRACE / WATCH_INTERVAL)):
-                if self.process.poll() is not None:
-                    break
-                await asyncio.sleep(WATCH_INTERVAL)
-        for task in self._tasks:
-            task.cancel()
-        if self.client.channels_running:
-            self.client.stop_channels()
-        self.process.kill()
+        try:
+            if self.process.poll() is None and self.client.channels_running:
+                self.client.shutdown()
+                for _ in range(int(SHUTDOWN_GRACE / WATCH_INTERVAL)):
+                    if self.process.poll() is not None:
+                        break
+                    await asyncio.sleep(WATCH_INTERVAL)
+        finally:  # cancelled while waiting (the session closing): the process and its sockets go all the same
+            for task in self._tasks:
+                task.cancel()
+            if self.client.channels_running:
+                self.client.stop_channels()
+            self.process.kill()

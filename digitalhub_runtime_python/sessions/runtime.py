@@ -81,6 +81,7 @@ class SessionRuntime:
         self.current: Execution | None = None
         self._batch: Batch | None = None
         self._batch_task: asyncio.Task[None] | None = None  # held: a task nobody holds may be collected
+        self._waiting_task: asyncio.Task[None] | None = None  # a query waiting for its kernel, held likewise
         self._kernel_task: asyncio.Task[Kernel] | None = None
         self._notice: str | None = None  # the kernel died while idle: said in the next execution
         self._watchdog: asyncio.Task[None] | None = None
@@ -172,7 +173,7 @@ class SessionRuntime:
         """One call of the execute API; see the module's docstring."""
         self.last_active = time.monotonic()
         if mode == "query":
-            execution = await self._query(code, run_id)
+            execution = self._query(code, run_id)
         elif mode == "continued":
             execution = self._find(run_id)
         elif mode == "input":
@@ -202,16 +203,29 @@ class SessionRuntime:
             )
             raise RequestError(409, f"run {current.run_id} {what}, or interrupt it")
 
-    async def _query(self, code: str, run_id: str | None) -> Execution:
+    def _query(self, code: str, run_id: str | None) -> Execution:
+        """Start an execution of ``code``: at once, or once a kernel that is (re)starting answers."""
         self._check_free()
-        kernel = await self._kernel()
         execution = Execution(run_id)
         if self._notice:
             execution.output("stderr", self._notice)
             self._notice = None
         self.current, self._batch = execution, None
-        kernel.execute(code, execution)
+        assert self._kernel_task is not None
+        if self._kernel_task.done() and not self._kernel_task.exception():
+            self._kernel_task.result().execute(code, execution)
+        else:
+            self._waiting_task = asyncio.get_running_loop().create_task(self._execute_when_ready(code, execution))
         return execution
+
+    async def _execute_when_ready(self, code: str, execution: Execution) -> None:
+        try:
+            kernel = await self._kernel()
+        except RequestError as exc:
+            execution.output("stderr", f"{exc}\n")
+            execution.finish(1, kernel="failed")
+            return
+        kernel.execute(code, execution)
 
     def _find(self, run_id: str | None) -> Execution:
         if not run_id:
