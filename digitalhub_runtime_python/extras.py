@@ -15,6 +15,7 @@ EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
         "serving (action serve, invoke, endpoint clients)",
         ("fastapi", "uvicorn", "httpx", "httpx_sse", "sse_starlette", "pydantic_settings", "redis", "PIL"),
     ),
+    "build": ("image builds on this machine (action build, through a Docker engine)", ("docker",)),
 }
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
+from digitalhub_runtime_python.builds.dockerfile import BuildError, check_instructions
 from digitalhub_runtime_python.entities.base import EntityObject
 from digitalhub_runtime_python.entities.compat import either, refuse
 from digitalhub_runtime_python.entities.run import Run
 from digitalhub_runtime_python.entities.task import Task, run_id, run_spec
-from digitalhub_runtime_python.models.errors import validate
+from digitalhub_runtime_python.models.errors import SpecError, validate
 from digitalhub_runtime_python.models.function import Function as FunctionModel
 from digitalhub_runtime_python.models.task import Action, TaskSpec, task_kind
 from digitalhub_runtime_python.models.task import Task as TaskModel
@@ -16,6 +17,20 @@ from digitalhub_runtime_python.models.task import Task as TaskModel
 
 class Function(EntityObject[FunctionModel]):
     """A versioned python function."""
+
+    _build: str | None = None
+    """The key of the last build run this object launched: ``refresh`` moves to the version it produced."""
+
+    def refresh(self) -> Self:
+        """Reload from the store; after a build launched from this object completed, move to the version it made
+        (the one with the image), so later runs use the image."""
+        if self._build is not None:
+            build = self._backend.store.get_run(self._build).status.build
+            if build is not None and build.function:
+                self._build = None
+                self.entity = self._backend.store.get_as(FunctionModel, build.function)
+                return self
+        return super().refresh()
 
     def run(
         self,
@@ -43,13 +58,22 @@ class Function(EntityObject[FunctionModel]):
         run ended (a serve run: once it serves). ``uuid`` is the run's id. ``parameter`` is another spelling of
         ``parameters`` (the one of DigitalHub's python runtime documentation).
         On the embedded backend every run executes locally. In-process job runs are finished on return; local
-        serve runs are serving (RUNNING) or failed (ERROR) on return.
+        serve runs are serving (RUNNING) or failed (ERROR) on return; local builds are built (COMPLETED) or
+        failed on return. After a build, ``refresh()`` moves this object to the version with the image, and so do
+        job and serve runs started from it.
         """
         refuse("function run", profile=profile, extensions=extensions)
         parameters = either("function run", parameters=parameters, parameter=parameter)
         backend = self._backend
         local = bool(local_execution) or backend.settings.backend == "local"
         task_spec = validate(TaskSpec, {"function": self.key, "action": action, **task_fields}, "task spec")
+        if task_spec.action == Action.BUILD:
+            try:
+                check_instructions(task_spec.instructions)
+            except BuildError as exc:
+                raise SpecError("task spec", [("instructions", str(exc))]) from None
+        elif self._build is not None:  # a job or serve run after a build: of the version with the image
+            task_spec.function = self.refresh().key
         spec = run_spec(self.key, task_spec.action, inputs, parameters, outputs, init_parameters, local, isolation)
         id_ = run_id(uuid)
         backend.launcher(Action(task_spec.action).value, local)  # all checked before anything is stored
@@ -66,4 +90,7 @@ class Function(EntityObject[FunctionModel]):
             ),
             backend,
         )
-        return task.launch(spec, id_, labels, wait, log_info)
+        run = task.launch(spec, id_, labels, wait, log_info)
+        if task_spec.action == Action.BUILD:
+            self._build = run.key
+        return run

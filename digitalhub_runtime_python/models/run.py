@@ -7,6 +7,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, field_validator, model_validator
 
 from digitalhub_runtime_python.models.base import Entity, StrictModel, check_name
+from digitalhub_runtime_python.models.builds import BuildInfo
 from digitalhub_runtime_python.models.keys import parse_key
 from digitalhub_runtime_python.models.metrics import MetricValue, check_metric
 from digitalhub_runtime_python.models.states import State, Transition
@@ -100,6 +101,7 @@ class RunStatus(StrictModel):
     service: ServiceInfo | None = None
     kubernetes: KubernetesInfo | None = None
     environment: EnvironmentInfo | None = None
+    build: BuildInfo | None = Field(None, description="Build runs: the Dockerfile, the image and its digest")
     metrics: dict[str, MetricValue] = Field(
         default_factory=dict, description="Metric name -> a number, or the series of numbers logged under it"
     )

@@ -1,6 +1,6 @@
 """What the operator does for a run, as plain synchronous methods the kopf handlers call from worker threads.
 
-- launch: resolve the run's task and function, build the Job (job) or Deployment + Service (serve), create them
+- launch: resolve the run's task and function, build the Job (job, build) or Deployment + Service (serve), create them
   (idempotent: names are deterministic, an existing object is ours) and record them in the run's status;
 - sync: fold Job / Pod / Deployment state into the run's status (see ``status.py``);
 - expire: end runs stuck waiting to start past the pending deadline;
@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from digitalhub_operator.cluster import Cluster, Rejected
+from digitalhub_operator.manifests.build import build_job_manifest
 from digitalhub_operator.manifests.common import ManifestError, Owner, Workload
 from digitalhub_operator.manifests.job import job_manifest
 from digitalhub_operator.manifests.serve import deployment_manifest, service_manifest, service_url
@@ -131,11 +132,7 @@ class Controller:
                 return
             try:
                 workload = self._workload(run, ref)
-                manifests = (
-                    [job_manifest(workload)]
-                    if run.spec.action == Action.JOB
-                    else [deployment_manifest(workload), service_manifest(workload)]
-                )
+                manifests = _manifests(workload)
                 created = [self.cluster.create(manifest) for manifest in manifests]
             except BAD_INPUT + (LaunchError,) as exc:
                 self.fail(ref, str(exc), type(exc).__name__)
@@ -166,11 +163,6 @@ class Controller:
         return entity
 
     def _workload(self, run: Run, ref: RunRef) -> Workload:
-        if run.spec.action == Action.BUILD:
-            raise LaunchError(
-                "action 'build' is not supported yet by the operator: build the image elsewhere "
-                "and set the function's 'image'"
-            )
         task: Task = self._get(ref.namespace, run.spec.task, "spec.task", Task)
         function: Function = self._get(ref.namespace, run.spec.function, "spec.function", Function)
         if task.spec.action != run.spec.action:
@@ -250,7 +242,7 @@ class Controller:
         for kind, object_name in (("Job", info.job), ("Deployment", info.deployment), ("Service", info.service)):
             if object_name and self.cluster.delete(kind, ref.namespace, object_name):
                 removed.append(f"{kind.lower()} {object_name}")
-        unrecorded = "Job" if ref.action == Action.JOB else "Deployment"
+        unrecorded = "Deployment" if ref.action == Action.SERVE else "Job"
         if not info.job and not info.deployment and self.cluster.delete(unrecorded, ref.namespace, name):
             removed.append(f"{unrecorded.lower()} {name}")  # launched, but stopped before the launch was recorded
         if run.status.state == State.STOPPED and info.deployment:
@@ -261,14 +253,14 @@ class Controller:
     # -- status mirroring
 
     def observe(self, run: Run, workload: dict[str, Any], pods: list[dict[str, Any]], deleted: bool) -> Observation:
-        kind = workload.get("kind") or ("Job" if run.spec.action == Action.JOB else "Deployment")
+        kind = workload.get("kind") or ("Deployment" if run.spec.action == Action.SERVE else "Job")
         state = run.status.state
         if deleted:
             if is_final(state):
                 return Observation(None, None)
             name = workload.get("metadata", {}).get("name")
             return Observation(State.ERROR, f"{kind.lower()} {name} was deleted outside digitalhub", "Deleted")
-        if run.spec.action == Action.JOB:
+        if run.spec.action != Action.SERVE:  # a job or a build: a Job
             return observe_job(workload, pods, state)
         url = run.status.service.url if run.status.service and run.status.service.url else ""
         return observe_deployment(workload, pods, state, url)
@@ -336,9 +328,19 @@ class Controller:
 
     def check_launched(self, ref: RunRef) -> None:
         """A run recorded as launched whose workload is gone (deleted while the operator was down) ends in ERROR."""
-        kind = "Job" if ref.action == Action.JOB else "Deployment"
+        kind = "Deployment" if ref.action == Action.SERVE else "Job"
         if not self.cluster.exists(kind, ref.namespace, ref.workload):
             self.fail(ref, f"{kind.lower()} {ref.workload} was deleted outside digitalhub", "Deleted")
+
+
+def _manifests(workload: Workload) -> list[dict[str, Any]]:
+    """What to create for a run: a Job (a job, or a build), or a Deployment and its Service."""
+    action = workload.run.spec.action
+    if action == Action.JOB:
+        return [job_manifest(workload)]
+    if action == Action.BUILD:
+        return [build_job_manifest(workload)]
+    return [deployment_manifest(workload), service_manifest(workload)]
 
 
 def _launched(run: Run) -> bool:

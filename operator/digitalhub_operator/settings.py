@@ -7,11 +7,13 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from digitalhub_operator.build_settings import BuildSettings, BuildSettingsError
+from digitalhub_runtime_python.contract import RUNTIME_IMAGE
 from digitalhub_runtime_python.models.function import PythonVersion
 from digitalhub_runtime_python.models.task import JobStoreSpec, check_job_store_url
 
 PREFIX = "DIGITALHUB_OPERATOR_"
-DEFAULT_IMAGE = "ghcr.io/scc-digitalhub/digitalhub-runtime-python:py{python}"
+DEFAULT_IMAGE = RUNTIME_IMAGE
 
 
 class SettingsError(ValueError):
@@ -86,6 +88,8 @@ class OperatorSettings:
     health_port: int = 8080
     serve_job_store: JobStoreSpec | None = None
     """Redis for the async jobs of serve tasks that name none (e.g. the chart's own); None keeps them in memory."""
+    build: BuildSettings = field(default_factory=BuildSettings)
+    """Image builds: registry, builder, credentials (``DIGITALHUB_OPERATOR_BUILD_*``, see build_settings.py)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> OperatorSettings:
@@ -116,6 +120,10 @@ class OperatorSettings:
                 password_secret=env.get(PREFIX + "SERVE_JOB_STORE_SECRET") or None,
                 password_key=env.get(PREFIX + "SERVE_JOB_STORE_SECRET_KEY") or "password",
             )
+        try:
+            build = BuildSettings.from_env(env)
+        except BuildSettingsError as exc:
+            raise SettingsError(str(exc)) from None
         return cls(
             namespaces=_split(env.get(PREFIX + "NAMESPACES", "")),
             scanning=_flag(env, "SCANNING", True),
@@ -135,6 +143,7 @@ class OperatorSettings:
             health_port=int(_number(env, "HEALTH_PORT", cls.health_port)),
             priority=priority,
             serve_job_store=job_store,
+            build=build,
         )
 
     def image_for(self, python_version: str) -> str:
