@@ -6,13 +6,16 @@ the store in a mounted workspace, the handler through the in-pod entrypoint, not
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import docker
 import pytest
+from click.testing import CliRunner
 
 import digitalhub_runtime_python as dh
+from digitalhub_runtime_python.cli import main
 from digitalhub_runtime_python.contract import ENTRYPOINTS, WORKSPACE
 from digitalhub_runtime_python.entities.task import run_spec
 from digitalhub_runtime_python.models.base import new_id
@@ -158,3 +161,16 @@ def test_a_failing_build_ends_in_error_with_the_builders_last_lines(
     assert run.status.message.startswith("the image build failed: ") and said in run.status.message
     assert run.status.error.type == "BuildError" and said in run.status.build.log
     assert fn.refresh().spec.image is None  # no version with an image
+
+
+def test_dhrun_builds_the_image_and_shows_it(
+    built: tuple[dh.Function, dh.Run], base_image: str, tmp_path: Path
+) -> None:
+    (tmp_path / "handler.py").write_text(HANDLER)
+    args = ["--project", "images", "run", f"{tmp_path}/handler.py:f", "--name", "tiny", "--action", "build"]
+    args += ["--requirement", "tinypkg==1.0", "--base-image", base_image, "--instruction", INSTRUCTION]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert re.search(r"state +COMPLETED", result.output), result.output
+    assert re.search(r"image +localhost/images-tiny:[0-9a-f]{32}", result.output)
+    assert re.search(r"function +store://images/function/python/tiny:[0-9a-f]{32}", result.output)
