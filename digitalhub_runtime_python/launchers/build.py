@@ -18,9 +18,9 @@ from digitalhub_runtime_python.builds.settings import BuildSettings
 from digitalhub_runtime_python.entities.backend import Backend
 from digitalhub_runtime_python.entities.run import Run
 from digitalhub_runtime_python.extras import MissingExtra
+from digitalhub_runtime_python.launchers.kubernetes import record_stop
 from digitalhub_runtime_python.models.base import now
 from digitalhub_runtime_python.models.function import Function
-from digitalhub_runtime_python.models.states import IllegalTransition, State
 from digitalhub_runtime_python.models.task import Task
 from digitalhub_runtime_python.stores.base import LogRecord
 
@@ -76,10 +76,7 @@ class LocalBuildLauncher:
 
     def stop(self, run: Run) -> None:
         """Mark the run STOPPED: the engine finishes the build at hand, and no function version is made of it."""
-        try:
-            self.backend.store.transition(run.key, State.STOPPED, "stopped by user")
-        except IllegalTransition:
-            pass
+        record_stop(self.backend, run)
 
     def resume(self, run: Run) -> None:
         raise NotImplementedError(f"run {run.id} is a build: builds cannot be resumed, start a new build instead")
