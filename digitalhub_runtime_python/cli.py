@@ -36,6 +36,7 @@ from digitalhub_runtime_python.extras import DISTRIBUTION, EXTRAS, MissingExtra,
 from digitalhub_runtime_python.models.errors import SpecError
 from digitalhub_runtime_python.models.keys import InvalidKey, parse_key
 from digitalhub_runtime_python.models.metrics import latest
+from digitalhub_runtime_python.models.redaction import mask
 from digitalhub_runtime_python.models.states import State, is_final
 from digitalhub_runtime_python.settings import Settings, locate_home
 from digitalhub_runtime_python.stores.base import NotFound
@@ -191,7 +192,7 @@ def entity_table(kind: str, objects: Sequence[EntityObject], metrics: Sequence[s
                 styled_state(run.status.state),
                 age(run.metadata.created),
                 *(metric_cell(run.status.metrics.get(metric)) for metric in metrics),
-                escape(run.status.message.splitlines()[0][:80]) if run.status.message else "",
+                escape(mask(run.status.message).splitlines()[0][:80]) if run.status.message else "",
             )
     else:
         for column in ("NAME", "KIND", "ID", "AGE"):
@@ -204,9 +205,9 @@ def entity_table(kind: str, objects: Sequence[EntityObject], metrics: Sequence[s
 def print_documents(documents: Any, output: str) -> None:
     """One JSON or YAML document: a list for listings, an object for one entity."""
     if output == "json":
-        click.echo(json.dumps(documents, indent=2))
+        click.echo(mask(json.dumps(documents, indent=2)))
         return
-    text = yaml.safe_dump(documents, sort_keys=False, width=10_000)
+    text = mask(yaml.safe_dump(documents, sort_keys=False, width=10_000))
     if console.is_terminal:
         console.print(Syntax(text, "yaml", background_color="default", word_wrap=True))
     else:
@@ -263,7 +264,7 @@ def show_outcome(ctx: click.Context, run: Run) -> None:
         table.add_row("image", escape(run.status.build.image or ""))
         table.add_row("function", escape(run.status.build.function))
     for name, value in run.results().items():
-        table.add_row(f"result {escape(name)}", escape(json.dumps(value)))
+        table.add_row(f"result {escape(name)}", escape(mask(json.dumps(value))))
     for name, key in run.status.outputs.items():
         table.add_row(f"output {escape(name)}", escape(key))
     traceback = run.status.error is not None and run.status.error.traceback
@@ -280,7 +281,7 @@ def show_outcome(ctx: click.Context, run: Run) -> None:
 def say(label: str, text: str, style: str = "") -> None:
     """``label: text`` on stderr, on one line however narrow the terminal; ``text`` is shown as it is."""
     head = f"[{style}]{label}:[/{style}]" if style else f"{label}:"
-    errors.print(f"{head} {escape(text)}", highlight=False, soft_wrap=True)
+    errors.print(f"{head} {escape(mask(text))}", highlight=False, soft_wrap=True)
 
 
 @contextmanager
@@ -524,7 +525,7 @@ def describe(ctx: click.Context, ref: str, output: str) -> None:
 @click.pass_context
 def logs(ctx: click.Context, run_ref: str) -> None:
     """Print a run's captured stdout and stderr (RUN: its id, the start of it, or its key)."""
-    click.echo(find_run(ctx, run_ref).logs(), nl=False)
+    click.echo(mask(find_run(ctx, run_ref).logs()), nl=False)
 
 
 @main.command(epilog=examples("dhrun stop 1a2b3c4d"))

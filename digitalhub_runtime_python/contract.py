@@ -31,6 +31,7 @@ RUNTIME_IMAGE = "ghcr.io/scc-digitalhub/digitalhub-runtime-python:py{python}"
 
 # -- environment of a run's process
 ENV_RUN_KEY = "DIGITALHUB_RUN_KEY"
+ENV_RUN_LOG = "DIGITALHUB_RUN_LOG"  # a local child's log file (its stdout and stderr), set by the local launchers
 ENV_SERVE_PREFIX = "DIGITALHUB_SERVE_"
 ENV_SERVE_HOST = ENV_SERVE_PREFIX + "HOST"
 ENV_SERVE_PORT = ENV_SERVE_PREFIX + "PORT"
@@ -107,6 +108,11 @@ def image_reference(registry: str, project: str, function: str, function_id: str
     """
     repository = _REPOSITORY_SEPARATORS.sub("-", f"{project}-{function}")
     return f"{registry.rstrip('/')}/{repository}:{function_id}"
+
+
+def local_log(home: Path, run_id: str) -> Path:
+    """The file a run's local child process writes its stdout and stderr to (``$DIGITALHUB_HOME/processes``)."""
+    return home / "processes" / f"{run_id}.log"
 
 
 def workload_name(run_id: str) -> str:

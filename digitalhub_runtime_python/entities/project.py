@@ -33,6 +33,7 @@ from digitalhub_runtime_python.models.function import Function as FunctionModel
 from digitalhub_runtime_python.models.function import FunctionSpec
 from digitalhub_runtime_python.models.keys import PREFIX, parse_key
 from digitalhub_runtime_python.models.project import Project as ProjectModel
+from digitalhub_runtime_python.models.redaction import credentials_in, mask_url, urls_in
 from digitalhub_runtime_python.models.run import Run as RunModel
 from digitalhub_runtime_python.models.task import Action, TaskSpec
 from digitalhub_runtime_python.models.task import Task as TaskModel
@@ -85,6 +86,37 @@ def _requirements(value: object) -> object:
             except RequirementError as exc:
                 raise SpecError("function", [(f"{field}[{index}]", str(exc))]) from None
     return value
+
+
+CREDENTIALS_FIX = (
+    "remove them: a function is stored as it is given; give credentials through the environment (GIT_TOKEN and "
+    "GIT_USER for git, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for S3), or a Kubernetes Secret in the task's "
+    "secrets (docs/sources.md)"
+)
+
+
+def _strings(value: Any, path: str) -> list[tuple[str, str]]:
+    """Every string in a spec value, with its field path (``code_src``, ``requirements[0]``)."""
+    if isinstance(value, str):
+        return [(path, value)]
+    if isinstance(value, dict):
+        return [found for key, item in value.items() for found in _strings(item, f"{path}.{key}")]
+    if isinstance(value, (list, tuple)):
+        return [found for index, item in enumerate(value) for found in _strings(item, f"{path}[{index}]")]
+    return []
+
+
+def refuse_credentials(spec: dict[str, Any]) -> None:
+    """A SpecError naming each field of a function spec with credentials in a URL (which it does not repeat)."""
+    problems = [
+        (field, f"{mask_url(url)!r} carries credentials ({', '.join(found)}): {CREDENTIALS_FIX}")
+        for name, value in spec.items()
+        for field, text in _strings(value, f"spec.{name}")
+        for url in urls_in(text)
+        if (found := credentials_in(url))
+    ]
+    if problems:
+        raise SpecError("function", problems)
 
 
 class Project(EntityObject[ProjectModel]):
@@ -167,6 +199,7 @@ class Project(EntityObject[ProjectModel]):
                 "function",
                 [(f"spec.{field}", "unknown field: remove it or check its spelling") for field in sorted(unknown)],
             )
+        refuse_credentials(kwargs)
         if "requirements" in kwargs:
             kwargs["requirements"] = _requirements(kwargs["requirements"])
         if kwargs.get("code_src") and Path(kwargs["code_src"]).expanduser().exists():

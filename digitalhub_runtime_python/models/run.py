@@ -90,6 +90,14 @@ class EnvironmentInfo(StrictModel):
     seconds: float = Field(description="Time spent getting the environment ready, before the handler was imported")
 
 
+class ProcessInfo(StrictModel):
+    """The local process executing a run, identified so that a reused pid is never mistaken for it."""
+
+    pid: int
+    started: float = Field(description="The process's start time (seconds since the epoch)")
+    host: str = Field(description="Host name of the machine the process runs on")
+
+
 class RunStatus(StrictModel):
     state: State = State.CREATED
     message: str | None = None
@@ -97,7 +105,7 @@ class RunStatus(StrictModel):
     results: dict[str, Any] = Field(default_factory=dict, description="Plain values returned by the handler")
     outputs: dict[str, str] = Field(default_factory=dict, description="Output name -> key of the logged entity")
     error: ErrorInfo | None = None
-    pid: int | None = Field(None, description="Local process running the run, if any")
+    process: ProcessInfo | None = Field(None, description="Local process executing the run, if any")
     service: ServiceInfo | None = None
     kubernetes: KubernetesInfo | None = None
     environment: EnvironmentInfo | None = None
