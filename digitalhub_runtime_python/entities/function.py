@@ -11,6 +11,7 @@ from digitalhub_runtime_python.entities.run import Run
 from digitalhub_runtime_python.entities.task import Task, run_id, run_spec
 from digitalhub_runtime_python.models.errors import SpecError, validate
 from digitalhub_runtime_python.models.function import Function as FunctionModel
+from digitalhub_runtime_python.models.states import is_final
 from digitalhub_runtime_python.models.task import Action, TaskSpec, task_kind
 from digitalhub_runtime_python.models.task import Task as TaskModel
 
@@ -25,10 +26,11 @@ class Function(EntityObject[FunctionModel]):
         """Reload from the store; after a build launched from this object completed, move to the version it made
         (the one with the image), so later runs use the image."""
         if self._build is not None:
-            build = self._backend.store.get_run(self._build).status.build
-            if build is not None and build.function:
+            status = self._backend.store.get_run(self._build).status
+            if is_final(status.state):
                 self._build = None
-                self.entity = self._backend.store.get_as(FunctionModel, build.function)
+            if status.build is not None and status.build.function:
+                self.entity = self._backend.store.get_as(FunctionModel, status.build.function)
                 return self
         return super().refresh()
 

@@ -123,6 +123,17 @@ def test_the_built_image_runs_the_function_as_a_pod_would(
     assert done.status.environment is None  # the requirements were in the image: nothing installed at start
 
 
+def test_runs_started_after_a_build_are_of_the_version_with_the_image(
+    built: tuple[dh.Function, dh.Run], project: dh.Project, workspace: Path, base_image: str
+) -> None:
+    code = "import tinypkg\n\n\ndef f(a):\n    return tinypkg.VALUE\n"
+    fn = function(project, workspace.parent / "src-after", code, base_image=base_image)
+    build = fn.run("build").status.build
+    job = fn.run("job", parameters={"a": 1}, isolation="subprocess")  # no refresh(): the object follows its build
+    assert job.spec.function == build.function and fn.spec.image == build.image
+    assert job.wait(300).status.state == State.COMPLETED, job.status.message  # here, tinypkg from the index
+
+
 def test_a_code_change_rebuilds_only_the_code_layer(
     built: tuple[dh.Function, dh.Run], project: dh.Project, workspace: Path, base_image: str, docker_client
 ) -> None:
