@@ -56,8 +56,13 @@ def workspace(
 
 
 @pytest.fixture(scope="module")
-def project(workspace: Path) -> dh.Project:
-    return dh.get_or_create_project("images")
+def project(workspace: Path, docker_client: docker.DockerClient) -> Iterator[dh.Project]:
+    """The module's project; the images its builds made are removed after the module."""
+    project = dh.get_or_create_project("images")
+    yield project
+    for run in project.list_runs():
+        if run.status.build is not None and run.status.build.function:
+            docker_client.images.remove(run.status.build.image, force=True)
 
 
 def function(project: dh.Project, folder: Path, code: str = HANDLER, **spec: object) -> dh.Function:
