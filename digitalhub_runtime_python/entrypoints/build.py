@@ -110,10 +110,8 @@ def finish(project: Project, run_key: str) -> int:
         )
         return 1
     done = complete_build(store, run_key, f"{build.image}@{digest}", digest, log)
-    print(
-        f"built {build.image}@{digest}"
-        + (f": function {done.status.build.function}" if done and done.status.build else "")
-    )
+    made = done.status.build if done is not None else None
+    print(f"built {build.image}@{digest}: " + (f"function {made.function}" if made else "the run was stopped"))
     return 0
 
 

@@ -3,6 +3,7 @@ and a run taking its code from the image it runs in."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,6 +15,7 @@ from digitalhub_runtime_python.builds.dockerfile import BuildError, ImageRecipe,
 from digitalhub_runtime_python.builds.engine import failed_step
 from digitalhub_runtime_python.builds.settings import BuildSettings, BuildSettingsError
 from digitalhub_runtime_python.contract import ENV_IMAGE_CODE, ENV_IMAGE_CODE_ENTRY, code_fingerprint, image_reference
+from digitalhub_runtime_python.entrypoints.build import read_digest
 from digitalhub_runtime_python.models.errors import validate
 from digitalhub_runtime_python.models.function import Function, FunctionSpec
 from digitalhub_runtime_python.sources import materialize as materialize_module
@@ -201,3 +203,14 @@ def test_a_failed_builds_message_quotes_the_step_that_failed_and_its_output() ->
     docker = "Step 1/2 : FROM base\n ---> 1a2b\nStep 2/2 : RUN false\n ---> Running in 3c4d\n"
     assert failed_step(docker) == "Step 2/2 : RUN false\n ---> Running in 3c4d"
     assert failed_step("no steps here\nat all\n") == "no steps here\nat all"
+
+
+def test_the_digest_a_builder_wrote_kaniko_or_buildkit(tmp_path: Path) -> None:
+    digest = "sha256:" + "0f" * 32
+    assert read_digest(tmp_path) is None
+    (tmp_path / "metadata.json").write_text(json.dumps({"containerimage.digest": digest}))  # BuildKit
+    assert read_digest(tmp_path) == digest
+    (tmp_path / "digest").write_text(digest + "\n")  # Kaniko's --digest-file
+    assert read_digest(tmp_path) == digest
+    (tmp_path / "digest").write_text("not a digest")
+    assert read_digest(tmp_path) is None
