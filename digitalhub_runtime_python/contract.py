@@ -15,6 +15,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from digitalhub_runtime_python.models.resources import GROUP
+from digitalhub_runtime_python.models.resources import LABEL_ACTION as LABEL_ACTION  # a run's CR has them too
+from digitalhub_runtime_python.models.resources import LABEL_FUNCTION as LABEL_FUNCTION
 from digitalhub_runtime_python.models.task import Action
 from digitalhub_runtime_python.settings import ENV_NAMESPACE, Settings
 
@@ -46,8 +48,6 @@ SERVE_PORT = 8080
 LABEL_PREFIX = f"{GROUP}/"
 LABEL_RUN = LABEL_PREFIX + "run"  # value: the workload name; how the store finds a run's pods for their logs
 LABEL_PROJECT = LABEL_PREFIX + "project"
-LABEL_FUNCTION = LABEL_PREFIX + "function"
-LABEL_ACTION = LABEL_PREFIX + "action"
 ANNOTATION_RUN_KEY = LABEL_PREFIX + "run-key"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "digitalhub-operator", "app.kubernetes.io/part-of": "digitalhub"}
 

@@ -12,9 +12,22 @@ from datetime import datetime
 from pathlib import Path
 
 from digitalhub_runtime_python.models.base import Entity, now
+from digitalhub_runtime_python.models.indexed import indexed
 from digitalhub_runtime_python.models.keys import parse_key
 from digitalhub_runtime_python.models.project import Project
 from digitalhub_runtime_python.stores.base import AlreadyExists, E, LogRecord, NotFound, Store, entity_class
+from digitalhub_runtime_python.stores.local_query import count_sql, page_sql
+from digitalhub_runtime_python.stores.local_schema import INDEX_COLUMNS, MUTABLE_COLUMNS, migrate
+from digitalhub_runtime_python.stores.query import Listing, Order, Page, Query
+
+_INSERT = (
+    f"INSERT INTO entities (key, project, type, name, id, document, {', '.join(INDEX_COLUMNS)}) "
+    f"VALUES (?, ?, ?, ?, ?, ?{', ?' * len(INDEX_COLUMNS)})"
+)
+_UPDATE = f"UPDATE entities SET document=?, {', '.join(f'{c}=?' for c in MUTABLE_COLUMNS)} WHERE key=?"
+# Pages of the write-ahead log between checkpoints (SQLite's default: 1,000): a run's rows go to the same few
+# index pages, so fewer checkpoints copy each of them fewer times; the log file grows to 40 MB at most.
+WAL_PAGES = 10_000
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entities (
@@ -27,7 +40,6 @@ CREATE TABLE IF NOT EXISTS entities (
     document TEXT NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS entities_version ON entities (project, type, name, id);
-CREATE INDEX IF NOT EXISTS entities_latest ON entities (project, type, name, seq);
 CREATE TABLE IF NOT EXISTS logs (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     run_key TEXT NOT NULL,
@@ -61,6 +73,7 @@ class LocalStore(Store):
         self.path = self.home / "store.sqlite"
         self._local = threading.local()
         self._connection().executescript(SCHEMA)
+        migrate(self._connection())
 
     def _connection(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -68,6 +81,7 @@ class LocalStore(Store):
             db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             _enable_wal(db)
             db.execute("PRAGMA synchronous=NORMAL")
+            db.execute(f"PRAGMA wal_autocheckpoint={WAL_PAGES}")
             self._local.db = db
         return db
 
@@ -83,12 +97,9 @@ class LocalStore(Store):
         db.execute("COMMIT")
 
     def create(self, entity: E) -> E:
-        try:
-            with self._transaction() as db:
-                db.execute(
-                    "INSERT INTO entities (key, project, type, name, id, document) VALUES (?, ?, ?, ?, ?, ?)",
-                    (entity.key, entity.project, entity.ENTITY_TYPE, entity.name, entity.id, entity.model_dump_json()),
-                )
+        row = (entity.key, entity.project, entity.ENTITY_TYPE, entity.name, entity.id, entity.model_dump_json())
+        try:  # one statement is one transaction: no BEGIN/COMMIT round trips
+            self._connection().execute(_INSERT, (*row, *indexed(entity)))
         except sqlite3.IntegrityError:
             raise AlreadyExists(f"{entity.key} already exists") from None
         return entity
@@ -110,16 +121,22 @@ class LocalStore(Store):
             raise NotFound(f"no {cls.ENTITY_TYPE} {name}{version} in project {project}")
         return cls.model_validate_json(row[0])
 
-    def list(self, cls: type[E], project: str, *, name: str | None = None, all_versions: bool = False) -> list[E]:
-        where, args = "project=? AND type=?", [project, cls.ENTITY_TYPE]
-        if name is not None:
-            where += " AND name=?"
-            args.append(name)
-        if not all_versions:
-            where += f" AND seq IN (SELECT MAX(seq) FROM entities WHERE {where} GROUP BY name)"
-            args *= 2
-        rows = self._connection().execute(f"SELECT document FROM entities WHERE {where} ORDER BY seq DESC", args)
-        return [cls.model_validate_json(doc) for (doc,) in rows]
+    def page(
+        self, cls: type[E], project: str, query: Query, *, limit: int, order: Order = "newest", after: str | None = None
+    ) -> Page[E]:
+        listing = Listing(cls.ENTITY_TYPE, project, query, order)
+        sql, args = page_sql(listing, listing.start(after), limit)
+        rows = self._connection().execute(sql, args).fetchall()
+        continuation = None
+        if len(rows) > limit:
+            rows = rows[:limit]
+            last_seq, last_created, _ = rows[-1]
+            continuation = listing.continuation((last_created, last_seq))
+        return Page((cls.model_validate_json(document) for _, _, document in rows), continuation)
+
+    def count(self, cls: type[E], project: str, query: Query) -> int:
+        sql, args = count_sql(Listing(cls.ENTITY_TYPE, project, query))
+        return int(self._connection().execute(sql, args).fetchone()[0])
 
     def list_projects(self) -> builtins.list[Project]:
         rows = self._connection().execute("SELECT document FROM entities WHERE type='project' ORDER BY seq DESC")
@@ -133,7 +150,8 @@ class LocalStore(Store):
                 raise NotFound(f"{key} does not exist")
             entity = change(cls.model_validate_json(row[0]))
             entity.metadata.updated = now()
-            db.execute("UPDATE entities SET document=? WHERE key=?", (entity.model_dump_json(), key))
+            fields = indexed(entity)
+            db.execute(_UPDATE, (entity.model_dump_json(), *(getattr(fields, c) for c in MUTABLE_COLUMNS), key))
         return entity
 
     def delete(self, key: str) -> None:
@@ -141,6 +159,10 @@ class LocalStore(Store):
             if db.execute("DELETE FROM entities WHERE key=?", (key,)).rowcount == 0:
                 raise NotFound(f"{key} does not exist")
             db.execute("DELETE FROM logs WHERE run_key=?", (key,))
+
+    def delete_logs(self, run_key: str) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM logs WHERE run_key=?", (run_key,))
 
     def append_logs(self, run_key: str, records: builtins.list[LogRecord]) -> None:
         if records:
