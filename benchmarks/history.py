@@ -208,6 +208,7 @@ def main() -> int:
         listed = [(name, median_ms(call, args.samples), target) for name, call, target in sdk]
 
         cli_samples = max(3, args.samples // 3)
+        interpreter = measure_cli([sys.executable, "-c", "pass"], empty, cli_samples)
         cli_empty = measure_cli([*dhrun, "get", "runs"], empty, cli_samples)
         cli_page = measure_cli([*dhrun, "get", "runs"], home, cli_samples)
         json_page = measure_cli([*dhrun, "get", "runs", "-o", "json"], home, cli_samples)
@@ -233,6 +234,7 @@ def main() -> int:
         ratio = per_after / per_before
         row(f"create a run, with the listing columns and indexes, {clock}", per_after, "µs", f"{ratio:.3f}", None)
         table.add_row("", "", "", "ratio <= 1.10", "yes" if ratio <= 1.10 else "NO")
+    row("python -c pass (the interpreter alone) wall", interpreter[0], "ms", "", None)
     row("dhrun get runs, empty store (baseline) wall", cli_empty[0], "ms", "1.00", None)
     row("dhrun get runs wall", cli_page[0], "ms", f"{cli_page[0] / cli_empty[0]:.2f} x empty", 400.0)
     row("dhrun get runs, empty store (baseline) RSS", cli_empty[1], "MB", "1.00", None)

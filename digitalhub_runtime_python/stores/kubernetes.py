@@ -367,25 +367,27 @@ class KubernetesStore(Store):
         raise Conflict(f"{key}: still conflicting after {self.retries} attempts; too many concurrent writers")
 
     def _sync_labels(self, cls: type[Entity], plural: str, obj: dict[str, Any]) -> dict[str, Any]:
-        """Bring a CR's index labels in line with its stored status (a status write cannot change labels); on a
-        conflict someone wrote meanwhile: re-read and compare again, so the labels follow the latest status."""
+        """Bring a CR's index labels in line with its stored status (a status write cannot change labels), with a
+        merge patch of the labels only, conditional on the ``resourceVersion`` read: on a conflict someone wrote
+        meanwhile, so re-read and compare again, and the labels follow the latest status."""
         name = obj["metadata"]["name"]
         for _ in range(self.retries):
             labels = obj["metadata"].get("labels") or {}
             wanted = index_labels(from_resource(cls, obj))
-            if all(labels.get(label) == value for label, value in wanted.items()):
+            changed = {label: value for label, value in wanted.items() if labels.get(label) != value}
+            if not changed:
                 return obj
-            body = {**obj, "metadata": {**obj["metadata"], "labels": {**labels, **wanted}}}
+            patch = {"metadata": {"resourceVersion": obj["metadata"]["resourceVersion"], "labels": changed}}
             try:
                 return self._request(
                     f"{plural}/{name}",
-                    self._custom.replace_namespaced_custom_object,
+                    self._custom.patch_namespaced_custom_object,
                     GROUP,
                     VERSION,
                     self.namespace,
                     plural,
                     name,
-                    body,
+                    patch,
                 )
             except Conflict:
                 obj = self._fetch(plural, name)

@@ -25,8 +25,8 @@ _INSERT = (
     f"VALUES (?, ?, ?, ?, ?, ?{', ?' * len(INDEX_COLUMNS)})"
 )
 _UPDATE = f"UPDATE entities SET document=?, {', '.join(f'{c}=?' for c in MUTABLE_COLUMNS)} WHERE key=?"
-# Pages of the write-ahead log between checkpoints (SQLite's default: 1,000): a run's rows go to the same few
-# index pages, so fewer checkpoints copy each of them fewer times; the log file grows to 40 MB at most.
+# Pages of the write-ahead log between checkpoints (SQLite's default: 1,000): new rows go to the same few table
+# and index pages, so fewer checkpoints copy each of them fewer times; the log file grows to about 40 MB.
 WAL_PAGES = 10_000
 
 SCHEMA = """
@@ -161,8 +161,7 @@ class LocalStore(Store):
             db.execute("DELETE FROM logs WHERE run_key=?", (key,))
 
     def delete_logs(self, run_key: str) -> None:
-        with self._transaction() as db:
-            db.execute("DELETE FROM logs WHERE run_key=?", (run_key,))
+        self._connection().execute("DELETE FROM logs WHERE run_key=?", (run_key,))
 
     def append_logs(self, run_key: str, records: builtins.list[LogRecord]) -> None:
         if records:
