@@ -85,6 +85,9 @@ _PUBLIC = {
     "load_model": "digitalhub_runtime_python.sdk",
     "update_model": "digitalhub_runtime_python.sdk",
     "delete_model": "digitalhub_runtime_python.sdk",
+    "serve": "digitalhub_runtime_python.entrypoints.module",
+    "list_environments": "digitalhub_runtime_python.api",
+    "prune_environments": "digitalhub_runtime_python.api",
 }
 
 
@@ -132,6 +135,7 @@ __all__ = [
     "iter_runs",
     "list_artifacts",
     "list_dataitems",
+    "list_environments",
     "list_functions",
     "list_models",
     "list_projects",
@@ -155,7 +159,9 @@ __all__ = [
     "new_project",
     "new_run",
     "new_task",
+    "prune_environments",
     "prune_runs",
+    "serve",
     "setup",
     "update_artifact",
     "update_dataitem",
@@ -173,9 +179,11 @@ if TYPE_CHECKING:
         get_or_create_project,
         get_project,
         import_project,
+        list_environments,
         list_projects,
         load_project,
         new_project,
+        prune_environments,
         update_project,
     )
     from digitalhub_runtime_python.entities.data import Artifact, Dataitem, Model
@@ -184,6 +192,7 @@ if TYPE_CHECKING:
     from digitalhub_runtime_python.entities.retention import Pruning
     from digitalhub_runtime_python.entities.run import Run
     from digitalhub_runtime_python.entities.task import Task
+    from digitalhub_runtime_python.entrypoints.module import serve
     from digitalhub_runtime_python.execution.handler import handler
     from digitalhub_runtime_python.models.errors import SpecError
     from digitalhub_runtime_python.models.states import State

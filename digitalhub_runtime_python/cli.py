@@ -9,7 +9,7 @@ import sys
 import textwrap
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext, redirect_stderr, redirect_stdout
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,11 +21,19 @@ from rich.markup import escape
 from rich.syntax import Syntax
 from rich.table import Table
 
-from digitalhub_runtime_python.api import get_or_create_project, get_project
+from digitalhub_runtime_python.api import (
+    environments_folder,
+    get_or_create_project,
+    get_project,
+    list_environments,
+    prune_environments,
+)
 from digitalhub_runtime_python.entities.base import EntityObject
 from digitalhub_runtime_python.entities.catalog import Catalog
 from digitalhub_runtime_python.entities.project import Project
 from digitalhub_runtime_python.entities.run import Run
+from digitalhub_runtime_python.environments.cache import EnvironmentEntry
+from digitalhub_runtime_python.environments.requirements import RequirementError, read_requirements_file
 from digitalhub_runtime_python.extras import DISTRIBUTION, EXTRAS, MissingExtra, install_command, missing_modules
 from digitalhub_runtime_python.models.errors import SpecError
 from digitalhub_runtime_python.models.keys import InvalidKey, parse_key
@@ -47,7 +55,7 @@ LISTINGS: dict[str, Callable[[Project], Catalog[Any]]] = {
 }
 DEFAULT_LIMIT = 50
 # Errors of the user's input or setup: one line and exit code 2, never a traceback.
-USER_ERRORS = (SpecError, NotFound, InvalidKey, NotImplementedError, RuntimeError, MissingExtra)
+USER_ERRORS = (SpecError, NotFound, InvalidKey, NotImplementedError, RuntimeError, MissingExtra, RequirementError)
 SHORT_ID = 8
 EXIT_FAILED, EXIT_USAGE, EXIT_TIMEOUT, EXIT_INTERRUPTED = 1, 2, 3, 130
 PROJECT_KEY = "dhrun.project"
@@ -351,8 +359,14 @@ RUN_EPILOG = examples(
     "--init-param", "init_params", multiple=True, metavar="NAME=VALUE", help="Serve: option of the init function"
 )
 @click.option("-e", "--env", "envs", multiple=True, metavar="NAME=VALUE", help="Environment variable of the task")
-@click.option("--python-version", help="PYTHON3_9 ... PYTHON3_12 (default: this interpreter)")
+@click.option("--python-version", help="PYTHON3_11 ... PYTHON3_14 (default: this interpreter)")
 @click.option("--requirement", "requirements", multiple=True, help="A requirement of the function")
+@click.option(
+    "-r",
+    "--requirements-file",
+    type=click.Path(dir_okay=False, exists=True),
+    help="A requirements file: its requirements are the function's (with any --requirement)",
+)
 @click.option(
     "--subprocess",
     "subprocess_",
@@ -388,6 +402,7 @@ def run(
     envs: tuple[str, ...],
     python_version: str | None,
     requirements: tuple[str, ...],
+    requirements_file: str | None,
     subprocess_: bool,
     wait: bool,
     timeout: float | None,
@@ -396,7 +411,8 @@ def run(
     """Run TARGET (PATH:HANDLER, e.g. src/add.py:add) and show its results; with --action serve, its URL.
 
     A job runs in this process unless --subprocess, --no-wait or --timeout is given: then it runs in a child
-    process, which dhrun can stop waiting for. Its output and a failure's traceback are in `dhrun logs RUN`.
+    process, which dhrun can stop waiting for, with its requirements installed in its own environment (see
+    `dhrun env`). Its output and a failure's traceback are in `dhrun logs RUN`.
     """
     if target:
         code_src, handler = split_target(target)
@@ -407,7 +423,8 @@ def run(
     if stop_on_timeout and timeout is None:
         raise click.UsageError("--stop-on-timeout needs --timeout SECONDS")
     in_child = subprocess_ or not wait or timeout is not None
-    spec: dict[str, Any] = {"code_src": code_src, "handler": handler, "requirements": list(requirements)}
+    listed = read_requirements_file(requirements_file) if requirements_file else []
+    spec: dict[str, Any] = {"code_src": code_src, "handler": handler, "requirements": [*listed, *requirements]}
     if python_version:
         spec["python_version"] = python_version
     project = current_project(ctx)
@@ -647,6 +664,63 @@ def resume(ctx: click.Context, run_ref: str) -> None:
     result = find_run(ctx, run_ref).resume()
     url = result.status.service.url if result.status.service else ""
     console.print(f"{short(result)}: {styled_state(result.status.state)} {escape(url)}")
+
+
+@main.group(epilog=examples("dhrun env list", "dhrun env prune --unused-for 0 --dry-run"))
+def env() -> None:
+    """The function environments on this machine: requirements installed with uv, one folder per content key."""
+
+
+def size_text(size: int) -> str:
+    """``1536`` -> ``1.5 KiB``."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB"):
+        if value < 1024:
+            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GiB"
+
+
+def environments_table(entries: Sequence[EnvironmentEntry]) -> Table:
+    table = Table(box=None, header_style="bold")
+    for column in ("KEY", "PYTHON", "SIZE", "USED", "CREATED"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("REQUIREMENTS", overflow="fold")
+    for entry in entries:
+        requirements = escape(", ".join(entry.requirements)) or "(runtime only)"
+        table.add_row(
+            entry.key, entry.python, size_text(entry.size), age(entry.last_used), age(entry.created), requirements
+        )
+    return table
+
+
+@env.command("list", epilog=examples("dhrun env list", "dhrun env list -o json"))
+@click.option("-o", "--output", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True)
+def env_list(output: str) -> None:
+    """List the environments built here, most recently used first."""
+    entries = list_environments()
+    if output != "table":
+        print_documents([entry.as_dict() for entry in entries], output)
+    elif not entries:
+        say("env", f"no environments in {environments_folder()}")
+    else:
+        console.print(environments_table(entries), highlight=False)
+
+
+@env.command(
+    "prune", epilog=examples("dhrun env prune", "dhrun env prune --unused-for 0.5", "dhrun env prune --all --dry-run")
+)
+@click.option("--unused-for", type=float, default=7.0, show_default=True, metavar="DAYS", help="Unused for DAYS")
+@click.option("--all", "all_", is_flag=True, help="Every environment (those in use or being built are kept)")
+@click.option("--dry-run", is_flag=True, help="Show what would be removed, remove nothing")
+def env_prune(unused_for: float, all_: bool, dry_run: bool) -> None:
+    """Remove environments not used for a while, and what interrupted builds left behind."""
+    removed = prune_environments(None if all_ else timedelta(days=unused_for), dry_run=dry_run)
+    verb = "would remove" if dry_run else "removed"
+    if removed:
+        console.print(environments_table(removed), highlight=False)
+    freed = size_text(sum(entry.size for entry in removed))
+    say("env", f"{verb} {len(removed)} environment(s), {freed}")
 
 
 @main.command(epilog=examples("dhrun crds | kubectl apply -f -", "dhrun crds charts/digitalhub/crds"))

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from digitalhub_runtime_python.models.function import FunctionSpec
 from digitalhub_runtime_python.models.resources import GROUP
 from digitalhub_runtime_python.models.resources import LABEL_ACTION as LABEL_ACTION  # a run's CR has them too
 from digitalhub_runtime_python.models.resources import LABEL_FUNCTION as LABEL_FUNCTION
@@ -32,6 +33,10 @@ ENV_SERVE_PREFIX = "DIGITALHUB_SERVE_"
 ENV_SERVE_HOST = ENV_SERVE_PREFIX + "HOST"
 ENV_SERVE_PORT = ENV_SERVE_PREFIX + "PORT"
 ENV_SERVE_NOTIFY_FD = ENV_SERVE_PREFIX + "NOTIFY_FD"
+ENV_SERVE_OPTIONS = ENV_SERVE_PREFIX + "OPTIONS"
+ENV_SERVE_DEBUG = ENV_SERVE_PREFIX + "DEBUG"
+ENV_SERVE_META = ENV_SERVE_PREFIX + "META"  # a module serving itself: print its options and commands, exit
+ENV_SERVE_NO_SERVE = ENV_SERVE_PREFIX + "NO_SERVE"  # a module serving itself: an in-process client, no listener
 ENV_SERVE_TLS_CERT = ENV_SERVE_PREFIX + "TLS_CERT"
 ENV_SERVE_DRAIN_DELAY = ENV_SERVE_PREFIX + "DRAIN_DELAY"
 ENV_SERVE_DRAIN_TIMEOUT = ENV_SERVE_PREFIX + "DRAIN_TIMEOUT"
@@ -57,6 +62,15 @@ _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 def command(action: Action | str, run_key: str, python: str = sys.executable) -> list[str]:
     """The command line that executes ``run_key`` for ``action``: a pod passes ``python="python"``."""
     return [python, "-m", ENTRYPOINTS[Action(action)], "--run", run_key]
+
+
+def installs_requirements(function: FunctionSpec) -> bool:
+    """True when a run pod installs the function's requirements at start (it has some, and no built image).
+
+    The pod's entrypoint installs them with uv before importing the handler (docs/environments.md); the operator
+    gives such serve pods a longer startup window.
+    """
+    return bool(function.requirements) and not function.image
 
 
 def workload_name(run_id: str) -> str:

@@ -13,7 +13,7 @@ EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
     "kubernetes": ("the Kubernetes backend", ("kubernetes",)),
     "serve": (
         "serving (action serve, invoke, endpoint clients)",
-        ("fastapi", "uvicorn", "httpx", "httpx_sse", "sse_starlette", "pydantic_settings", "redis"),
+        ("fastapi", "uvicorn", "httpx", "httpx_sse", "sse_starlette", "pydantic_settings", "redis", "PIL"),
     ),
 }
 

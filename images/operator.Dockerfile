@@ -1,17 +1,52 @@
-# The digitalhub operator (kopf).
+# The digitalhub operator (kopf) (docs/images.md).
 #   docker build -f images/operator.Dockerfile -t digitalhub-operator .
-FROM python:3.11-slim
+ARG PYTHON_VERSION=3.11
+# Any Debian-based image with python3 (3.11+) and its venv module; pin it by digest (...-slim-bookworm@sha256:...).
+ARG BASE_IMAGE=docker.io/library/python:${PYTHON_VERSION}-slim-bookworm
+
+# Wheels for offline builds (PACKAGES_FROM=wheels): `--build-context wheels=DIR` replaces this empty stage.
+FROM scratch AS wheels
+
+# The third-party requirements (and the build backend) of both projects: the dependency layer below is keyed on
+# this list, so an edit elsewhere in a pyproject.toml does not reinstall the dependencies.
+FROM ${BASE_IMAGE} AS requirements
+ARG EXTRAS=kubernetes
+COPY pyproject.toml /src/
+COPY operator/pyproject.toml /src/operator/
+COPY images/requirements.py /src/images/
+RUN python3 /src/images/requirements.py --build-system "/src/pyproject.toml[$EXTRAS]" /src/operator/pyproject.toml \
+    > /requirements.txt
+
+FROM ${BASE_IMAGE}
+# Where Python packages come from: index or wheels.
+ARG PACKAGES_FROM=index
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    VIRTUAL_ENV=/opt/digitalhub \
+    PATH=/opt/digitalhub/bin:$PATH
 
-RUN groupadd --gid 1000 operator && useradd --uid 1000 --gid 1000 --no-create-home operator
+# Not "operator": Debian's base-passwd already has that group (gid 37).
+RUN groupadd --gid 1000 digitalhub \
+ && useradd --uid 1000 --gid 1000 --home-dir /workspace --no-create-home --shell /usr/sbin/nologin digitalhub \
+ && install -d -o 1000 -g 1000 /workspace \
+ && python3 -m venv /opt/digitalhub
 
-COPY . /src
-RUN pip install "/src[kubernetes]" /src/operator && rm -rf /src
+# Dependencies before code.
+COPY images/pip-install.sh /src/images/
+COPY --from=requirements /requirements.txt /src/
+RUN --mount=type=bind,from=wheels,target=/wheels /src/images/pip-install.sh -r /src/requirements.txt
+
+COPY pyproject.toml README.md /src/
+COPY operator/pyproject.toml /src/operator/
+COPY digitalhub_runtime_python /src/digitalhub_runtime_python
+COPY operator/digitalhub_operator /src/operator/digitalhub_operator
+# Nothing to fetch: the dependencies and the build backend are installed above.
+RUN python -m pip install --no-index --no-deps --no-build-isolation /src /src/operator && rm -rf /src
 
 USER 1000:1000
+WORKDIR /workspace
 EXPOSE 8080
 CMD ["python", "-m", "digitalhub_operator"]

@@ -15,4 +15,4 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
     _PATHS + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
 )
 
-pytest_plugins = ["tests.kube.fixtures"]
+pytest_plugins = ["tests.kube.fixtures", "tests.containers.fixtures"]

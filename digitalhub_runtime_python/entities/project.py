@@ -20,6 +20,11 @@ from digitalhub_runtime_python.entities.run import Run
 from digitalhub_runtime_python.entities.tables import check_engine, read_table, schema, write_table
 from digitalhub_runtime_python.entities.task import Task
 from digitalhub_runtime_python.entities.transfer import export_project, import_entity, read_entity
+from digitalhub_runtime_python.environments.requirements import (
+    RequirementError,
+    normalize_requirements,
+    read_requirements_file,
+)
 from digitalhub_runtime_python.extras import require
 from digitalhub_runtime_python.models.base import Entity, Relationship, check_id, new_id
 from digitalhub_runtime_python.models.data import Artifact as ArtifactModel
@@ -58,6 +63,31 @@ def _entity_id(what: str, uuid: str | None) -> str:
 
 def _metadata(description: str | None, labels: list[str] | None, embedded: bool, **more: Any) -> dict[str, Any]:
     return {"description": description, "labels": labels or [], "embedded": embedded, **more}
+
+
+def _requirements(value: object) -> object:
+    """A function's ``requirements``: a list, each one checked, or the path of a requirements file, read now (the
+    stored function carries the list, so a pod needs no file)."""
+    field = "spec.requirements"
+    if isinstance(value, (str, Path)):
+        if not Path(value).expanduser().is_file():
+            example = [str(value)]
+            message = (
+                f"{str(value)!r} is not a file: give a list of requirements (e.g. {example}) or a requirements file"
+            )
+            raise SpecError("function", [(field, message)])
+        try:
+            value = read_requirements_file(value)
+        except RequirementError as exc:
+            raise SpecError("function", [(field, str(exc))]) from None
+    if isinstance(value, list):
+        for index, line in enumerate(value):
+            try:
+                if isinstance(line, str):
+                    normalize_requirements([line])
+            except RequirementError as exc:
+                raise SpecError("function", [(f"{field}[{index}]", str(exc))]) from None
+    return value
 
 
 class Project(EntityObject[ProjectModel]):
@@ -140,6 +170,8 @@ class Project(EntityObject[ProjectModel]):
                 "function",
                 [(f"spec.{field}", "unknown field: remove it or check its spelling") for field in sorted(unknown)],
             )
+        if "requirements" in kwargs:
+            kwargs["requirements"] = _requirements(kwargs["requirements"])
         if kwargs.get("code_src") and Path(kwargs["code_src"]).expanduser().exists():
             kwargs["code_src"] = _local_path(kwargs["code_src"])
         entity = validate(

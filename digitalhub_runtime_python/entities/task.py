@@ -76,15 +76,19 @@ class Task(EntityObject[TaskModel]):
         )
         return self.launch(spec, run_id(uuid), labels, wait, log_info)
 
+    def store_run(self, spec: RunSpec, id_: str, labels: list[str] | None = None) -> Run:
+        """Store a run of this task (CREATED) that no launcher starts: for code that executes it itself, such as a
+        module serving itself (``digitalhub_runtime_python.serve``)."""
+        spec.task = self.key
+        entity = RunModel(project=self.project, name=id_, id=id_, spec=spec, metadata=Metadata(labels=labels or []))
+        return Run(self._backend.store.create(entity), self._backend)
+
     def launch(
         self, spec: RunSpec, id_: str, labels: list[str] | None = None, wait: bool = False, log_info: bool = True
     ) -> Run:
         """Store a run of this task with a validated ``spec`` and launch it."""
-        backend = self._backend
-        launcher = backend.launcher(self.action, spec.local_execution)
-        spec.task = self.key
-        entity = RunModel(project=self.project, name=id_, id=id_, spec=spec, metadata=Metadata(labels=labels or []))
-        run = Run(backend.store.create(entity), backend)
+        launcher = self._backend.launcher(self.action, spec.local_execution)
+        run = self.store_run(spec, id_, labels)
         launcher.launch(run)
         run.refresh()
         return run.wait(log_info=log_info) if wait else run

@@ -1,8 +1,9 @@
 """The server a pod (or a local child) runs: ``python -m digitalhub_runtime_python.serving --run KEY``.
 
-The store comes from DIGITALHUB_BACKEND / DIGITALHUB_HOME like the job runner; the server settings from
-DIGITALHUB_SERVE_* and PORT (see serving/config.py). Exit codes: 0 after a clean stop, 1 when init or startup
-failed, 2 for bad settings or a missing ``serve`` extra (one line on stderr, before anything of it is imported).
+The store comes from DIGITALHUB_BACKEND / DIGITALHUB_HOME like the job runner, and like it the server moves into
+its function's environment first; the server settings come from DIGITALHUB_SERVE_* and PORT (see
+serving/config.py). Exit codes: 0 after a clean stop, 1 when init, startup or the environment failed, 2 for bad
+settings or a missing ``serve`` extra (one line on stderr, before anything of it is imported).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sys
 
 from digitalhub_runtime_python.contract import ENTRYPOINTS, ENV_PORT, ENV_SERVE_HOST, ENV_SERVE_PORT
 from digitalhub_runtime_python.entrypoints.common import open_project, required_run, run_parser
+from digitalhub_runtime_python.entrypoints.environment import enter_environment
 from digitalhub_runtime_python.execution.capture import capture_output
 from digitalhub_runtime_python.extras import MissingExtra, require
 from digitalhub_runtime_python.models.errors import SpecError
@@ -44,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     project = open_project(run_key)
+    failed = enter_environment(project, run_key, ENTRYPOINTS[Action.SERVE], sys.argv[1:] if argv is None else argv)
+    if failed is not None:
+        return failed
     run = project.backend.store.get_run(run_key)
     with capture_output(lambda records: project.backend.append_logs(run, records)):
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)

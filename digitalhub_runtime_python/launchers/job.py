@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import threading
 
 from digitalhub_runtime_python.contract import command
@@ -12,6 +13,7 @@ from digitalhub_runtime_python.entities.project import Project
 from digitalhub_runtime_python.entities.run import Run
 from digitalhub_runtime_python.execution.job import execute_run
 from digitalhub_runtime_python.launchers import forks
+from digitalhub_runtime_python.launchers.environments import run_python
 from digitalhub_runtime_python.launchers.processes import Child, log_path, patched_environ, stop_process, tail
 from digitalhub_runtime_python.models.project import Project as ProjectModel
 from digitalhub_runtime_python.models.run import Run as RunModel
@@ -24,6 +26,7 @@ class LocalJobLauncher:
 
     Subprocess runs are forked from a fork server with the runtime imported (``fork=True``, where processes can
     fork), else started as ``python -m digitalhub_runtime_python.runner --run KEY``; each run is its own process.
+    A run whose function needs an environment starts with that environment's Python (``launchers/environments.py``).
     """
 
     def __init__(self, backend: Backend, stop_grace: float = 10.0, fork: bool = True):
@@ -50,12 +53,17 @@ class LocalJobLauncher:
         log = log_path(self.backend, run.id)
         env = {**os.environ, **envs, **self.backend.settings.environ()}
         process: Child
-        if self.fork:
+        python = run_python(self.backend, run, env)
+        if self.fork and python is None:
             process = forks.fork_server().fork(run.key, env, log)
         else:
             with open(log, "wb") as out:
                 process = subprocess.Popen(
-                    command(Action.JOB, run.key), env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                    command(Action.JOB, run.key, python or sys.executable),
+                    env=env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
                 )
         self._processes[run.key] = process
         self.backend.store.update_run(run.key, lambda entity: _with_pid(entity, process.pid))

@@ -2,13 +2,15 @@
 
 The child is told a pipe (DIGITALHUB_SERVE_NOTIFY_FD) and writes ``ready <port>`` there once its init function
 has succeeded and it listens; if it exits first, its log says why and the run ends in ERROR. It binds port 0
-(a free port, chosen without races) unless the task's envs set PORT or DIGITALHUB_SERVE_PORT.
+(a free port, chosen without races) unless the task's envs set PORT or DIGITALHUB_SERVE_PORT. A function with
+requirements starts with its environment's Python; the first run builds the environment, within ``start_timeout``.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import threading
 
 from digitalhub_runtime_python.contract import (
@@ -22,6 +24,7 @@ from digitalhub_runtime_python.contract import (
 )
 from digitalhub_runtime_python.entities.backend import Backend
 from digitalhub_runtime_python.entities.run import Run
+from digitalhub_runtime_python.launchers.environments import run_python
 from digitalhub_runtime_python.launchers.processes import log_path, read_line, stop_process, tail, terminate
 from digitalhub_runtime_python.models.run import Run as RunModel
 from digitalhub_runtime_python.models.run import ServiceInfo
@@ -67,7 +70,7 @@ class LocalServeLauncher:
             try:
                 with open(log, "ab") as out:
                     process = subprocess.Popen(
-                        command(Action.SERVE, run.key),
+                        command(Action.SERVE, run.key, run_python(self.backend, run, env) or sys.executable),
                         env=env,
                         stdout=out,
                         stderr=subprocess.STDOUT,

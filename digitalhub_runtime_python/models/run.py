@@ -80,6 +80,15 @@ class KubernetesInfo(StrictModel):
     reason: str | None = None
 
 
+class EnvironmentInfo(StrictModel):
+    """The Python environment a run executed in: its function's requirements, installed with uv."""
+
+    key: str = Field(description="Content key of the environment (python, requirements, index settings)")
+    python: str = Field(description="Python version of the environment, e.g. 3.11")
+    built: bool = Field(description="True when this run built the environment, False when it reused one")
+    seconds: float = Field(description="Time spent getting the environment ready, before the handler was imported")
+
+
 class RunStatus(StrictModel):
     state: State = State.CREATED
     message: str | None = None
@@ -90,6 +99,7 @@ class RunStatus(StrictModel):
     pid: int | None = Field(None, description="Local process running the run, if any")
     service: ServiceInfo | None = None
     kubernetes: KubernetesInfo | None = None
+    environment: EnvironmentInfo | None = None
     metrics: dict[str, MetricValue] = Field(
         default_factory=dict, description="Metric name -> a number, or the series of numbers logged under it"
     )

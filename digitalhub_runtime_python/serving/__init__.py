@@ -8,9 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from .commands import command, setup
+from .commands import command, model_loader, setup
 
-_CLIENTS = ("AsyncEndpoint", "AsyncEndpointBatchResponse", "EndpointRequest", "EndpointResponse", "SyncEndpoint")
+_CLIENTS = (
+    "AsyncEndpoint",
+    "AsyncEndpointBatchResponse",
+    "EndpointError",
+    "EndpointRequest",
+    "EndpointResponse",
+    "SyncEndpoint",
+)
 
 
 def __getattr__(name: str) -> Any:
@@ -21,4 +28,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["command", "setup", *_CLIENTS]
+__all__ = ["command", "model_loader", "setup", *_CLIENTS]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -30,9 +29,14 @@ from digitalhub_runtime_python.serving.errors import (
     response_for,
 )
 from digitalhub_runtime_python.serving.events import Event
+from digitalhub_runtime_python.serving.info import install_info
 from digitalhub_runtime_python.serving.jobs.routes import AsyncJobs
+from digitalhub_runtime_python.serving.models_admin import ModelRegistry, install_models
+from digitalhub_runtime_python.serving.requests import install_requests
 from digitalhub_runtime_python.serving.responses import Renderer, is_stream
 from digitalhub_runtime_python.serving.service import Service
+from digitalhub_runtime_python.serving.signatures import with_inputs_body
+from digitalhub_runtime_python.serving.training import install_training
 
 HANDLER_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
@@ -52,6 +56,7 @@ def create_app(
     render = Renderer(debug, stream_grace=config.drain_timeout)
     init_error: list[str] = []
     jobs = AsyncJobs(service, config)
+    registry = ModelRegistry(service, debug)
 
     async def initialise() -> None:
         try:
@@ -77,9 +82,10 @@ def create_app(
             for task in tasks:
                 task.cancel()
             await jobs.close()
+            registry.close()
 
     app = FastAPI(
-        title=f"{service.handler_name} ({service.run.name})",
+        title=f"{service.handler_name or 'commands'} ({service.run.name})",
         version=service.run.id,
         lifespan=lifespan,
         description=f"Serves run {service.run.key}",
@@ -137,11 +143,14 @@ def create_app(
         return {"options": merged}
 
     # The handler at /: served by HandlerEndpoint (below) in front of FastAPI's router, documented here
-    _document_handler(app, service.handler_name)
+    if service.handler_name is not None:
+        _document_handler(app, service.handler_name)
 
-    # Typed commands
+    # Typed commands (training ones run as jobs: serving/training.py)
 
     for spec in service.commands.values():
+        if spec.training:
+            continue
         app.add_api_route(
             f"/{spec.name}",
             _command_endpoint(service, spec, require_ready, render),
@@ -152,9 +161,13 @@ def create_app(
             name=f"command_{spec.name}",
         )
 
-    # Async jobs
+    # Async jobs; requests with options, training, models, runtime info
 
     jobs.install(app, require_ready)
+    install_requests(app, jobs, require_ready)
+    install_training(app, jobs, require_ready)
+    install_models(app, registry, config.admin_token)
+    install_info(app, service)
 
     return gate
 
@@ -248,17 +261,4 @@ def _command_endpoint(
             raise HandlerFailure() from exc
         return value  # FastAPI checks it against the declared outputs
 
-    body = spec.inputs if spec.inputs is not None else Annotated[dict[str, Any] | None, Body()]
-    signature = inspect.Signature(
-        [
-            inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
-            inspect.Parameter(
-                "inputs",
-                inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                annotation=body,
-                default=inspect.Parameter.empty if spec.inputs is not None else None,
-            ),
-        ]
-    )
-    setattr(endpoint, "__signature__", signature)  # noqa: B010 (functions have no declared __signature__)
-    return endpoint
+    return with_inputs_body(endpoint, spec)

@@ -1,26 +1,34 @@
-"""Decorators a served module uses: ``@setup`` for its init function, ``@command`` for typed routes.
+"""Decorators a served module uses: ``@setup`` for its init function, ``@command`` for typed routes,
+``@model_loader`` for loading deployed models.
 
-Both only attach a description to the function; the server finds them in the handler's module. Fields are
-given as ``{"name": type}`` (required) or ``{"name": (type, default)}``, or as a pydantic model class.
+They only attach a description to the function; the server finds them in the handler's module. Fields are
+given as ``{"name": type}`` (required unless the type carries a default, as the data types in
+``serving/types.py`` may) or ``{"name": (type, default)}``, or as a pydantic model class.
 """
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, create_model
+from pydantic import BaseModel, Field, create_model
+
+from digitalhub_runtime_python.models.base import NAME_PATTERN
 
 F = TypeVar("F", bound=Callable[..., Any])
 Fields = Mapping[str, Any] | type[BaseModel] | None
 
 COMMAND_ATTRIBUTE = "__digitalhub_command__"
 SETUP_ATTRIBUTE = "__digitalhub_setup__"
+LOADER_ATTRIBUTE = "__digitalhub_model_loader__"
 COMMAND_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 # Paths the server owns; a command cannot take them.
-RESERVED_ROUTES = frozenset({"healthz", "readyz", "meta", "setup", "jobs", "docs", "redoc", "openapi.json"})
+RESERVED_ROUTES = frozenset(
+    {"healthz", "readyz", "meta", "setup", "jobs", "requests", "models", "info", "docs", "redoc", "openapi.json"}
+)
 
 
 def fields_model(name: str, fields: Fields) -> type[BaseModel] | None:
@@ -31,19 +39,35 @@ def fields_model(name: str, fields: Fields) -> type[BaseModel] | None:
         return fields
     if not isinstance(fields, Mapping):
         raise TypeError(f"{name}: declare fields as {{'name': type}} or a pydantic model, not {type(fields).__name__}")
-    definitions = {key: value if isinstance(value, tuple) else (value, ...) for key, value in fields.items()}
+    # Field(): required, unless the type's own Field (a data type's) gives a default
+    definitions = {key: value if isinstance(value, tuple) else (value, Field()) for key, value in fields.items()}
     return create_model(name, **definitions)  # type: ignore[call-overload]
 
 
 @dataclass(frozen=True)
 class CommandSpec:
-    """A typed route: ``POST /<name>`` with validated inputs and, optionally, validated outputs."""
+    """A typed route: ``POST /<name>`` with validated inputs and, optionally, validated outputs. A training
+    command runs as a job and its return value is logged as the Model ``model_name``."""
 
     name: str
     func: Callable[..., Any]
     inputs: type[BaseModel] | None
     outputs: type[BaseModel] | None
     description: str | None
+    training: bool = False
+    model_name: str | None = None
+
+    def describe(self, streaming: bool) -> dict[str, Any]:
+        """The command as ``/meta`` lists it."""
+        return {
+            "name": self.name,
+            "path": f"/{self.name}",
+            "description": self.description,
+            "streaming": streaming,
+            "training": self.training,
+            "inputs": self.inputs.model_json_schema() if self.inputs else None,
+            "outputs": self.outputs.model_json_schema() if self.outputs else None,
+        }
 
 
 @dataclass(frozen=True)
@@ -54,10 +78,23 @@ class SetupSpec:
     options: type[BaseModel] | None
 
 
+def describe_options(options: type[BaseModel] | None, values: dict[str, Any]) -> dict[str, Any]:
+    """The init options as ``/meta`` lists them: their schema and the values in force."""
+    return {"schema": options.model_json_schema() if options else None, "values": values}
+
+
 def command(
-    name: str | None = None, *, inputs: Fields = None, outputs: Fields = None, description: str | None = None
+    name: str | None = None,
+    *,
+    inputs: Fields = None,
+    outputs: Fields = None,
+    description: str | None = None,
+    training: bool = False,
+    model_name: str | None = None,
 ) -> Callable[[F], F]:
-    """Serve the function as ``POST /<name>`` (default: the function's name with ``_`` kept)."""
+    """Serve the function as ``POST /<name>`` (default: the function's name with ``_`` kept). With
+    ``training=True`` a call starts a background job whose return value (a path, or any object, pickled) is
+    logged as the Model ``model_name`` (default: the command's name)."""
 
     def decorate(func: F) -> F:
         route = name or func.__name__
@@ -66,6 +103,12 @@ def command(
                 f"@command name {route!r} is not usable: use lowercase letters, digits, '_' or '-', "
                 f"starting with a letter, and none of {', '.join(sorted(RESERVED_ROUTES))}"
             )
+        if training and (inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func)):
+            raise ValueError(f"@command {route!r}: a training command returns its model; it cannot be a generator")
+        if model_name is not None and not training:
+            raise ValueError(f"@command {route!r}: model_name is for training commands: add training=True")
+        if model_name is not None and not re.match(NAME_PATTERN, model_name):
+            raise ValueError(f"@command {route!r}: model_name {model_name!r} is not an entity name ({NAME_PATTERN})")
         title = "".join(part.capitalize() for part in re.split(r"[-_]", route))
         spec = CommandSpec(
             route,
@@ -73,6 +116,8 @@ def command(
             fields_model(f"{title}Inputs", inputs),
             fields_model(f"{title}Outputs", outputs),
             description if description is not None else (func.__doc__ or "").strip() or None,
+            training,
+            (model_name or route) if training else None,
         )
         setattr(func, COMMAND_ATTRIBUTE, spec)
         return func
@@ -103,14 +148,32 @@ def find_commands(namespace: Iterable[Any]) -> list[CommandSpec]:
     return list(specs.values())
 
 
+def model_loader(func: F) -> F:
+    """Mark the function that loads a deployed model: ``func(path, model)`` gets the local copy of the Model
+    entity's files and the entity, and returns what handlers find in ``context.models[name].value``."""
+    setattr(func, LOADER_ATTRIBUTE, True)
+    return func
+
+
+def _find_one(namespace: Iterable[Any], marked: Callable[[Any], bool], decorator: str) -> Any:
+    """The one function of ``namespace`` that ``marked`` says carries ``decorator``, if any; two are refused."""
+    found = {id(value): value for value in namespace if marked(value)}
+    if len(found) > 1:
+        names = ", ".join(sorted(func.__name__ for func in found.values()))
+        raise ValueError(f"several {decorator} functions ({names}): keep one")
+    return next(iter(found.values()), None)
+
+
 def find_setup(namespace: Iterable[Any]) -> SetupSpec | None:
     """The one ``@setup`` function among ``namespace``'s values, if any."""
-    found = {
-        id(spec): spec
-        for value in namespace
-        if isinstance(spec := getattr(value, SETUP_ATTRIBUTE, None), SetupSpec) and spec.func is value
-    }
-    if len(found) > 1:
-        names = ", ".join(sorted(spec.func.__name__ for spec in found.values()))
-        raise ValueError(f"several @setup functions ({names}): keep one")
-    return next(iter(found.values()), None)
+    func = _find_one(
+        namespace,
+        lambda value: isinstance(spec := getattr(value, SETUP_ATTRIBUTE, None), SetupSpec) and spec.func is value,
+        "@setup",
+    )
+    return getattr(func, SETUP_ATTRIBUTE) if func is not None else None
+
+
+def find_model_loader(namespace: Iterable[Any]) -> Callable[..., Any] | None:
+    """The one ``@model_loader`` function among ``namespace``'s values, if any."""
+    return _find_one(namespace, lambda value: getattr(value, LOADER_ATTRIBUTE, None) is True, "@model_loader")

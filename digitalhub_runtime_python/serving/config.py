@@ -13,6 +13,7 @@ from digitalhub_runtime_python.models.errors import SpecError
 from digitalhub_runtime_python.models.task import check_job_store_url
 
 ENV_PREFIX = "DIGITALHUB_SERVE_"
+INPUT_URL_SCHEMES = ("https://", "http://", "s3://")
 
 
 class ServeConfig(BaseSettings):
@@ -68,6 +69,16 @@ class ServeConfig(BaseSettings):
         "and the job carries result_url; 0: no limit",
     )
     access_log: bool = Field(True, description="Log one line per request")
+    admin_token: SecretStr | None = Field(
+        None,
+        description="Token that deploying and undeploying models and starting or cancelling training require "
+        "('Authorization: Bearer <token>'); without one those routes are disabled",
+    )
+    input_urls: list[str] = Field(
+        default_factory=lambda: list(INPUT_URL_SCHEMES),
+        description="URL prefixes a request's 'url' may read its input from, as a JSON list (e.g. "
+        '["s3://my-bucket/inputs/"]); [] refuses url inputs',
+    )
     notify_fd: int | None = Field(
         None, description="File descriptor to write 'ready' to once serving (set by the local launcher)"
     )
@@ -78,6 +89,14 @@ class ServeConfig(BaseSettings):
         if value == "memory":
             return value
         return check_job_store_url(value, f"set {ENV_PREFIX}JOB_STORE_PASSWORD (from a Secret on Kubernetes)")
+
+    @field_validator("input_urls")
+    @classmethod
+    def _input_url_prefixes(cls, value: list[str]) -> list[str]:
+        bad = [prefix for prefix in value if not prefix.startswith(INPUT_URL_SCHEMES)]
+        if bad:
+            raise ValueError(f"{bad}: every prefix starts with one of {', '.join(INPUT_URL_SCHEMES)}")
+        return value
 
     @model_validator(mode="after")
     def _tls_complete(self) -> ServeConfig:

@@ -59,7 +59,7 @@ def _validation_details(exc: RequestValidationError | ResponseValidationError) -
     problems = []
     for error in exc.errors():
         location = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
-        problems.append(f"{location or 'body'}: {error.get('msg', 'invalid')}")
+        problems.append(f"{location or 'body'}: {error.get('msg', 'invalid').removeprefix('Value error, ')}")
     return "; ".join(problems)
 
 
@@ -71,8 +71,8 @@ def response_for(exc: Exception, debug: bool) -> Response:
         return error_response(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
     if isinstance(exc, RequestError):
         return error_response(exc.code, str(exc), headers=exc.headers)
-    if isinstance(exc, RequestValidationError):
-        return error_response(422, f"invalid request: {_validation_details(exc)}")
+    if isinstance(exc, RequestValidationError):  # bad input: 400 naming each field, like bad init options
+        return error_response(400, f"invalid request: {_validation_details(exc)}")
     if isinstance(exc, (SpecError, BodyError, ArgumentError)):
         return error_response(400, str(exc))
     error_id = new_error_id()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
@@ -25,9 +26,10 @@ def decode_body(data: bytes, content_type: str) -> Any:
 
 
 class Event:
-    """A request: ``method``, ``path``, ``query``, ``headers`` (lower-case names), ``body`` and raw ``data``."""
+    """A request: ``method``, ``path``, ``query``, ``headers`` (lower-case names), ``body`` and raw ``data``;
+    ``cancelled`` is set when the async job it belongs to is cancelled."""
 
-    __slots__ = ("method", "path", "data", "body", "_raw_query", "_raw_headers", "_query", "_headers")
+    __slots__ = ("method", "path", "data", "body", "_raw_query", "_raw_headers", "_query", "_headers", "_cancelled")
 
     def __init__(
         self,
@@ -42,6 +44,7 @@ class Event:
         self._raw_query, self._raw_headers = raw_query, raw_headers
         self._query: dict[str, str] | None = None
         self._headers: dict[str, str] | None = None
+        self._cancelled: threading.Event | None = None
 
     @classmethod
     def from_scope(cls, scope: Mapping[str, Any], data: bytes) -> Event:
@@ -73,6 +76,14 @@ class Event:
             else:
                 self._headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw}
         return self._headers
+
+    @property
+    def cancelled(self) -> threading.Event:
+        """Set once the job running this call is cancelled: a long sync loop checks ``is_set()`` and returns early
+        (a thread cannot be stopped from outside). Never set for a direct request."""
+        if self._cancelled is None:
+            self._cancelled = threading.Event()
+        return self._cancelled
 
     def to_dict(self) -> dict[str, Any]:
         return {

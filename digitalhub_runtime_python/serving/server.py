@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import Callable
 from types import FrameType
 
 import uvicorn
@@ -14,7 +15,8 @@ from digitalhub_runtime_python.serving.drain import Gate
 
 
 class DrainingServer(uvicorn.Server):
-    """A uvicorn server that drains on SIGTERM/SIGINT and tells the launcher (``notify_fd``) once it is ready."""
+    """A uvicorn server that drains on SIGTERM/SIGINT and, once it is ready, tells the launcher (``notify_fd``) or
+    calls ``on_ready(port)`` (in a worker thread)."""
 
     def __init__(
         self,
@@ -23,10 +25,11 @@ class DrainingServer(uvicorn.Server):
         *,
         drain_delay: float = 0.0,
         notify_fd: int | None = None,
+        on_ready: Callable[[int], None] | None = None,
     ):
         super().__init__(config)
         self.gate = gate
-        self.drain_delay, self.notify_fd = drain_delay, notify_fd
+        self.drain_delay, self.notify_fd, self.on_ready = drain_delay, notify_fd, on_ready
         self._exit_at: float | None = None
         self.failed = False
         self._notifier: asyncio.Task | None = None  # held so the task is not garbage-collected while it waits
@@ -52,14 +55,17 @@ class DrainingServer(uvicorn.Server):
 
     async def startup(self, sockets: list | None = None) -> None:
         await super().startup(sockets)
-        if self.started and self.notify_fd is not None:
+        if self.started and (self.notify_fd is not None or self.on_ready is not None):
             self._notifier = asyncio.get_running_loop().create_task(self._notify_when_ready())
 
     async def _notify_when_ready(self) -> None:
-        """Write the bound port to ``notify_fd`` once the app is ready, then close it."""
+        """Once the app is ready, hand the bound port to ``on_ready``, and write it to ``notify_fd`` and close it."""
         await self.gate.ready.wait()
-        assert self.notify_fd is not None
         port = self.servers[0].sockets[0].getsockname()[1] if self.servers else self.config.port
+        if self.on_ready is not None:
+            await asyncio.to_thread(self.on_ready, port)
+        if self.notify_fd is None:
+            return
         try:
             os.write(self.notify_fd, f"ready {port}\n".encode())
         finally:

@@ -19,7 +19,16 @@ from digitalhub_runtime_python.execution.loader import HandlerError
 from digitalhub_runtime_python.execution.prepare import prepare
 from digitalhub_runtime_python.models.errors import validate
 from digitalhub_runtime_python.models.run import Run
-from digitalhub_runtime_python.serving.commands import CommandSpec, SetupSpec, find_commands, find_setup
+from digitalhub_runtime_python.serving.commands import (
+    COMMAND_ATTRIBUTE,
+    CommandSpec,
+    SetupSpec,
+    describe_options,
+    find_commands,
+    find_model_loader,
+    find_setup,
+)
+from digitalhub_runtime_python.serving.errors import RequestError
 from digitalhub_runtime_python.serving.events import Event
 
 EVENT_ARGUMENTS = ("event", "events")
@@ -28,10 +37,12 @@ _EVENT = object()  # placeholder for the per-request event while binding argumen
 
 @dataclass
 class ServeContext(Context):
-    """The ``context`` of a served function: also the init ``options`` in force and what init returned (``state``)."""
+    """The ``context`` of a served function: also the init ``options`` in force, what init returned (``state``) and
+    the models deployed into the server (``models``: name -> ``DeployedModel``, see ``serving/models_admin.py``)."""
 
     options: dict[str, Any] = field(default_factory=dict)
     state: Any = None
+    models: dict[str, Any] = field(default_factory=dict)
 
 
 class Target:
@@ -84,18 +95,21 @@ def _init_target(
 
 
 class Service:
-    """The served code with the run's arguments bound once; the HTTP layer only adds the per-request event."""
+    """The served code with the run's arguments bound once; the HTTP layer only adds the per-request event.
+
+    ``handler`` None serves the commands only (``/`` answers 404 naming them)."""
 
     def __init__(
         self,
         project: Project,
         run: Run,
-        handler: Callable[..., Any],
+        handler: Callable[..., Any] | None,
         *,
         init_function: Callable[..., Any] | None = None,
         setup: SetupSpec | None = None,
         commands: list[CommandSpec] | None = None,
         inputs: Mapping[str, Any] | None = None,
+        model_loader: Callable[..., Any] | None = None,
     ):
         self.run = run
         self.context = ServeContext(
@@ -108,15 +122,20 @@ class Service:
             "event": None,
             "events": None,
         }
-        bound = compose_arguments(
-            handler, run.spec.parameters, inputs or {}, {**self.reserved, "event": _EVENT, "events": _EVENT}
+        self.handler = Target(handler) if handler is not None else None
+        self.handler_name = getattr(handler, "__name__", repr(handler)) if handler is not None else None
+        bound = (
+            compose_arguments(
+                handler, run.spec.parameters, inputs or {}, {**self.reserved, "event": _EVENT, "events": _EVENT}
+            )
+            if handler is not None
+            else {}
         )
-        self.handler = Target(handler)
-        self.handler_name = getattr(handler, "__name__", repr(handler))
         self._static = {name: value for name, value in bound.items() if value is not _EVENT}
         self._event_names = tuple(name for name, value in bound.items() if value is _EVENT)
         self.init = Target(init_function) if init_function is not None else None
         self.options_model = setup.options if setup is not None else None
+        self.model_loader = model_loader
         self.commands = {spec.name: spec for spec in commands or []}
         self._command_targets = {name: Target(spec.func) for name, spec in self.commands.items()}
         self.initialised = asyncio.Event()
@@ -124,19 +143,39 @@ class Service:
 
     @classmethod
     def from_run(cls, project: Project, run_key: str) -> Service:
-        """Fetch and import the run's function code, find its init function and commands, bind the run's arguments."""
+        """Fetch and import the run's function code, find its init function and commands, bind the run's arguments.
+        A handler that is itself a ``@command`` names the module only: the commands are served, ``/`` is not."""
         prepared = prepare(project, project.backend.store.get_run(run_key))
-        spec = prepared.function.spec
-        namespace = _namespace(prepared.handler)
-        init_function, setup = _init_target(namespace, spec.init_function, spec.handler)
-        return cls(
+        return cls.from_namespace(
             project,
             prepared.run,
-            prepared.handler,
-            init_function=init_function,
+            _namespace(prepared.handler),
+            None if hasattr(prepared.handler, COMMAND_ATTRIBUTE) else prepared.handler,
+            prepared.function.spec.init_function,
+            prepared.inputs,
+        )
+
+    @classmethod
+    def from_namespace(
+        cls,
+        project: Project,
+        run: Run,
+        namespace: list[Any],
+        handler: Callable[..., Any] | None,
+        init_function: str | None = None,
+        inputs: Mapping[str, Any] | None = None,
+    ) -> Service:
+        """Serve ``handler`` with the init function, commands and model loader declared among ``namespace``."""
+        init, setup = _init_target(namespace, init_function, getattr(handler, "__name__", "(none)"))
+        return cls(
+            project,
+            run,
+            handler,
+            init_function=init,
             setup=setup,
             commands=find_commands(namespace),
-            inputs=prepared.inputs,
+            inputs=inputs,
+            model_loader=find_model_loader(namespace),
         )
 
     async def initialise(self, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -158,12 +197,20 @@ class Service:
         """True once the init function has succeeded."""
         return self.initialised.is_set()
 
+    def check_handler(self) -> Target:
+        """The handler; 404 naming the commands when only commands are served."""
+        if self.handler is None:
+            commands = ", ".join(f"POST /{name}" for name in self.commands) or "none"
+            raise RequestError(404, f"this service has no handler at /: call its commands ({commands})")
+        return self.handler
+
     async def call_handler(self, event: Event) -> Any:
-        """Call the handler for one event."""
+        """Call the handler for one event; 404 when only commands are served."""
+        handler = self.handler or self.check_handler()
         kwargs = dict(self._static)
         for name in self._event_names:
             kwargs[name] = event
-        return await self.handler(kwargs)
+        return await handler(kwargs)
 
     async def call_command(self, name: str, inputs: Mapping[str, Any], event: Event) -> Any:
         """Call a command with its validated inputs as keyword arguments."""
@@ -175,20 +222,11 @@ class Service:
         """Options and commands as JSON: what GET /meta answers."""
         return {
             "run": self.run.key,
-            "handler": {"name": self.handler_name, "streaming": self.handler.mode == "stream"},
-            "options": {
-                "schema": self.options_model.model_json_schema() if self.options_model else None,
-                "values": self.context.options,
-            },
+            "handler": (
+                {"name": self.handler_name, "streaming": self.handler.mode == "stream"} if self.handler else None
+            ),
+            "options": describe_options(self.options_model, self.context.options),
             "commands": [
-                {
-                    "name": spec.name,
-                    "path": f"/{spec.name}",
-                    "description": spec.description,
-                    "streaming": self._command_targets[spec.name].mode == "stream",
-                    "inputs": spec.inputs.model_json_schema() if spec.inputs else None,
-                    "outputs": spec.outputs.model_json_schema() if spec.outputs else None,
-                }
-                for spec in self.commands.values()
+                spec.describe(self._command_targets[spec.name].mode == "stream") for spec in self.commands.values()
             ],
         }

@@ -62,17 +62,29 @@ def cached(cache_dir: Path, target: Target, sha256: str | None) -> CodeTree | No
     return target.code_tree(tree, sha256) if tree else None
 
 
+class TooLarge(ValueError):
+    """A download went past its byte budget."""
+
+
+def copy_bounded(stream: BinaryIO, out: BinaryIO, budget: int) -> None:
+    """Copy ``stream`` to ``out`` in chunks; TooLarge as soon as more than ``budget`` bytes came."""
+    left = budget
+    while chunk := stream.read(CHUNK):
+        left -= len(chunk)
+        if left < 0:
+            raise TooLarge(f"more than {budget} bytes")
+        out.write(chunk)
+
+
 def save(stream: BinaryIO, dest: Path, code_src: str) -> None:
     """Copy a download to ``dest``, refusing more than DIGITALHUB_MAX_ARCHIVE_BYTES."""
-    budget = Limits.from_env().max_bytes
-    with dest.open("wb") as out:
-        while chunk := stream.read(CHUNK):
-            budget -= len(chunk)
-            if budget < 0:
-                raise source_error(
-                    code_src, "download is larger than DIGITALHUB_MAX_ARCHIVE_BYTES; raise the limit if intended"
-                )
-            out.write(chunk)
+    try:
+        with dest.open("wb") as out:
+            copy_bounded(stream, out, Limits.from_env().max_bytes)
+    except TooLarge:
+        raise source_error(
+            code_src, "download is larger than DIGITALHUB_MAX_ARCHIVE_BYTES; raise the limit if intended"
+        ) from None
 
 
 def build(cache_dir: Path, target: Target, file: Path) -> CodeTree:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 import sys
 
@@ -10,7 +11,13 @@ import kopf
 from digitalhub_operator.settings import OperatorSettings, SettingsError
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(
+        prog="python -m digitalhub_operator",
+        description="Run the digitalhub operator: Run custom resources become Jobs, Deployments and Services.",
+        epilog="Configured by DIGITALHUB_OPERATOR_* environment variables (docs/operator.md), "
+        "e.g. DIGITALHUB_OPERATOR_NAMESPACES=team-a,team-b; none are required.",
+    ).parse_args(argv)
     try:
         settings = OperatorSettings.from_env()
     except SettingsError as exc:

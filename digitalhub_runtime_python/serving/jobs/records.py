@@ -24,19 +24,46 @@ CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"
 
 @dataclass(frozen=True)
 class JobRequest:
-    """What to run: the handler (``command`` None) or a command, its JSON ``args``, and the submission's headers
-    (credentials left out)."""
+    """What to run: the handler (``command`` None) or a command, its JSON ``args`` or the ``url`` to read them
+    from, the submission's headers (credentials left out), and whether the result is stored pickled."""
 
     command: str | None
     args: Any
     headers: dict[str, str] = field(default_factory=dict)
+    url: str | None = None
+    return_pickled: bool = False
 
     @classmethod
-    def of(cls, command: str | None, args: Any, headers: dict[str, str]) -> JobRequest:
-        return cls(command, args, {k: v for k, v in headers.items() if k.lower() not in CREDENTIAL_HEADERS})
+    def of(
+        cls,
+        command: str | None,
+        args: Any,
+        headers: dict[str, str],
+        url: str | None = None,
+        return_pickled: bool = False,
+    ) -> JobRequest:
+        kept = {k: v for k, v in headers.items() if k.lower() not in CREDENTIAL_HEADERS}
+        return cls(command, args, kept, url, return_pickled)
 
     def document(self) -> dict[str, Any]:
-        return {"command": self.command, "args": self.args, "headers": self.headers}
+        return {
+            "command": self.command,
+            "args": self.args,
+            "headers": self.headers,
+            "url": self.url,
+            "return_pickled": self.return_pickled,
+        }
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any]) -> JobRequest:
+        """The request a ``document()`` describes (records stored before ``url`` existed load too)."""
+        return cls(
+            document["command"],
+            document["args"],
+            document["headers"],
+            document.get("url"),
+            bool(document.get("return_pickled", False)),
+        )
 
 
 @dataclass(frozen=True)

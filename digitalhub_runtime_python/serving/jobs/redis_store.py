@@ -198,7 +198,7 @@ def _job(fields: dict[str, str] | list[str]) -> Job:
     request = json.loads(fields["request"])
     return Job(
         id=fields["id"],
-        request=JobRequest(request["command"], request["args"], request["headers"]),
+        request=JobRequest.from_document(request),
         status=JobStatus(fields["status"]),
         created=float(fields["created"]),
         started=_optional_float(fields.get("started")),

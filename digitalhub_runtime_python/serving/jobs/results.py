@@ -1,9 +1,11 @@
-"""A job's return value as its outcome: JSON kept in the job store or, past a size limit, a file in the project's
-artifact store that the job points to (``result_url``: ``file://`` locally, a presigned ``https://`` URL on S3)."""
+"""A job's return value as its outcome: JSON kept in the job store or, past a size limit or when the request asked
+for it pickled, a file in the project's artifact store that the job points to (``result_url``: ``file://``
+locally, a presigned ``https://`` URL on S3)."""
 
 from __future__ import annotations
 
 import json
+import pickle
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -43,27 +45,44 @@ def presign(uri: str, seconds: float) -> str:
 
 
 class ResultWriter:
-    """Results up to ``limit`` bytes of JSON stay in the job store (0: no limit); larger ones are written under
-    ``folder`` of the artifact store that ``files()`` opens, reachable for ``url_ttl`` seconds."""
+    """Results up to ``limit`` bytes of JSON stay in the job store (0: no limit); larger ones, and pickled ones, are
+    written under ``folder`` of the artifact store that ``files()`` opens, reachable for ``url_ttl`` seconds."""
 
     def __init__(self, limit: int, files: Callable[[], FileStore], folder: str, url_ttl: float):
         self.limit, self.files, self.folder, self.url_ttl = limit, files, folder, url_ttl
 
-    async def outcome(self, job_id: str, value: Any) -> Outcome:
-        """SUCCESS with the value as JSON, or with the URL of the stored file when the JSON is over the limit."""
-        data = json_bytes(await collect(value))
+    async def outcome(self, job_id: str, value: Any, pickled: bool = False) -> Outcome:
+        """SUCCESS with the value as JSON, or with the URL of the stored file when the JSON is over the limit or
+        ``pickled`` asks for the value pickled."""
+        value = await collect(value)
+        if pickled:
+            return await self.pickled(job_id, value)
+        data = json_bytes(value)
         if not self.limit or len(data) <= self.limit:
             return Outcome(JobStatus.SUCCESS, result=json.loads(data))
-        return Outcome(JobStatus.SUCCESS, result_url=await anyio.to_thread.run_sync(self._store, job_id, data))
+        why = f"the result is {len(data)} bytes, over DIGITALHUB_SERVE_JOB_RESULT_LIMIT ({self.limit})"
+        return Outcome(
+            JobStatus.SUCCESS, result_url=await anyio.to_thread.run_sync(self._store, f"{job_id}.json", data, why)
+        )
 
-    def _store(self, job_id: str, data: bytes) -> str:
-        over = f"the result is {len(data)} bytes, over DIGITALHUB_SERVE_JOB_RESULT_LIMIT ({self.limit})"
+    async def pickled(self, job_id: str, value: Any) -> Outcome:
+        """SUCCESS with the URL of the value pickled into the artifact store."""
+        try:
+            data = await anyio.to_thread.run_sync(pickle.dumps, value)
+        except Exception as exc:
+            raise ResultStoreError(f"the result cannot be pickled ({type(exc).__name__}: {exc})") from exc
+        why = "the request asked for the result pickled"
+        return Outcome(
+            JobStatus.SUCCESS, result_url=await anyio.to_thread.run_sync(self._store, f"{job_id}.pkl", data, why)
+        )
+
+    def _store(self, filename: str, data: bytes, why: str) -> str:
         try:
             files = self.files()
             with tempfile.TemporaryDirectory() as folder:
-                path = Path(folder, f"{job_id}.json")
+                path = Path(folder, filename)
                 path.write_bytes(data)
-                uri = files.upload(path, f"{self.folder}/{job_id}.json")
+                uri = files.upload(path, f"{self.folder}/{filename}")
             return presign(uri, self.url_ttl) if uri.startswith("s3://") else uri
         except Exception as exc:
-            raise ResultStoreError(f"{over}, and storing it in the artifact store failed: {exc}") from exc
+            raise ResultStoreError(f"{why}, and storing it in the artifact store failed: {exc}") from exc

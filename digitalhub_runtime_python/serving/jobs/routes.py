@@ -7,12 +7,14 @@ import logging
 from collections.abc import Callable
 from typing import Annotated, Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from digitalhub_runtime_python.models.base import new_id
 from digitalhub_runtime_python.models.errors import SpecError, validate
+from digitalhub_runtime_python.serving.auth import require_admin
+from digitalhub_runtime_python.serving.commands import CommandSpec
 from digitalhub_runtime_python.serving.config import ServeConfig
 from digitalhub_runtime_python.serving.errors import RequestError
 from digitalhub_runtime_python.serving.events import Event
@@ -20,37 +22,18 @@ from digitalhub_runtime_python.serving.jobs.records import Job, JobRequest
 from digitalhub_runtime_python.serving.jobs.results import ResultWriter
 from digitalhub_runtime_python.serving.jobs.runner import JobRunner
 from digitalhub_runtime_python.serving.jobs.store import JobStoreUnavailable, open_job_store
-from digitalhub_runtime_python.serving.responses import json_bytes
+from digitalhub_runtime_python.serving.jobs.submissions import BatchRequest, JobSubmission, RequestFields
+from digitalhub_runtime_python.serving.remote import UrlReader
+from digitalhub_runtime_python.serving.responses import ResultError, json_bytes
 from digitalhub_runtime_python.serving.service import Service
+from digitalhub_runtime_python.serving.training import log_trained_model
 
 logger = logging.getLogger("digitalhub.serving")
 
-RequestId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$", description="Caller-chosen job id")]
 WaitSeconds = Annotated[
     float, Query(ge=0, le=60, description="Long poll: wait up to this many seconds for the job to finish")
 ]
-MAX_BATCH = 1000
 JOB_ID_HEADER, JOB_ATTEMPT_HEADER = "x-digitalhub-job-id", "x-digitalhub-job-attempt"
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class JobSubmission(_Strict):
-    args: Any = Field(None, description="The request: the handler's event body, or the command's inputs")
-    command: str | None = Field(None, description="A command's name; the handler at / when omitted")
-    request_id: RequestId | None = None
-
-
-class BatchItem(_Strict):
-    args: Any = None
-    request_id: RequestId | None = None
-
-
-class BatchRequest(_Strict):
-    command: str | None = None
-    requests: list[BatchItem] = Field(min_length=1, max_length=MAX_BATCH)
 
 
 class AsyncJobs:
@@ -63,13 +46,15 @@ class AsyncJobs:
         self.service = service
         run, project = service.run, service.context.project
         self.store = open_job_store(config, namespace=f"{run.project}:{run.id}")
-        results = ResultWriter(
+        self.results = ResultWriter(
             config.job_result_limit, lambda: project.backend.files(project.entity), f"jobs/{run.id}", config.job_ttl
         )
+        self.reader = UrlReader(config.input_urls, config.max_body_size)
+        self.admin_token = config.admin_token
         self.runner = JobRunner(
             self.store,
             self.execute,
-            results,
+            self.results,
             workers=config.job_workers,
             lease=config.job_visibility_timeout,
             debug=config.debug,
@@ -115,36 +100,82 @@ class AsyncJobs:
 
     # Jobs
 
-    def inputs_of(self, command: str, args: Any) -> Any:
-        """A command's inputs, validated (404 for an unknown command, 422 for bad inputs, like its own route)."""
+    def command_spec(self, command: str) -> CommandSpec:
+        """The command named ``command``; 404 naming the ones there are."""
         spec = self.service.commands.get(command)
         if spec is None:
             known = ", ".join(self.service.commands) or "none"
             raise RequestError(404, f"command {command!r} does not exist (commands: {known})")
+        return spec
+
+    def inputs_of(self, command: str, args: Any) -> Any:
+        """A command's inputs, validated (404 for an unknown command, 400 naming bad inputs, like its own route)."""
+        spec = self.command_spec(command)
         if spec.inputs is None:
             return args or {}
         try:
             return validate(spec.inputs, args or {}, f"inputs of {command}").model_dump()
         except SpecError as exc:
-            raise RequestError(422, str(exc)) from None
+            raise RequestError(400, str(exc)) from None
 
-    def job_for(self, command: str | None, args: Any, request_id: str | None, request: Request) -> Job:
-        """A job to submit; a command's inputs are checked now (and again when it runs, maybe on another replica)."""
-        if command is not None:
-            self.inputs_of(command, args)
-        return Job(id=request_id or new_id(), request=JobRequest.of(command, args, dict(request.headers)))
+    def authorize(self, command: str | None, request: Request, action: str) -> None:
+        """Training commands need the admin token (starting or cancelling one); anything else passes."""
+        if command is not None and command in self.service.commands and self.service.commands[command].training:
+            require_admin(self.admin_token, request.headers.get("authorization"), f"{action} (training)")
+
+    def job_for(self, command: str | None, request: Request, fields: RequestFields) -> Job:
+        """A job to submit; a command's inputs are checked now (and again when it runs, maybe on another replica),
+        a url's content only when it runs."""
+        self.authorize(command, request, "POST /jobs")
+        if command is None:
+            self.service.check_handler()
+        if fields.url is not None:
+            self.reader.check(fields.url)
+            if command is not None:
+                self.command_spec(command)
+        elif command is not None:
+            self.inputs_of(command, fields.args)
+        call = JobRequest.of(command, fields.args, dict(request.headers), fields.url, fields.return_pickled)
+        return Job(id=fields.request_id or new_id(), request=call)
+
+    async def submit(self, jobs: list[Job]) -> None:
+        self._require_open()
+        await self.store.submit(jobs)
 
     async def execute(self, job: Job) -> Any:
-        """Run a job: the handler with an event whose body is the args, or the command with its checked outputs. The
-        event's headers name the job and its attempt, so handlers can make a second run harmless."""
+        """Run a job: the handler with an event whose body is the args (or the url's content), or the command with
+        its checked outputs; a training command's return value is logged as a Model. The event's headers name the
+        job and its attempt, so handlers can make a second run harmless; its ``cancelled`` is set on cancellation."""
         call, service = job.request, self.service
         headers = {**call.headers, JOB_ID_HEADER: job.id, JOB_ATTEMPT_HEADER: str(job.attempts)}
-        event = Event("POST", f"/{call.command or ''}", json_bytes(call.args), call.args, b"", headers)
-        if call.command is None:
-            return await service.call_handler(event)
-        value = await service.call_command(call.command, self.inputs_of(call.command, call.args), event)
-        outputs = service.commands[call.command].outputs
-        return validate(outputs, value, f"outputs of {call.command}").model_dump(mode="json") if outputs else value
+        spec = self.command_spec(call.command) if call.command is not None else None
+        data: bytes | None = None  # the url's content, for the handler
+        body, args = call.args, call.args
+        if call.url is not None:
+            fetched = await anyio.to_thread.run_sync(self.reader.read, call.url)
+            if spec is None:
+                data, body = fetched.data, fetched.body(call.url)
+                headers["content-type"] = fetched.media_type
+            else:
+                args = fetched.inputs_for(spec, call.url)
+        event = Event("POST", f"/{call.command or ''}", json_bytes(args) if data is None else data, body, b"", headers)
+        try:
+            if spec is None:
+                return await service.call_handler(event)
+            inputs = self.inputs_of(spec.name, args)
+            value = await service.call_command(spec.name, inputs, event)
+        except asyncio.CancelledError:
+            event.cancelled.set()
+            raise
+        if spec.training:
+            parameters = validate(spec.inputs, args or {}).model_dump(mode="json") if spec.inputs else {}
+            return await log_trained_model(service, spec, value, parameters, job.id)
+        if spec.outputs is None:
+            return value
+        try:
+            return validate(spec.outputs, value, f"outputs of {spec.name}").model_dump(mode="json")
+        except SpecError as exc:  # the command's fault, not the caller's: a 500, not a 400
+            raise ResultError(f"the command's result does not match its declared outputs: {exc}") from None
 
     # Routes
 
@@ -155,17 +186,15 @@ class AsyncJobs:
         @app.post("/jobs", tags=["jobs"], status_code=202, summary="Submit an async request; poll GET /jobs/{id}")
         async def submit(job: JobSubmission, request: Request) -> dict[str, Any]:
             require_ready()
-            self._require_open()
-            created = self.job_for(job.command, job.args, job.request_id, request)
-            await store.submit([created])
+            created = self.job_for(job.command, request, job)
+            await self.submit([created])
             return created.view()
 
         @app.post("/jobs/batch", tags=["jobs"], status_code=202, summary="Submit several requests, all or none")
         async def submit_batch(batch: BatchRequest, request: Request) -> dict[str, Any]:
             require_ready()
-            self._require_open()
-            created = [self.job_for(batch.command, item.args, item.request_id, request) for item in batch.requests]
-            await store.submit(created)
+            created = [self.job_for(batch.command, request, item) for item in batch.requests]
+            await self.submit(created)
             return {"jobs": [job.view() for job in created]}
 
         @app.get("/jobs/{job_id}", tags=["jobs"], summary="Status of a job")
@@ -184,6 +213,7 @@ class AsyncJobs:
             )
 
         @app.delete("/jobs/{job_id}", tags=["jobs"], summary="Cancel a queued or running job")
-        async def cancel(job_id: str) -> dict[str, Any]:
+        async def cancel(job_id: str, request: Request) -> dict[str, Any]:
             self._require_open()
+            self.authorize((await store.get(job_id)).request.command, request, "DELETE /jobs/{id}")
             return (await store.cancel(job_id)).view()

@@ -127,7 +127,7 @@ class JobRunner:
 
     async def _outcome(self, job: Job) -> Outcome:
         try:
-            return await self.results.outcome(job.id, await self.execute(job))
+            return await self.results.outcome(job.id, await self.execute(job), job.request.return_pickled)
         except RequestError as exc:  # e.g. its command no longer exists after an update
             return Outcome(JobStatus.FAILURE, error=error_body(exc.code, str(exc)))
         except ResultStoreError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -77,3 +78,43 @@ def served(server: Server) -> dh.Run:
 def http(served: dh.Run) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=served.endpoint, timeout=10) as client:
         yield client
+
+
+PARITY_APP = Path(__file__).with_name("parity_app.py")
+ADMIN_TOKEN = "admin-token-for-tests"
+ADMIN = {"authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+@dataclass
+class Parity:
+    run: dh.Run
+    project: dh.Project
+    bucket: str
+
+
+@pytest.fixture(scope="module")
+def parity(server: Server, s3_server) -> Iterator[Parity]:
+    """A serve run of parity_app.py whose project keeps its artifacts on moto S3, with an admin token; the S3
+    settings stay in this process's environment (the test reads S3 too)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in {
+            "S3_ENDPOINT_URL": s3_server.endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }.items():
+            patch.setenv(name, value)
+        from digitalhub_runtime_python.s3 import s3_client
+
+        bucket = f"parity-{new_id()[:8]}"
+        s3_client().create_bucket(Bucket=bucket)
+        home = server.project.backend.settings.home
+        project = dh.get_or_create_project(bucket, home=home, artifact_store=f"s3://{bucket}/artifacts")
+        with pytest.MonkeyPatch.context() as server_only:  # the server's environment (a Secret on Kubernetes)
+            server_only.setenv("DIGITALHUB_SERVE_ADMIN_TOKEN", ADMIN_TOKEN)
+            run = project.new_function("parity", code_src=str(PARITY_APP), handler="predict").run("serve")
+        try:
+            assert run.status.state == "RUNNING", run.status.message
+            yield Parity(run, project, bucket)
+        finally:
+            run.stop()

@@ -14,14 +14,14 @@ pytestmark = pytest.mark.integration
 
 def test_sync_endpoint_predicts_and_reports_failures(served) -> None:
     with SyncEndpoint(served.endpoint) as endpoint:
-        assert endpoint.predict({"x": 2}).result["y"] == 5.0
+        assert endpoint.predict({"x": 2}).value["y"] == 5.0
         failed = endpoint.predict(EndpointRequest(args="boom", request_id="r1"))
         assert failed.status == "FAILURE" and failed.error["code"] == 500 and failed.request_id == "r1"
     with SyncEndpoint(served.endpoint, command="add") as endpoint:
         assert endpoint.predict(EndpointRequest(args={"a": 1, "b": 1})) == EndpointResponse(
-            "SUCCESS", result={"sum": 2}
+            "SUCCESS", result='{"sum":2}'
         )
-        assert endpoint.predict({"a": "x"}).error["code"] == 422
+        assert endpoint.predict({"a": "x"}).error["code"] == 400
 
 
 def test_sync_endpoint_streams(served) -> None:
@@ -43,17 +43,17 @@ def test_async_endpoint_batch_wait_poll_and_await(served) -> None:
         )
         assert batch.request_ids == ["add-0", "add-1", "add-2"]
         responses = batch.wait(timeout=10)
-        assert {rid: r.result["sum"] for rid, r in responses.items()} == {"add-0": 10, "add-1": 11, "add-2": 12}
+        assert {rid: r.value["sum"] for rid, r in responses.items()} == {"add-0": 10, "add-1": 11, "add-2": 12}
         assert batch.is_done() and all(r.status == "SUCCESS" for r in batch.get_responses().values())
 
         later = endpoint.predict_batch([EndpointRequest(args={"a": 5}), EndpointRequest(args={"a": 6})])
         responses = asyncio.run(later.wait_async(timeout=10))
-        assert sorted(r.result["sum"] for r in responses.values()) == [5, 6]
+        assert sorted(r.value["sum"] for r in responses.values()) == [5, 6]
 
         async def awaited() -> dict[str, EndpointResponse]:
             return await endpoint.predict(EndpointRequest(args={"a": 7}, request_id="await-7"))
 
-        assert asyncio.run(awaited())["await-7"].result == {"sum": 7}
+        assert asyncio.run(awaited())["await-7"].value == {"sum": 7}
         with pytest.raises(ValueError, match="repeated"):
             endpoint.predict_batch([EndpointRequest(args={"a": 1}, request_id="same")] * 2)
 

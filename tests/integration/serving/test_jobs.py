@@ -27,7 +27,7 @@ def test_job_for_a_command_checks_inputs_at_submit(http: httpx.Client) -> None:
     assert job["id"] == "cmd-1"
     assert http.get("/jobs/cmd-1/result", params={"wait": 5}).json()["result"] == {"sum": 3}
     refused = http.post("/jobs", json={"command": "add", "args": {"b": 2}})
-    assert refused.status_code == 422 and "a: required field is missing" in refused.json()["details"]
+    assert refused.status_code == 400 and "a: required field is missing" in refused.json()["details"]
     unknown = http.post("/jobs", json={"command": "nope", "args": {}})
     assert unknown.status_code == 404 and "add" in unknown.json()["details"]
     streamed = http.post("/jobs", json={"command": "count", "args": {"n": 2}}).json()["id"]
@@ -64,7 +64,7 @@ def test_batch_ids_are_callers_unique_and_checked(http: httpx.Client) -> None:
     taken = http.post("/jobs/batch", json={"requests": [{"args": {"x": 1}, "request_id": "b-1"}]})
     assert taken.status_code == 409
     bad_id = http.post("/jobs", json={"args": {}, "request_id": "../etc"})
-    assert bad_id.status_code == 422 and "request_id" in bad_id.json()["details"]
+    assert bad_id.status_code == 400 and "request_id" in bad_id.json()["details"]
     assert http.get("/jobs/d").status_code == 404  # nothing of the refused batch was queued
 
 

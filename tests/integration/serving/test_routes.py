@@ -41,8 +41,8 @@ def test_typed_command_validates_inputs_and_outputs(http: httpx.Client) -> None:
     assert http.post("/add", json={"a": 2, "b": 5}).json() == {"sum": 7}
     assert http.post("/add", json={"a": 2}).json() == {"sum": 2}  # b has a default
     bad = http.post("/add", json={"a": "two"})
-    assert bad.status_code == 422
-    assert set(bad.json()) == {"id", "code", "details"} and bad.json()["code"] == 422
+    assert bad.status_code == 400
+    assert set(bad.json()) == {"id", "code", "details"} and bad.json()["code"] == 400
     assert "a:" in bad.json()["details"]
     wrong = http.post("/wrong-output", json={"a": 1})
     assert wrong.status_code == 500 and "does not match its declared outputs" in wrong.json()["details"]

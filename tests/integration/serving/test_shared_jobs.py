@@ -244,7 +244,7 @@ def test_redis_restarted_mid_run_loses_nothing_stored_and_errors_are_clear(
                 waiting = pool.submit(AsyncEndpointBatchResponse(endpoint, [*stored, running]).wait, 60)
                 redis.start()  # the client's polls meanwhile got 503 (or were retried by the server): still PENDING
                 responses = waiting.result()
-            assert [responses[job_id].result["sum"] for job_id in stored] == [0, 1, 2]
+            assert [responses[job_id].value["sum"] for job_id in stored] == [0, 1, 2]
             # stored once Redis is back (or, if its lease lapsed first, run again elsewhere: at least once)
             assert responses[running].status == "SUCCESS"
             assert b.result(a.post("/jobs", {"command": "add", "args": {"a": 5}}).json()["id"])["result"] == {"sum": 5}

@@ -45,7 +45,7 @@ def test_mutual_tls_rejects_a_client_without_certificate(server, cert: Cert, cli
     with SyncEndpoint(
         run.endpoint, command="add", verify=tls_context(server_ca, str(client_cert.cert), str(client_cert.key))
     ) as endpoint:
-        assert endpoint.predict({"a": 2, "b": 3}).result == {"sum": 5}
+        assert endpoint.predict({"a": 2, "b": 3}).value == {"sum": 5}
     run.stop()
 
 

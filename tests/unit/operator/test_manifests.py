@@ -196,6 +196,16 @@ def test_job_store_env_is_the_operators_to_set(make_workload):
         deployment_manifest(make_workload("serve", job_store={"url": "redis://r/0", "password_secret": "Bad_Name"}))
 
 
+def test_serve_pods_that_install_requirements_get_a_longer_startup_window(make_workload):
+    def startup(function_spec):
+        probe = container_of(deployment_manifest(make_workload("serve", function_spec=function_spec)))["startupProbe"]
+        return probe["periodSeconds"] * probe["failureThreshold"]
+
+    assert startup({}) == 300  # 5 minutes to load a model
+    assert startup({"requirements": ["scikit-learn"]}) == 1800  # installing first: 30 minutes
+    assert startup({"requirements": ["scikit-learn"], "image": "registry.local/built:1"}) == 300  # built in
+
+
 @pytest.mark.parametrize(
     ("fields", "words"),
     [

@@ -22,11 +22,11 @@ def test_overrides():
             "DIGITALHUB_OPERATOR_IMAGE_TEMPLATE": "mirror/runtime:{python}",
             "DIGITALHUB_OPERATOR_PEERING": "digitalhub",
             "DIGITALHUB_OPERATOR_PRIORITY": "7",
-            "DIGITALHUB_OPERATOR_IMAGE_PYTHON3_9": "old/py39",
+            "DIGITALHUB_OPERATOR_IMAGE_PYTHON3_14": "new/py314",
         }
     )
     assert settings.namespaces == ("team-a", "team-b") and settings.pending_deadline == 30
-    assert settings.image_for("PYTHON3_10") == "mirror/runtime:3.10" and settings.image_for("PYTHON3_9") == "old/py39"
+    assert settings.image_for("PYTHON3_13") == "mirror/runtime:3.13" and settings.image_for("PYTHON3_14") == "new/py314"
     assert settings.peering == "digitalhub" and settings.priority == 7
 
 

@@ -6,7 +6,13 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from digitalhub_runtime_python import command, setup
-from digitalhub_runtime_python.serving.commands import fields_model, find_commands, find_setup
+from digitalhub_runtime_python.serving.commands import (
+    fields_model,
+    find_commands,
+    find_model_loader,
+    find_setup,
+    model_loader,
+)
 
 
 def test_command_builds_input_and_output_models() -> None:
@@ -70,3 +76,37 @@ def test_setup_with_and_without_options() -> None:
     assert find_setup([len, "text"]) is None
     with pytest.raises(ValueError, match="several @setup functions"):
         find_setup([plain, sized])
+
+
+def test_training_commands_name_their_model_and_return_one() -> None:
+    @command("fit", inputs={"w": float}, training=True)
+    def fit(w):
+        return {"w": w}
+
+    @command("tune", training=True, model_name="tuned.v1")
+    def tune():
+        return 1
+
+    [spec, tuned] = find_commands([fit, tune])
+    assert spec.training and spec.model_name == "fit" and tuned.model_name == "tuned.v1"
+    assert spec.describe(streaming=False)["training"] is True
+    with pytest.raises(ValueError, match="cannot be a generator"):
+        command("stream", training=True)(lambda: (yield 1))
+    with pytest.raises(ValueError, match="add training=True"):
+        command("plain", model_name="m")(lambda: 1)
+    with pytest.raises(ValueError, match="not an entity name"):
+        command("bad", training=True, model_name="Not Valid")(lambda: 1)
+
+
+def test_one_model_loader_per_module() -> None:
+    @model_loader
+    def load(path, model):
+        return path
+
+    def other(path, model):
+        return None
+
+    assert find_model_loader([load, other, len]) is load
+    assert find_model_loader([other]) is None
+    with pytest.raises(ValueError, match="several @model_loader functions"):
+        find_model_loader([load, model_loader(other)])

@@ -83,3 +83,14 @@ def test_the_job_store_is_memory_or_redis_without_a_password_in_the_url(monkeypa
     monkeypatch.setenv("DIGITALHUB_SERVE_JOB_STORE", "postgres://db")
     with pytest.raises(SpecError, match="DIGITALHUB_SERVE_JOB_STORE: not a Redis URL"):
         ServeConfig.load()
+
+
+def test_input_url_prefixes_and_the_admin_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert ServeConfig.load().input_urls == ["https://", "http://", "s3://"] and ServeConfig.load().admin_token is None
+    monkeypatch.setenv("DIGITALHUB_SERVE_INPUT_URLS", '["s3://inputs/"]')
+    monkeypatch.setenv("DIGITALHUB_SERVE_ADMIN_TOKEN", "s3cret")
+    config = ServeConfig.load()
+    assert config.input_urls == ["s3://inputs/"] and "s3cret" not in repr(config)
+    monkeypatch.setenv("DIGITALHUB_SERVE_INPUT_URLS", '["file:///"]')
+    with pytest.raises(SpecError, match="DIGITALHUB_SERVE_INPUT_URLS: .*every prefix starts with one of"):
+        ServeConfig.load()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import pickle
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from digitalhub_runtime_python.models.errors import SpecError
 from digitalhub_runtime_python.serving.errors import RequestError
 from digitalhub_runtime_python.serving.jobs.memory import MemoryJobStore
 from digitalhub_runtime_python.serving.jobs.records import Job, JobRequest, JobStatus
-from digitalhub_runtime_python.serving.jobs.results import ResultWriter
+from digitalhub_runtime_python.serving.jobs.results import ResultStoreError, ResultWriter
 from digitalhub_runtime_python.serving.jobs.runner import JobRunner
 from digitalhub_runtime_python.stores.files import LocalFiles
 
@@ -202,3 +203,23 @@ def test_a_large_result_without_an_artifact_store_fails_with_the_fix() -> None:
         await h.runner.close()
 
     run(scenario)
+
+
+def test_pickled_results_go_to_the_artifact_store_whatever_their_size(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        writer = ResultWriter(0, lambda: LocalFiles(tmp_path), "jobs/run1", 60)
+        outcome = await writer.outcome("p1", {1, 2}, pickled=True)
+        path = Path(urlparse(outcome.result_url or "").path)
+        assert path == tmp_path / "jobs" / "run1" / "p1.pkl" and pickle.loads(path.read_bytes()) == {1, 2}
+        with pytest.raises(ResultStoreError, match="cannot be pickled"):
+            await writer.outcome("p2", lambda: None, pickled=True)
+
+    run(scenario)
+
+
+def test_a_job_request_keeps_its_url_and_pickling_through_a_store_document() -> None:
+    request = JobRequest.of("add", None, {"authorization": "Bearer x"}, "s3://b/k.json", True)
+    assert JobRequest.from_document(json.loads(json.dumps(request.document()))) == request
+    assert request.headers == {}  # credentials are never stored
+    legacy = {"command": None, "args": {"x": 1}, "headers": {}}  # a record stored before urls existed
+    assert JobRequest.from_document(legacy) == JobRequest(None, {"x": 1})
