@@ -6,7 +6,8 @@ import json
 import os
 import platform
 import sys
-from collections.abc import Callable, Iterator, Sequence
+import textwrap
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext, redirect_stderr, redirect_stdout
 from datetime import UTC, datetime, timedelta
 from importlib import metadata
@@ -28,6 +29,7 @@ from digitalhub_runtime_python.api import (
     prune_environments,
 )
 from digitalhub_runtime_python.entities.base import EntityObject
+from digitalhub_runtime_python.entities.catalog import Catalog
 from digitalhub_runtime_python.entities.project import Project
 from digitalhub_runtime_python.entities.run import Run
 from digitalhub_runtime_python.environments.cache import EnvironmentEntry
@@ -37,20 +39,22 @@ from digitalhub_runtime_python.models.errors import SpecError
 from digitalhub_runtime_python.models.keys import InvalidKey, parse_key
 from digitalhub_runtime_python.models.metrics import latest
 from digitalhub_runtime_python.models.redaction import mask
-from digitalhub_runtime_python.models.states import State, is_final
+from digitalhub_runtime_python.models.states import FINAL_STATES, State, is_final
+from digitalhub_runtime_python.models.task import Action
 from digitalhub_runtime_python.settings import Settings, locate_home
 from digitalhub_runtime_python.stores.base import NotFound
 
 console = Console()
 errors = Console(stderr=True)
 STATE_STYLE = {"COMPLETED": "green", "ERROR": "red", "STOPPED": "yellow", "RUNNING": "cyan", "READY": "blue"}
-LISTINGS: dict[str, Callable[[Project, bool], Sequence[EntityObject]]] = {
-    "runs": lambda project, _all: project.list_runs(),
-    "functions": lambda project, all_versions: project.list_functions(all_versions=all_versions),
-    "dataitems": lambda project, all_versions: project.list_dataitems(all_versions=all_versions),
-    "artifacts": lambda project, all_versions: project.list_artifacts(all_versions=all_versions),
-    "models": lambda project, all_versions: project.list_models(all_versions=all_versions),
+LISTINGS: dict[str, Callable[[Project], Catalog[Any]]] = {
+    "runs": lambda project: project.runs,
+    "functions": lambda project: project.functions,
+    "dataitems": lambda project: project.dataitems,
+    "artifacts": lambda project: project.artifacts,
+    "models": lambda project: project.models,
 }
+DEFAULT_LIMIT = 50
 # Errors of the user's input or setup: one line and exit code 2, never a traceback.
 USER_ERRORS = (SpecError, NotFound, InvalidKey, NotImplementedError, RuntimeError, MissingExtra, RequirementError)
 SHORT_ID = 8
@@ -214,6 +218,23 @@ def print_documents(documents: Any, output: str) -> None:
         click.echo(text, nl=False)
 
 
+def print_listing(objects: Iterable[EntityObject], output: str) -> None:
+    """A listing as one JSON or YAML list, written an entity at a time (memory stays flat however long it is);
+    the same text ``print_documents`` gives for the whole list."""
+    empty = True
+    for obj in objects:
+        if output == "json":
+            item = textwrap.indent(json.dumps(obj.to_dict(), indent=2), "  ")
+            click.echo(("[\n" if empty else ",\n") + item, nl=False)
+        else:
+            print_documents([obj.to_dict()], output)
+        empty = False
+    if output == "json":
+        click.echo("[]" if empty else "\n]")
+    elif empty:
+        print_documents([], output)
+
+
 def current_project(ctx: click.Context) -> Project:
     return get_or_create_project(ctx.meta[PROJECT_KEY])
 
@@ -228,7 +249,8 @@ def find_entity(ctx: click.Context, ref: str) -> EntityObject:
         return project.get_run(ref)
     except NotFound:
         pass
-    matches = [run for run in project.list_runs() if ref and run.id.startswith(ref)]
+    runs = project.runs.iterate(project.runs.query(q=ref)) if ref else iter(())
+    matches = [run for run in runs if run.id.startswith(ref)]
     if len(matches) == 1:
         return matches[0]
     if matches:
@@ -470,13 +492,21 @@ def run(
 
 @main.command(
     epilog=examples(
-        "dhrun get runs",
+        "dhrun get runs                               # the newest 50",
+        "dhrun get runs --state ERROR --since 2h",
+        "dhrun get runs --function train --limit 200",
+        "dhrun get runs --all -o json > runs.json     # every run, written as it is read",
         "dhrun get functions --all-versions -o json",
-        "dhrun get runs -P demo",
-        "dhrun get runs --metrics acc,loss          # compare runs by their metrics",
+        "dhrun get runs -P demo --metrics acc,loss    # compare runs by their metrics",
     )
 )
 @click.argument("kind", type=click.Choice(sorted(LISTINGS)))
+@click.option("--state", type=click.Choice([s.value for s in State]), help="Runs in this state")
+@click.option("--function", metavar="NAME|KEY", help="Runs of this function (a key: of that version)")
+@click.option("--action", type=click.Choice([a.value for a in Action]), help="Runs of this action")
+@click.option("--since", metavar="AGE|TIME", help="Created since: how long ago (30m, 2h, 7d) or an ISO 8601 time")
+@click.option("--limit", type=click.IntRange(min=1), default=DEFAULT_LIMIT, show_default=True, help="Show the newest N")
+@click.option("--all", "everything", is_flag=True, help="Show every one (-o json|yaml: written as they are read)")
 @click.option("--all-versions", is_flag=True, help="Every version, not only the latest")
 @click.option(
     "--metrics",
@@ -489,16 +519,92 @@ def run(
 )
 @project_option(default=None)
 @click.pass_context
-def get(ctx: click.Context, kind: str, all_versions: bool, metrics: str, output: str) -> None:
-    """List runs, functions, dataitems, artifacts or models, newest first (-o json|yaml: always a list)."""
+def get(
+    ctx: click.Context,
+    kind: str,
+    state: str | None,
+    function: str | None,
+    action: str | None,
+    since: str | None,
+    limit: int,
+    everything: bool,
+    all_versions: bool,
+    metrics: str,
+    output: str,
+) -> None:
+    """List runs, functions, dataitems, artifacts or models, newest first: the newest 50 unless --limit or --all
+    (-o json|yaml: always a list)."""
     names = [name.strip() for name in metrics.split(",") if name.strip()]
-    if names and kind != "runs":
-        raise click.BadParameter("metrics are logged by runs: use it with `dhrun get runs`", param_hint="--metrics")
-    objects = LISTINGS[kind](current_project(ctx), all_versions)
+    run_options = {"--metrics": names, "--state": state, "--function": function, "--action": action}
+    for option, value in run_options.items():
+        if value and kind != "runs":
+            raise click.BadParameter("it is about runs: use it with `dhrun get runs`", param_hint=option)
+    catalog = LISTINGS[kind](current_project(ctx))
+    query = catalog.query(
+        state=state, function=function, action=action, since=since, versions="all" if all_versions else None
+    )
+    page = None if everything else catalog.list(query, limit=limit)
+    objects: Iterable[EntityObject] = catalog.iterate(query) if page is None else page
     if output == "table":
-        console.print(entity_table(kind, objects, names))
+        console.print(entity_table(kind, list(objects), names))
     else:
-        print_documents([o.to_dict() for o in objects], output)
+        print_listing(objects, output)
+    if page is not None and page.continuation is not None:
+        footer = f"{len(page):,} of {catalog.count(query):,} · --limit N · --all"
+        (console if output == "table" else errors).print(footer, style="dim", highlight=False, soft_wrap=True)
+
+
+def counted(number: int, noun: str) -> str:
+    """``1 run``, ``1,234 runs``."""
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
+@main.command(
+    epilog=examples(
+        "dhrun prune runs --older-than 30d                  # count what would go: nothing is deleted",
+        "dhrun prune runs --older-than 30d --yes            # delete those runs and their logs",
+        "dhrun prune runs --keep-last 100 --state COMPLETED --yes",
+        "dhrun prune runs --older-than 7d --outputs --yes   # and the outputs no other run uses",
+    )
+)
+@click.argument("kind", type=click.Choice(["runs"]))
+@click.option("--older-than", metavar="AGE|TIME", help="Runs created before: how long ago (30d, 12h) or an ISO time")
+@click.option(
+    "--keep-last", type=click.IntRange(min=0), metavar="N", help="Keep the newest N runs (of --state/--function)"
+)
+@click.option("--state", type=click.Choice(sorted(s.value for s in FINAL_STATES)), help="Only runs in this state")
+@click.option("--function", metavar="NAME|KEY", help="Only runs of this function")
+@click.option("--outputs", is_flag=True, help="Also delete what these runs output, unless another run uses it")
+@click.option("--yes", is_flag=True, help="Delete them (without it nothing is deleted: the runs are counted)")
+@project_option(default=None)
+@click.pass_context
+def prune(
+    ctx: click.Context,
+    kind: str,
+    older_than: str | None,
+    keep_last: int | None,
+    state: str | None,
+    function: str | None,
+    outputs: bool,
+    yes: bool,
+) -> None:
+    """Delete old finished runs with their logs (and with --outputs what they output). Runs still going are
+    never pruned. Without --yes this is a dry run: it counts what would be deleted."""
+    project = current_project(ctx)
+    plan = project.prune_runs(older_than, keep_last, state, function, outputs, dry_run=True)
+    what = counted(len(plan.runs), "run") + (f" and {counted(len(plan.outputs), 'output')}" if outputs else "")
+    where = f"of project {escape(project.name)}"
+    if not yes:
+        message = f"would delete {what} {where}: nothing deleted (dry run); add --yes to delete"
+        console.print(message, highlight=False, soft_wrap=True)
+        return
+    console.print(f"deleting {what} {where}", highlight=False)
+    from rich.progress import Progress  # here: every other command starts without it
+
+    with Progress(console=errors, transient=True) as progress:
+        bar = progress.add_task("deleting", total=len(plan.runs) + len(plan.outputs))
+        plan.delete(lambda done: progress.advance(bar, done))
+    console.print(f"deleted {what}", highlight=False)
 
 
 @main.command(epilog=examples("dhrun describe 1a2b3c4d", "dhrun describe store://default/function/python/add -o json"))

@@ -17,6 +17,8 @@ from typing import Any
 from digitalhub_runtime_python.models.base import Metadata, Relationship
 from digitalhub_runtime_python.models.function import FunctionSpec
 from digitalhub_runtime_python.models.resources import GROUP
+from digitalhub_runtime_python.models.resources import LABEL_ACTION as LABEL_ACTION  # a run's CR has them too
+from digitalhub_runtime_python.models.resources import LABEL_FUNCTION as LABEL_FUNCTION
 from digitalhub_runtime_python.models.run import Run
 from digitalhub_runtime_python.models.task import Action
 from digitalhub_runtime_python.settings import ENV_NAMESPACE, Settings
@@ -55,8 +57,6 @@ SERVE_PORT = 8080
 LABEL_PREFIX = f"{GROUP}/"
 LABEL_RUN = LABEL_PREFIX + "run"  # value: the workload name; how the store finds a run's pods for their logs
 LABEL_PROJECT = LABEL_PREFIX + "project"
-LABEL_FUNCTION = LABEL_PREFIX + "function"
-LABEL_ACTION = LABEL_PREFIX + "action"
 ANNOTATION_RUN_KEY = LABEL_PREFIX + "run-key"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "digitalhub-operator", "app.kubernetes.io/part-of": "digitalhub"}
 LABEL_SCHEDULE = LABEL_PREFIX + "schedule"  # on a CronJob's Jobs and pods (instead of LABEL_RUN): the CronJob's name

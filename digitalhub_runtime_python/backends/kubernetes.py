@@ -57,6 +57,11 @@ class KubernetesBackend(Backend):
     def read_logs(self, run: RunModel) -> list[LogRecord]:
         return (self.local_logs if run.spec.local_execution else self.store).read_logs(run.key)
 
+    def delete_logs(self, run: RunModel) -> None:
+        """A pod's log goes with its pod; the output of a run executed here is in the local log store."""
+        if run.spec.local_execution:
+            self.local_logs.delete_logs(run.key)
+
     def files(self, project: ProjectModel) -> FileStore:
         if not project.spec.artifact_store:
             # A local folder (in a pod, or on a laptop) is not where other pods or users can read the files.

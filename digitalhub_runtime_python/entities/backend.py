@@ -74,6 +74,9 @@ class Backend(abc.ABC):
         """A run's console output, from wherever it executed."""
         return self.store.read_logs(run.key)
 
+    def delete_logs(self, run: RunModel) -> None:  # noqa: B027 (the store's delete removes a run's logs)
+        """Remove a deleted run's console output where ``store.delete`` did not."""
+
     def files(self, project: ProjectModel) -> FileStore:
         """Where the project's artifact files go: its ``artifact_store``, else ``$DIGITALHUB_HOME/files``."""
         return file_store_for(project.spec.artifact_store or str(self.settings.home / "files"))
