@@ -38,6 +38,7 @@ from digitalhub_runtime_python.models.resources import (
 )
 from digitalhub_runtime_python.models.run import Run
 from digitalhub_runtime_python.stores.base import AlreadyExists, E, LogRecord, NotFound, Store, entity_class
+from digitalhub_runtime_python.stores.changes import ChangeFeed
 
 logger = logging.getLogger(__name__)
 
@@ -361,6 +362,12 @@ class KubernetesStore(Store):
             if text:
                 records.append(LogRecord(pod.metadata.creation_timestamp or now(), "stdout", text))
         return records
+
+    def changes(self) -> ChangeFeed:
+        """Watches of every digitalhub resource type in the namespace, with this store's identity."""
+        from digitalhub_runtime_python.stores.kubernetes_changes import KubernetesChangeFeed
+
+        return KubernetesChangeFeed(self.api_client, self.namespace)
 
     # -- waiting
 
