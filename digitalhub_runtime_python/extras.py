@@ -15,7 +15,10 @@ EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
         "serving (action serve, invoke, endpoint clients)",
         ("fastapi", "uvicorn", "httpx", "httpx_sse", "sse_starlette", "pydantic_settings", "redis", "PIL"),
     ),
-    "ui": ("the web console (dhrun ui)", ("fastapi", "uvicorn", "httpx", "sse_starlette", "jinja2", "python_multipart")),
+    "ui": (
+        "the web console (dhrun ui)",
+        ("fastapi", "uvicorn", "httpx", "sse_starlette", "jinja2", "python_multipart"),
+    ),
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from digitalhub_runtime_python.models.base import Entity
 from digitalhub_runtime_python.models.data import Artifact, Dataitem, Model
 from digitalhub_runtime_python.models.run import Run
 from digitalhub_runtime_python.stores.base import Store
@@ -29,3 +30,8 @@ def run_page(store: Store, project: str, page: int, size: int) -> RunPage:
     pages = max(1, math.ceil(len(runs) / size))
     page = min(page, pages)
     return RunPage(runs[(page - 1) * size : page * size], page, pages, len(runs))
+
+
+def data_entities(store: Store, project: str) -> dict[str, list[Entity]]:
+    """The latest version of each dataitem, artifact and model, by plural."""
+    return {plural: list(store.list(model, project)) for plural, model in DATA_MODELS.items()}

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from digitalhub_runtime_python.console import views
 from digitalhub_runtime_python.console.app import console_of
-from digitalhub_runtime_python.console.listing import DATA_MODELS, run_page
+from digitalhub_runtime_python.console.listing import DATA_MODELS, data_entities, run_page
 from digitalhub_runtime_python.console.previews import table_preview
 from digitalhub_runtime_python.console.services import service_routes
 from digitalhub_runtime_python.models.data import Dataitem
@@ -34,23 +34,14 @@ def project(request: Request, project: str, page: int = Page) -> HTMLResponse:
     console = console_of(request)
     store = console.backend.store
     found = store.get(Project, project, project)
-    data = {plural: store.list(model, project) for plural, model in DATA_MODELS.items()}
     return console.render(
         request,
         "project.html",
         project=found,
         functions=store.list(Function, project),
-        data=data,
+        data=data_entities(store, project),
         listing=run_page(store, project, page, console.settings.page_size),
     )
-
-
-@router.get("/projects/{project}/runs/rows", response_class=HTMLResponse)
-def run_rows(request: Request, project: str, page: int = Page) -> HTMLResponse:
-    """The run table's body, for a page to refresh when runs come and go."""
-    console = console_of(request)
-    listing = run_page(console.backend.store, project, page, console.settings.page_size)
-    return console.render(request, "_run_rows.html", project=project, listing=listing)
 
 
 def _run(request: Request, project: str, run_id: str) -> Run:

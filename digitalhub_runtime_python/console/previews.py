@@ -29,7 +29,7 @@ def table_preview(entity: Dataitem, backend: Backend, rows: int = ROWS) -> Previ
         return Preview([], [], "not a table")
     try:
         with tempfile.TemporaryDirectory(prefix="console-preview-") as tmp:
-            path = file_store_for(entity.spec.path).download(entity.spec.path, Path(tmp) / "table")
+            path = file_store_for(entity.spec.path).download(entity.spec.path, Path(tmp))  # keeps its name
             quoted = '"' + entity.name.replace('"', '""') + '"'
             df = query_table(path, entity.name, f"SELECT * FROM {quoted} LIMIT {int(rows)}")
     except (MissingExtra, SpecError, FileNotFoundError, ValueError, OSError) as exc:

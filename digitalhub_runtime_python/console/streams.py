@@ -7,11 +7,13 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from html import escape
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from sse_starlette import EventSourceResponse
 
 from digitalhub_runtime_python.console.app import Console, console_of
+from digitalhub_runtime_python.console.listing import data_entities, run_page
+from digitalhub_runtime_python.models.function import Function
 from digitalhub_runtime_python.models.run import Run
 from digitalhub_runtime_python.models.states import is_final
 from digitalhub_runtime_python.stores.base import LogRecord, NotFound
@@ -21,53 +23,65 @@ router = APIRouter()
 LOG_PAGE = 500  # records per read and per event
 LOG_POLL = 2.0  # seconds between log reads of a going run when nothing changed (pod logs come with no change)
 PING = 15  # seconds between keep-alive comments
-DATA_EVENTS = {"dataitem": "data", "artifact": "data", "model": "data", "function": "functions", "task": "functions"}
+SECTIONS = {"dataitem": "data", "artifact": "data", "model": "data", "function": "functions"}
 
 Event = dict[str, str]
 
 
-def project_events(console: Console, project: str, batch: list[Change]) -> list[Event]:
-    """Events for a project's pages: ``run-<id>`` with the new row of a changed run, ``runs`` when runs came or
-    went, ``functions`` and ``data`` when those did, ``project``; a reset sends every list event."""
-    names: dict[str, None] = {}
+def runs_event(console: Console, project: str, page: int) -> Event:
+    """The page's run table, as it is now."""
+    listing = run_page(console.backend.store, project, page, console.settings.page_size)
+    return {"event": "runs", "data": console.fragment("_run_rows.html", listing=listing)}
+
+
+def project_events(console: Console, project: str, page: int, batch: list[Change]) -> list[Event]:
+    """Events for a project's page, each carrying the HTML to show: ``runs`` (the page's run table) when runs came
+    or went, else ``run-<id>`` (the new row) per changed run; ``functions`` and ``data`` (those sections) when they
+    changed. The HTML travels in the stream, so a page applies changes in the order the store made them."""
+    sections: dict[str, None] = {}
     updated: dict[str, None] = {}
     for change in batch:
         if change.op == "reset":
-            names.update(dict.fromkeys(("runs", "functions", "data", "project")))
+            sections.update(dict.fromkeys(("runs", "functions", "data")))
         elif change.project != project or change.op == "logs":
             continue
         elif change.entity_type == "run":
             if change.op == "updated":
                 updated[change.key] = None
             else:
-                names["runs"] = None
-        elif change.entity_type in DATA_EVENTS:
-            names[DATA_EVENTS[change.entity_type]] = None
-        elif change.entity_type == "project":
-            names["project"] = None
-    events = [{"event": name, "data": ""} for name in names]
-    if "runs" in names:  # the rows are fetched again anyway
-        return events
+                sections["runs"] = None
+        elif change.entity_type in SECTIONS:
+            sections[SECTIONS[change.entity_type]] = None
+    store = console.backend.store
+    events = []
+    if "functions" in sections:
+        html = console.fragment("_functions.html", functions=store.list(Function, project))
+        events.append({"event": "functions", "data": html})
+    if "data" in sections:
+        events.append({"event": "data", "data": console.fragment("_data.html", data=data_entities(store, project))})
+    if "runs" in sections:  # the whole table, changed rows included
+        return [runs_event(console, project, page), *events]
     for key in updated:
         try:
-            run = console.backend.store.get_run(key)
+            run = store.get_run(key)
         except NotFound:
             continue
-        html = console.fragment("_run_row.html", run=run)
-        events.append({"event": f"run-{run.id}", "data": html})
+        events.append({"event": f"run-{run.id}", "data": console.fragment("_run_row.html", run=run)})
     return events
 
 
 @router.get("/projects/{project}/events")
-async def project_stream(request: Request, project: str) -> EventSourceResponse:
+async def project_stream(request: Request, project: str, page: int = Query(1, ge=1)) -> EventSourceResponse:
+    """A project page's events; the first ``runs`` covers what changed between the page and this stream."""
     console = console_of(request)
 
     async def events() -> AsyncIterator[Event]:
         async with console.hub.subscribe() as queue:
             yield {"event": "live", "data": ""}
+            yield await asyncio.to_thread(runs_event, console, project, page)
             while True:
                 batch = await queue.get()
-                for event in await asyncio.to_thread(project_events, console, project, batch):
+                for event in await asyncio.to_thread(project_events, console, project, page, batch):
                     yield event
 
     return EventSourceResponse(events(), ping=PING)
@@ -94,6 +108,7 @@ async def run_stream(request: Request, project: str, run_id: str) -> EventSource
         current, cursor = run, start
         async with console.hub.subscribe() as queue:
             yield {"event": "live", "data": ""}
+            yield {"event": "entity", "data": ""}  # covers what changed between the page and this stream
             while True:
                 while True:  # every page of output past the cursor
                     records, cursor_after = await asyncio.to_thread(backend.read_logs_after, current, cursor, LOG_PAGE)

@@ -10,8 +10,12 @@
     if (label) { label.textContent = text; }
   }
 
+  // The stream's first event, "live", comes once the server follows the store for this page.
   document.body.addEventListener("htmx:sseOpen", function (event) {
-    setLive(event.target, true, "Live: changes appear as they happen");
+    var scope = event.target;
+    event.detail.source.addEventListener("live", function () {
+      setLive(scope, true, "Live: changes appear as they happen");
+    });
   });
   document.body.addEventListener("htmx:sseClose", function (event) {
     setLive(event.target, false, "Live updates stopped: reload the page");
