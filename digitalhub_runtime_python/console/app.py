@@ -91,6 +91,11 @@ def create_app(backend: Backend, settings: ConsoleSettings | None = None) -> Fas
     for module in (pages, streams, files, actions):
         app.include_router(module.router)
 
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        """Liveness: the server answers (the store is not asked)."""
+        return {"status": "ok"}
+
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Any:
         response = await call_next(request)
