@@ -14,6 +14,7 @@ from sse_starlette import EventSourceResponse
 from digitalhub_runtime_python.console.app import Console, console_of
 from digitalhub_runtime_python.console.listing import data_entities, run_page
 from digitalhub_runtime_python.models.function import Function
+from digitalhub_runtime_python.models.project import Project
 from digitalhub_runtime_python.models.run import Run
 from digitalhub_runtime_python.models.states import is_final
 from digitalhub_runtime_python.stores.base import LogRecord, NotFound
@@ -74,6 +75,7 @@ def project_events(console: Console, project: str, page: int, batch: list[Change
 async def project_stream(request: Request, project: str, page: int = Query(1, ge=1)) -> EventSourceResponse:
     """A project page's events; the first ``runs`` covers what changed between the page and this stream."""
     console = console_of(request)
+    await asyncio.to_thread(console.backend.store.get, Project, project, project)  # NotFound: a 404 page
 
     async def events() -> AsyncIterator[Event]:
         async with console.hub.subscribe() as queue:
