@@ -122,6 +122,11 @@ def create_app(backend: Backend, settings: ConsoleSettings | None = None) -> Fas
         fields = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors())
         return problem(request, 400, "Bad request", fields)
 
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> HTMLResponse:
+        logger.exception("%s %s failed", request.method, request.url.path)
+        return problem(request, 500, "Something went wrong", f"{type(exc).__name__}: the console's log has the details")
+
     return app
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import threading
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -17,11 +19,19 @@ BACKLOG = 100
 
 
 class ChangeHub:
-    """Follows ``open_feed()`` in a thread from ``start`` to ``close``; ``subscribe`` gives each page a queue."""
+    """Follows ``open_feed()`` in a thread from ``start`` to ``close``; ``subscribe`` gives each page a queue.
+
+    ``cursor`` names the batches published so far (this hub's own, a console restart starts new ones): a page
+    rendered at cursor C subscribes ``since=C`` and first gets the batches it missed in between (kept for the last
+    ``BACKLOG`` batches), so it needs no fresh render.
+    """
 
     def __init__(self, open_feed: Callable[[], ChangeFeed], retry: float = 1.0):
         self._open_feed, self._retry = open_feed, retry
         self._subscribers: set[asyncio.Queue[list[Change]]] = set()
+        self._recent: deque[list[Change]] = deque(maxlen=BACKLOG)
+        self._position = 0
+        self._epoch = secrets.token_hex(4)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -38,10 +48,29 @@ class ChangeHub:
         if self._thread is not None:
             self._thread.join(timeout=10)
 
+    @property
+    def cursor(self) -> str:
+        """Where the published batches are now, for a page to subscribe from."""
+        return f"{self._epoch}-{self._position}"
+
+    def _missed(self, since: str | None) -> int:
+        """How many batches were published after cursor ``since``; more than are kept when it is not this hub's."""
+        epoch, _, position = (since or "").partition("-")
+        if epoch != self._epoch or not position.isdigit() or int(position) > self._position:
+            return self._position + 1
+        return self._position - int(position)
+
     @asynccontextmanager
-    async def subscribe(self) -> AsyncIterator[asyncio.Queue[list[Change]]]:
-        """A queue receiving every batch of changes while the context is open."""
+    async def subscribe(self, since: str | None = None) -> AsyncIterator[asyncio.Queue[list[Change]]]:
+        """A queue receiving every batch of changes while the context is open, starting with those published
+        after cursor ``since`` (a reset when they are no longer kept, or when ``since`` is not given)."""
         queue: asyncio.Queue[list[Change]] = asyncio.Queue(BACKLOG)
+        missed = self._missed(since)
+        if missed > len(self._recent):
+            queue.put_nowait([RESET])
+        elif missed > 0:
+            for batch in list(self._recent)[-missed:]:
+                queue.put_nowait(batch)
         self._subscribers.add(queue)
         try:
             yield queue
@@ -71,6 +100,8 @@ class ChangeHub:
             self._loop.call_soon_threadsafe(self._publish, batch)
 
     def _publish(self, batch: list[Change]) -> None:
+        self._position += 1
+        self._recent.append(batch)
         for queue in self._subscribers:
             if queue.full():  # the page fell behind: drop what it has not read, tell it to reload
                 while not queue.empty():

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from digitalhub_runtime_python.models.base import Entity
 from digitalhub_runtime_python.models.data import Artifact, Dataitem, Model
@@ -17,15 +19,19 @@ DATA_MODELS = {"dataitems": Dataitem, "artifacts": Artifact, "models": Model}
 class RunPage:
     runs: list[Run]
     page: int
-    pages: int
-    total: int
+    pages: int  # known up to this page and the next when the store pages (and does not count)
+    total: int | None  # None when the store pages
 
 
 def run_page(store: Store, project: str, page: int, size: int) -> RunPage:
     """Runs of ``project``, newest first, page ``page`` (from 1) of ``size``.
 
-    The store's listing has no paging yet, so this lists every run and slices; a paged listing replaces the slice.
+    A store whose listing takes ``limit`` reads only up to this page; the others list every run and slice.
     """
+    if "limit" in inspect.signature(store.list).parameters:
+        paged: Any = store.list  # the paged listing (issue 19): its signature is not the base class's yet
+        runs = paged(Run, project, all_versions=True, limit=page * size + 1)
+        return RunPage(runs[(page - 1) * size : page * size], page, page + int(len(runs) > page * size), None)
     runs = store.list(Run, project, all_versions=True)  # a run has one version: no latest-per-name query needed
     pages = max(1, math.ceil(len(runs) / size))
     page = min(page, pages)

@@ -33,10 +33,12 @@ def projects(request: Request) -> HTMLResponse:
 def project(request: Request, project: str, page: int = Page) -> HTMLResponse:
     console = console_of(request)
     store = console.backend.store
+    since = console.hub.cursor  # before reading: the page's stream replays whatever changes from here
     found = store.get(Project, project, project)
     return console.render(
         request,
         "project.html",
+        since=since,
         project=found,
         functions=store.list(Function, project),
         data=data_entities(store, project),
@@ -60,8 +62,9 @@ def run_context(request: Request, run: Run) -> dict[str, Any]:
 
 @router.get("/projects/{project}/runs/{run_id}", response_class=HTMLResponse)
 def run(request: Request, project: str, run_id: str) -> HTMLResponse:
+    since = console_of(request).hub.cursor  # before reading: the page's stream replays whatever changes from here
     found = _run(request, project, run_id)
-    return console_of(request).render(request, "run.html", **run_context(request, found))
+    return console_of(request).render(request, "run.html", since=since, **run_context(request, found))
 
 
 @router.get("/projects/{project}/runs/{run_id}/detail", response_class=HTMLResponse)
@@ -88,10 +91,7 @@ def function(request: Request, project: str, name: str, version: str | None = No
     if chosen is None:
         raise NotFound(f"no function {name}" + (f" version {version}" if version else "") + f" in project {project}")
     kind, code = views.code_source(chosen)
-    runs = [r for r in store.list(Run, project, all_versions=True) if r.spec.function == chosen.key][:20]
-    return console.render(
-        request, "function.html", function=chosen, versions=versions, code_kind=kind, code=code, runs=runs
-    )
+    return console.render(request, "function.html", function=chosen, versions=versions, code_kind=kind, code=code)
 
 
 @router.get("/projects/{project}/{plural}/{name}", response_class=HTMLResponse)

@@ -71,16 +71,20 @@ def project_events(console: Console, project: str, page: int, batch: list[Change
     return events
 
 
+Since = Query(None, description="The cursor the page was rendered at: what changed since comes first")
+
+
 @router.get("/projects/{project}/events")
-async def project_stream(request: Request, project: str, page: int = Query(1, ge=1)) -> EventSourceResponse:
-    """A project page's events; the first ``runs`` covers what changed between the page and this stream."""
+async def project_stream(
+    request: Request, project: str, page: int = Query(1, ge=1), since: str | None = Since
+) -> EventSourceResponse:
+    """A project page's events, from what changed since the page was rendered."""
     console = console_of(request)
     await asyncio.to_thread(console.backend.store.get, Project, project, project)  # NotFound: a 404 page
 
     async def events() -> AsyncIterator[Event]:
-        async with console.hub.subscribe() as queue:
+        async with console.hub.subscribe(since) as queue:
             yield {"event": "live", "data": ""}
-            yield await asyncio.to_thread(runs_event, console, project, page)
             while True:
                 batch = await queue.get()
                 for event in await asyncio.to_thread(project_events, console, project, page, batch):
@@ -97,7 +101,7 @@ def log_html(records: list[LogRecord]) -> str:
 
 
 @router.get("/projects/{project}/runs/{run_id}/events")
-async def run_stream(request: Request, project: str, run_id: str) -> EventSourceResponse:
+async def run_stream(request: Request, project: str, run_id: str, since: str | None = Since) -> EventSourceResponse:
     """``entity`` when the run changes, ``logs`` with its new console output (the event id is the log cursor: a
     reconnecting page goes on where it was)."""
     console = console_of(request)
@@ -108,9 +112,8 @@ async def run_stream(request: Request, project: str, run_id: str) -> EventSource
 
     async def events() -> AsyncIterator[Event]:
         current, cursor = run, start
-        async with console.hub.subscribe() as queue:
+        async with console.hub.subscribe(since) as queue:
             yield {"event": "live", "data": ""}
-            yield {"event": "entity", "data": ""}  # covers what changed between the page and this stream
             while True:
                 while True:  # every page of output past the cursor
                     records, cursor_after = await asyncio.to_thread(backend.read_logs_after, current, cursor, LOG_PAGE)

@@ -158,3 +158,49 @@ def test_runs_are_listed_a_page_at_a_time(console: RunningConsole, http: httpx.C
     last = http.get("/projects/demo?page=3").text
     assert last.count('<tr id="run-') == 20 and 'id="run-r0000"' in last
     assert "page 3 of 3" in http.get("/projects/demo?page=9").text
+
+
+def test_a_store_that_pages_is_asked_for_this_page_only(tmp_path: Path) -> None:
+    from digitalhub_runtime_python.console.listing import run_page
+    from digitalhub_runtime_python.stores.local import LocalStore
+
+    class PagedStore(LocalStore):
+        """A listing with ``limit``, as the paged listing of the stores will have it."""
+
+        asked: list[int] = []
+
+        def list(self, cls, project, *, name=None, all_versions=False, limit=None):  # type: ignore[override]
+            self.asked.append(limit)
+            return super().list(cls, project, name=name, all_versions=all_versions)[:limit]
+
+    store = PagedStore(tmp_path)
+    spec = RunSpec(task="store://demo/task/python+job/t:1", function="store://demo/function/python/f:1", action="job")
+    for i in range(7):
+        store.create(Run(project="demo", name=f"r{i}", id=f"r{i}", spec=spec))
+    second = run_page(store, "demo", 2, 3)
+    assert [r.id for r in second.runs] == ["r3", "r2", "r1"] and (second.pages, second.total) == (3, None)
+    third = run_page(store, "demo", 3, 3)
+    assert [r.id for r in third.runs] == ["r0"] and third.pages == 3
+    assert store.asked == [7, 10]
+    store.close()
+
+
+def test_every_function_version_and_its_code_has_a_page(console: RunningConsole, http: httpx.Client) -> None:
+    first = console.project.new_function("fn", code="def main():\n    return 1\n", handler="main")
+    second = console.project.new_function("fn", code_src="src/main.py", handler="main")
+    latest = http.get("/projects/demo/functions/fn").text
+    assert second.id in latest and "code_src: <code>src/main.py</code>" in latest
+    older = http.get(f"/projects/demo/functions/fn?version={first.id}").text
+    assert "def main():" in older and f'href="/projects/demo/functions/fn?version={second.id}"' in older
+
+
+def test_an_unexpected_failure_is_a_page_without_the_traceback(
+    console: RunningConsole, http: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken() -> list:
+        raise RuntimeError("the store broke: secret detail")
+
+    monkeypatch.setattr(console.backend.store, "list_projects", broken)
+    page = http.get("/")
+    assert page.status_code == 500 and "Something went wrong" in page.text and "RuntimeError" in page.text
+    assert "secret detail" not in page.text and "Traceback" not in page.text
