@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from digitalhub_runtime_python.models.keys import InvalidKey, parse_key
+from digitalhub_runtime_python.models.keys import InvalidKey, ParsedKey, parse_key
 
 Operation = Literal["created", "updated", "deleted", "logs", "reset"]
 
@@ -24,21 +24,23 @@ class Change:
     op: Operation
     key: str = ""
 
+    def _parsed(self) -> ParsedKey | None:
+        try:
+            return parse_key(self.key)
+        except InvalidKey:
+            return None
+
     @property
     def project(self) -> str:
         """The project of the entity (empty for a reset or an unreadable key)."""
-        try:
-            return parse_key(self.key).project
-        except InvalidKey:
-            return ""
+        parsed = self._parsed()
+        return parsed.project if parsed else ""
 
     @property
     def entity_type(self) -> str:
         """``run``, ``function``, ``project``... (empty for a reset or an unreadable key)."""
-        try:
-            return parse_key(self.key).entity_type
-        except InvalidKey:
-            return ""
+        parsed = self._parsed()
+        return parsed.entity_type if parsed else ""
 
 
 RESET = Change("reset")

@@ -64,14 +64,6 @@ class ConsoleServer:
         self.thread.join(timeout=30)
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    monkeypatch.setenv("DIGITALHUB_HOME", str(home))
-    monkeypatch.chdir(tmp_path)
-    return home
-
-
 def _console(home: Path, settings: ConsoleSettings) -> Iterator[RunningConsole]:
     project = dh.get_or_create_project("demo")
     backend = get_backend()
