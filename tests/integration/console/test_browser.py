@@ -1,5 +1,5 @@
 """The console in a real browser (headless Chromium): a run followed live from CREATED to COMPLETED without a
-reload, its logs and results, a service called from its page and stopped; screenshots of the main pages; no
+reload, its logs and results, a service called from its page, stopped and resumed; screenshots of the main pages; no
 console error in the browser's log."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -35,7 +36,9 @@ record();
 
 
 def wait(driver, condition, what: str):
-    return WebDriverWait(driver, TIMEOUT, poll_frequency=0.05).until(lambda d: condition(d), message=what)
+    """Poll ``condition`` until it holds; an element replaced while it was read (a live swap) counts as not yet."""
+    waiting = WebDriverWait(driver, TIMEOUT, poll_frequency=0.05, ignored_exceptions=(StaleElementReferenceException,))
+    return waiting.until(lambda d: condition(d), message=what)
 
 
 def wait_live(driver) -> None:
@@ -44,6 +47,16 @@ def wait_live(driver) -> None:
 
 def states_seen(driver, run_id: str) -> list[str]:
     return driver.execute_script("return (window.seen || {})[arguments[0]] || []", f"run-{run_id}")
+
+
+def button(driver, label: str):
+    found = driver.find_elements(By.XPATH, f"//button[normalize-space()='{label}']")
+    return found[0] if found else None
+
+
+def state_shown(driver) -> str | None:
+    found = driver.find_elements(By.ID, "run-state")
+    return found[0].get_attribute("data-state") if found else None
 
 
 def text_of(driver, selector: str) -> str:
@@ -83,34 +96,37 @@ def test_a_run_live_its_page_and_a_service_called_and_stopped(console: RunningCo
     wait_live(driver)
     wait(driver, lambda d: "done" in text_of(d, "#log"), "the logs")
     assert "adding 40 and 2" in text_of(driver, "#log")
-    assert "42" in text_of(driver, "#results") and "total" in text_of(driver, "#results")
-    assert [li.text.split()[0] for li in driver.find_elements(By.CSS_SELECTOR, ".timeline li")] == [
-        "CREATED",
-        "READY",
-        "RUNNING",
-        "COMPLETED",
-    ]
+    wait(driver, lambda d: "total" in text_of(d, "#results") and "42" in text_of(d, "#results"), "the results")
+    timeline = ["CREATED", "READY", "RUNNING", "COMPLETED"]
+    steps = lambda d: [li.text.split()[0] for li in d.find_elements(By.CSS_SELECTOR, ".timeline li")]  # noqa: E731
+    wait(driver, lambda d: steps(d) == timeline, "the timeline")
     driver.save_screenshot(str(shots / "run.png"))
     errors += console_errors(driver)
 
-    # A service: its routes from its OpenAPI document, one called from the form, then stopped.
+    # A service: its routes from its OpenAPI document, one called from the form, stopped, resumed.
     service = project.new_function("double", code_src=str(APPS), handler="double").run("serve")
-    assert service.status.state == "RUNNING", service.status.message
-    driver.get(f"{console.url}/projects/demo/runs/{service.id}")
-    wait_live(driver)
-    route = wait(driver, lambda d: d.find_element(By.ID, "invoke-route"), "the service's routes")
-    Select(route).select_by_value("POST /")
-    driver.find_element(By.ID, "invoke-body").send_keys('{"x": 21}')
-    driver.find_element(By.CSS_SELECTOR, ".invoke button[type=submit]").click()
-    wait(driver, lambda d: '"y": 42' in text_of(d, "#invoke-answer"), "the service's answer")
-    assert "200 OK" in text_of(driver, ".response-status")
-    driver.save_screenshot(str(shots / "service.png"))
-    driver.find_element(By.XPATH, "//button[normalize-space()='Stop']").click()
-    wait(driver, lambda d: d.find_element(By.ID, "run-state").get_attribute("data-state") == "STOPPED", "STOPPED")
-    stopped = service.backend.store.wait_run(service.key, lambda run: run.status.pid is None, timeout=TIMEOUT)
-    assert stopped.status.state == "STOPPED"
-    wait(driver, lambda d: d.find_elements(By.XPATH, "//button[normalize-space()='Resume']"), "a Resume button")
-    driver.save_screenshot(str(shots / "service-stopped.png"))
+    try:
+        assert service.status.state == "RUNNING", service.status.message
+        driver.get(f"{console.url}/projects/demo/runs/{service.id}")
+        wait_live(driver)
+        route = wait(driver, lambda d: d.find_element(By.ID, "invoke-route"), "the service's routes")
+        Select(route).select_by_value("POST /")
+        driver.find_element(By.ID, "invoke-body").send_keys('{"x": 21}')
+        driver.find_element(By.CSS_SELECTOR, ".invoke button[type=submit]").click()
+        wait(driver, lambda d: '"y": 42' in text_of(d, "#invoke-answer"), "the service's answer")
+        assert "200 OK" in text_of(driver, ".response-status")
+        driver.save_screenshot(str(shots / "service.png"))
+        button(driver, "Stop").click()
+        wait(driver, lambda d: state_shown(d) == "STOPPED", "STOPPED")
+        stopped = service.backend.store.wait_run(service.key, lambda run: run.status.pid is None, timeout=TIMEOUT)
+        assert stopped.status.state == "STOPPED"
+        driver.execute_script("window.scrollTo(0, 0)")
+        driver.save_screenshot(str(shots / "service-stopped.png"))
+        wait(driver, lambda d: button(d, "Resume"), "a Resume button").click()
+        wait(driver, lambda d: state_shown(d) == "RUNNING", "RUNNING again")
+        assert service.refresh().invoke(json={"x": 2}).json() == {"y": 4}
+    finally:
+        service.stop()
     errors += console_errors(driver)
 
     # The other pages, for the screenshots (and their console errors).

@@ -204,3 +204,17 @@ def test_an_unexpected_failure_is_a_page_without_the_traceback(
     page = http.get("/")
     assert page.status_code == 500 and "Something went wrong" in page.text and "RuntimeError" in page.text
     assert "secret detail" not in page.text and "Traceback" not in page.text
+
+
+def test_a_run_page_shows_metrics_and_links_its_outputs(console: RunningConsole, http: httpx.Client) -> None:
+    code = "import pandas as pd\n\ndef main():\n    return pd.DataFrame({'a': [1, 2]})\n"
+    run = job(console, code)
+    run.log_metric("loss", 0.5)
+    run.log_metric("loss", 0.25)
+    page = http.get(f"/projects/demo/runs/{run.id}").text
+    assert '<th scope="row">loss</th><td>0.25</td><td>0.5, 0.25</td>' in page
+    output = run.output("output_0")
+    assert f'href="/projects/demo/dataitems/{output.name}?version={output.id}"' in page
+    assert "produced_by" not in page  # the run page links outputs; the dataitem page shows where it came from
+    produced = http.get(f"/projects/demo/dataitems/{output.name}?version={output.id}").text
+    assert f'href="/projects/demo/runs/{run.id}"' in produced and "Produced by" in produced
