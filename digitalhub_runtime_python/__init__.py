@@ -82,6 +82,8 @@ _PUBLIC = {
     "update_model": "digitalhub_runtime_python.sdk",
     "delete_model": "digitalhub_runtime_python.sdk",
     "serve": "digitalhub_runtime_python.entrypoints.module",
+    "list_environments": "digitalhub_runtime_python.api",
+    "prune_environments": "digitalhub_runtime_python.api",
 }
 
 
@@ -126,6 +128,7 @@ __all__ = [
     "import_task",
     "list_artifacts",
     "list_dataitems",
+    "list_environments",
     "list_functions",
     "list_models",
     "list_projects",
@@ -149,6 +152,7 @@ __all__ = [
     "new_project",
     "new_run",
     "new_task",
+    "prune_environments",
     "serve",
     "setup",
     "update_artifact",
@@ -167,9 +171,11 @@ if TYPE_CHECKING:
         get_or_create_project,
         get_project,
         import_project,
+        list_environments,
         list_projects,
         load_project,
         new_project,
+        prune_environments,
         update_project,
     )
     from digitalhub_runtime_python.entities.data import Artifact, Dataitem, Model

@@ -1,5 +1,6 @@
 """The SDK's front door: the backend for the configured place, and projects on it with DigitalHub's functions
-(``new_/get_/get_or_create_/list_/update_/delete_/load_/import_project``).
+(``new_/get_/get_or_create_/list_/update_/delete_/load_/import_project``), and this machine's function
+environments.
 
 Every function also takes ``backend`` and ``home`` (keyword only) to override ``DIGITALHUB_BACKEND`` and
 ``DIGITALHUB_HOME``.
@@ -7,8 +8,10 @@ Every function also takes ``backend`` and ``home`` (keyword only) to override ``
 
 from __future__ import annotations
 
+import os
 import threading
 import warnings
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,8 @@ from digitalhub_runtime_python.entities.backend import Backend
 from digitalhub_runtime_python.entities.compat import refuse
 from digitalhub_runtime_python.entities.deletion import PROJECT_CONTENTS, delete_project_contents
 from digitalhub_runtime_python.entities.project import Project
+from digitalhub_runtime_python.environments import cache
+from digitalhub_runtime_python.environments.cache import EnvironmentEntry
 from digitalhub_runtime_python.models.errors import SpecError, validate
 from digitalhub_runtime_python.models.project import Project as ProjectModel
 from digitalhub_runtime_python.settings import Settings
@@ -173,3 +178,22 @@ def load_project(
     refuse("project", setup_kwargs=setup_kwargs)
     opened = get_backend(backend, home)
     return Project(transfer.load_project(opened, file), opened)
+
+
+def environments_folder(home: str | Path | None = None) -> Path:
+    """Where this machine keeps function environments: ``$DIGITALHUB_ENVS``, else ``$DIGITALHUB_HOME/envs``."""
+    return cache.environments_root(Settings.from_env(home=home).home, os.environ)
+
+
+def list_environments(home: str | Path | None = None) -> list[EnvironmentEntry]:
+    """The function environments built on this machine, most recently used first."""
+    return cache.list_environments(environments_folder(home))
+
+
+def prune_environments(
+    unused_for: timedelta | None = timedelta(days=7), *, dry_run: bool = False, home: str | Path | None = None
+) -> list[EnvironmentEntry]:
+    """Remove the environments not used for ``unused_for`` (None: all), except those a run is using or building.
+
+    Returns what was removed (with ``dry_run``: what would be)."""
+    return cache.prune_environments(environments_folder(home), unused_for, dry_run)

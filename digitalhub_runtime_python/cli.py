@@ -8,7 +8,7 @@ import platform
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext, redirect_stderr, redirect_stdout
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,10 +20,19 @@ from rich.markup import escape
 from rich.syntax import Syntax
 from rich.table import Table
 
-from digitalhub_runtime_python.api import get_backend, get_or_create_project, get_project
+from digitalhub_runtime_python.api import (
+    environments_folder,
+    get_backend,
+    get_or_create_project,
+    get_project,
+    list_environments,
+    prune_environments,
+)
 from digitalhub_runtime_python.entities.base import EntityObject
 from digitalhub_runtime_python.entities.project import Project
 from digitalhub_runtime_python.entities.run import Run
+from digitalhub_runtime_python.environments.cache import EnvironmentEntry
+from digitalhub_runtime_python.environments.requirements import RequirementError, read_requirements_file
 from digitalhub_runtime_python.extras import (
     DISTRIBUTION,
     EXTRAS,
@@ -35,6 +44,7 @@ from digitalhub_runtime_python.extras import (
 from digitalhub_runtime_python.models.errors import SpecError
 from digitalhub_runtime_python.models.keys import InvalidKey, parse_key
 from digitalhub_runtime_python.models.metrics import latest
+from digitalhub_runtime_python.models.redaction import mask
 from digitalhub_runtime_python.models.states import State, is_final
 from digitalhub_runtime_python.settings import Settings, locate_home
 from digitalhub_runtime_python.stores.base import NotFound
@@ -50,7 +60,7 @@ LISTINGS: dict[str, Callable[[Project, bool], Sequence[EntityObject]]] = {
     "models": lambda project, all_versions: project.list_models(all_versions=all_versions),
 }
 # Errors of the user's input or setup: one line and exit code 2, never a traceback.
-USER_ERRORS = (SpecError, NotFound, InvalidKey, NotImplementedError, RuntimeError, MissingExtra)
+USER_ERRORS = (SpecError, NotFound, InvalidKey, NotImplementedError, RuntimeError, MissingExtra, RequirementError)
 SHORT_ID = 8
 EXIT_FAILED, EXIT_USAGE, EXIT_TIMEOUT, EXIT_INTERRUPTED = 1, 2, 3, 130
 PROJECT_KEY = "dhrun.project"
@@ -190,7 +200,7 @@ def entity_table(kind: str, objects: Sequence[EntityObject], metrics: Sequence[s
                 styled_state(run.status.state),
                 age(run.metadata.created),
                 *(metric_cell(run.status.metrics.get(metric)) for metric in metrics),
-                escape(run.status.message.splitlines()[0][:80]) if run.status.message else "",
+                escape(mask(run.status.message).splitlines()[0][:80]) if run.status.message else "",
             )
     else:
         for column in ("NAME", "KIND", "ID", "AGE"):
@@ -203,9 +213,9 @@ def entity_table(kind: str, objects: Sequence[EntityObject], metrics: Sequence[s
 def print_documents(documents: Any, output: str) -> None:
     """One JSON or YAML document: a list for listings, an object for one entity."""
     if output == "json":
-        click.echo(json.dumps(documents, indent=2))
+        click.echo(mask(json.dumps(documents, indent=2)))
         return
-    text = yaml.safe_dump(documents, sort_keys=False, width=10_000)
+    text = mask(yaml.safe_dump(documents, sort_keys=False, width=10_000))
     if console.is_terminal:
         console.print(Syntax(text, "yaml", background_color="default", word_wrap=True))
     else:
@@ -259,7 +269,7 @@ def show_outcome(ctx: click.Context, run: Run) -> None:
     if run.status.service is not None and run.status.service.url:
         table.add_row("endpoint", escape(run.status.service.url))
     for name, value in run.results().items():
-        table.add_row(f"result {escape(name)}", escape(json.dumps(value)))
+        table.add_row(f"result {escape(name)}", escape(mask(json.dumps(value))))
     for name, key in run.status.outputs.items():
         table.add_row(f"output {escape(name)}", escape(key))
     traceback = run.status.error is not None and run.status.error.traceback
@@ -276,7 +286,7 @@ def show_outcome(ctx: click.Context, run: Run) -> None:
 def say(label: str, text: str, style: str = "") -> None:
     """``label: text`` on stderr, on one line however narrow the terminal; ``text`` is shown as it is."""
     head = f"[{style}]{label}:[/{style}]" if style else f"{label}:"
-    errors.print(f"{head} {escape(text)}", highlight=False, soft_wrap=True)
+    errors.print(f"{head} {escape(mask(text))}", highlight=False, soft_wrap=True)
 
 
 @contextmanager
@@ -336,8 +346,14 @@ RUN_EPILOG = examples(
     "--init-param", "init_params", multiple=True, metavar="NAME=VALUE", help="Serve: option of the init function"
 )
 @click.option("-e", "--env", "envs", multiple=True, metavar="NAME=VALUE", help="Environment variable of the task")
-@click.option("--python-version", help="PYTHON3_9 ... PYTHON3_12 (default: this interpreter)")
+@click.option("--python-version", help="PYTHON3_11 ... PYTHON3_14 (default: this interpreter)")
 @click.option("--requirement", "requirements", multiple=True, help="A requirement of the function")
+@click.option(
+    "-r",
+    "--requirements-file",
+    type=click.Path(dir_okay=False, exists=True),
+    help="A requirements file: its requirements are the function's (with any --requirement)",
+)
 @click.option(
     "--subprocess",
     "subprocess_",
@@ -373,6 +389,7 @@ def run(
     envs: tuple[str, ...],
     python_version: str | None,
     requirements: tuple[str, ...],
+    requirements_file: str | None,
     subprocess_: bool,
     wait: bool,
     timeout: float | None,
@@ -381,7 +398,8 @@ def run(
     """Run TARGET (PATH:HANDLER, e.g. src/add.py:add) and show its results; with --action serve, its URL.
 
     A job runs in this process unless --subprocess, --no-wait or --timeout is given: then it runs in a child
-    process, which dhrun can stop waiting for. Its output and a failure's traceback are in `dhrun logs RUN`.
+    process, which dhrun can stop waiting for, with its requirements installed in its own environment (see
+    `dhrun env`). Its output and a failure's traceback are in `dhrun logs RUN`.
     """
     if target:
         code_src, handler = split_target(target)
@@ -392,7 +410,8 @@ def run(
     if stop_on_timeout and timeout is None:
         raise click.UsageError("--stop-on-timeout needs --timeout SECONDS")
     in_child = subprocess_ or not wait or timeout is not None
-    spec: dict[str, Any] = {"code_src": code_src, "handler": handler, "requirements": list(requirements)}
+    listed = read_requirements_file(requirements_file) if requirements_file else []
+    spec: dict[str, Any] = {"code_src": code_src, "handler": handler, "requirements": [*listed, *requirements]}
     if python_version:
         spec["python_version"] = python_version
     project = current_project(ctx)
@@ -491,7 +510,7 @@ def describe(ctx: click.Context, ref: str, output: str) -> None:
 @click.pass_context
 def logs(ctx: click.Context, run_ref: str) -> None:
     """Print a run's captured stdout and stderr (RUN: its id, the start of it, or its key)."""
-    click.echo(find_run(ctx, run_ref).logs(), nl=False)
+    click.echo(mask(find_run(ctx, run_ref).logs()), nl=False)
 
 
 @main.command(epilog=examples("dhrun stop 1a2b3c4d"))
@@ -580,6 +599,63 @@ def ui(host: str, port: int, actions: bool | None) -> None:
     mode = "actions on" if settings.actions else "read only"
     say("console", f"http://{host}:{port}/ ({mode}, {Settings.from_env().backend} backend); Ctrl+C stops it")
     serve(get_backend(), settings, host, port)
+
+
+@main.group(epilog=examples("dhrun env list", "dhrun env prune --unused-for 0 --dry-run"))
+def env() -> None:
+    """The function environments on this machine: requirements installed with uv, one folder per content key."""
+
+
+def size_text(size: int) -> str:
+    """``1536`` -> ``1.5 KiB``."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB"):
+        if value < 1024:
+            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GiB"
+
+
+def environments_table(entries: Sequence[EnvironmentEntry]) -> Table:
+    table = Table(box=None, header_style="bold")
+    for column in ("KEY", "PYTHON", "SIZE", "USED", "CREATED"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("REQUIREMENTS", overflow="fold")
+    for entry in entries:
+        requirements = escape(", ".join(entry.requirements)) or "(runtime only)"
+        table.add_row(
+            entry.key, entry.python, size_text(entry.size), age(entry.last_used), age(entry.created), requirements
+        )
+    return table
+
+
+@env.command("list", epilog=examples("dhrun env list", "dhrun env list -o json"))
+@click.option("-o", "--output", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True)
+def env_list(output: str) -> None:
+    """List the environments built here, most recently used first."""
+    entries = list_environments()
+    if output != "table":
+        print_documents([entry.as_dict() for entry in entries], output)
+    elif not entries:
+        say("env", f"no environments in {environments_folder()}")
+    else:
+        console.print(environments_table(entries), highlight=False)
+
+
+@env.command(
+    "prune", epilog=examples("dhrun env prune", "dhrun env prune --unused-for 0.5", "dhrun env prune --all --dry-run")
+)
+@click.option("--unused-for", type=float, default=7.0, show_default=True, metavar="DAYS", help="Unused for DAYS")
+@click.option("--all", "all_", is_flag=True, help="Every environment (those in use or being built are kept)")
+@click.option("--dry-run", is_flag=True, help="Show what would be removed, remove nothing")
+def env_prune(unused_for: float, all_: bool, dry_run: bool) -> None:
+    """Remove environments not used for a while, and what interrupted builds left behind."""
+    removed = prune_environments(None if all_ else timedelta(days=unused_for), dry_run=dry_run)
+    verb = "would remove" if dry_run else "removed"
+    if removed:
+        console.print(environments_table(removed), highlight=False)
+    freed = size_text(sum(entry.size for entry in removed))
+    say("env", f"{verb} {len(removed)} environment(s), {freed}")
 
 
 @main.command(epilog=examples("dhrun crds | kubectl apply -f -", "dhrun crds charts/digitalhub/crds"))

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from digitalhub_runtime_python.models.function import FunctionSpec
 from digitalhub_runtime_python.models.resources import GROUP
 from digitalhub_runtime_python.models.task import Action
 from digitalhub_runtime_python.settings import ENV_NAMESPACE, Settings
@@ -26,6 +27,7 @@ ENTRYPOINTS: dict[Action, str] = {
 
 # -- environment of a run's process
 ENV_RUN_KEY = "DIGITALHUB_RUN_KEY"
+ENV_RUN_LOG = "DIGITALHUB_RUN_LOG"  # a local child's log file (its stdout and stderr), set by the local launchers
 ENV_SERVE_PREFIX = "DIGITALHUB_SERVE_"
 ENV_SERVE_HOST = ENV_SERVE_PREFIX + "HOST"
 ENV_SERVE_PORT = ENV_SERVE_PREFIX + "PORT"
@@ -61,6 +63,20 @@ _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 def command(action: Action | str, run_key: str, python: str = sys.executable) -> list[str]:
     """The command line that executes ``run_key`` for ``action``: a pod passes ``python="python"``."""
     return [python, "-m", ENTRYPOINTS[Action(action)], "--run", run_key]
+
+
+def installs_requirements(function: FunctionSpec) -> bool:
+    """True when a run pod installs the function's requirements at start (it has some, and no built image).
+
+    The pod's entrypoint installs them with uv before importing the handler (docs/environments.md); the operator
+    gives such serve pods a longer startup window.
+    """
+    return bool(function.requirements) and not function.image
+
+
+def local_log(home: Path, run_id: str) -> Path:
+    """The file a run's local child process writes its stdout and stderr to (``$DIGITALHUB_HOME/processes``)."""
+    return home / "processes" / f"{run_id}.log"
 
 
 def workload_name(run_id: str) -> str:

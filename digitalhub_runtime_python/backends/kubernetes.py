@@ -12,6 +12,7 @@ from pathlib import Path
 from digitalhub_runtime_python.entities.backend import Backend, Launcher
 from digitalhub_runtime_python.entities.function import Function
 from digitalhub_runtime_python.entities.project import Project
+from digitalhub_runtime_python.launchers import supervision
 from digitalhub_runtime_python.launchers.job import LocalJobLauncher
 from digitalhub_runtime_python.launchers.kubernetes import KubernetesLauncher
 from digitalhub_runtime_python.launchers.serve import LocalServeLauncher
@@ -38,6 +39,12 @@ class KubernetesBackend(Backend):
 
     def launchers(self, local_execution: bool) -> dict[str, Launcher]:
         return self._local if local_execution else self._remote
+
+    def claim(self, run: RunModel) -> RunModel:
+        return supervision.claim(run)
+
+    def reconcile(self, run: RunModel) -> RunModel:
+        return supervision.reconcile(self, run)
 
     @functools.cached_property
     def local_logs(self) -> LocalStore:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from digitalhub_runtime_python.entities.backend import Backend, Launcher
+from digitalhub_runtime_python.launchers import supervision
 from digitalhub_runtime_python.launchers.job import LocalJobLauncher
 from digitalhub_runtime_python.launchers.serve import LocalServeLauncher
+from digitalhub_runtime_python.models.run import Run as RunModel
 from digitalhub_runtime_python.settings import Settings
 from digitalhub_runtime_python.stores.local import LocalStore
 
@@ -18,3 +20,9 @@ class LocalBackend(Backend):
 
     def launchers(self, local_execution: bool) -> dict[str, Launcher]:
         return self._local
+
+    def claim(self, run: RunModel) -> RunModel:
+        return supervision.claim(run)
+
+    def reconcile(self, run: RunModel) -> RunModel:
+        return supervision.reconcile(self, run)

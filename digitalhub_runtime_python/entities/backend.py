@@ -53,6 +53,15 @@ class Backend(abc.ABC):
             available = ", ".join(sorted(launchers)) or "none"
             raise NotImplementedError(f"action {action!r} cannot run {where} (available: {available})") from None
 
+    def claim(self, run: RunModel) -> RunModel:
+        """A new run executed on this machine: record this process as executing it (until a launcher records the
+        child it starts), so that the run ends if this process dies first. Nothing for runs executed elsewhere."""
+        return run
+
+    def reconcile(self, run: RunModel) -> RunModel:
+        """The run as read, ended in ERROR if it was executed on this machine by a process that is gone."""
+        return run
+
     def publish_code(self, function: Function) -> Function:
         """The function version that the place running remote runs can fetch (the function itself by default)."""
         return function

@@ -18,6 +18,11 @@ from digitalhub_runtime_python.entities.run import Run
 from digitalhub_runtime_python.entities.tables import check_engine, read_table, schema, write_table
 from digitalhub_runtime_python.entities.task import Task
 from digitalhub_runtime_python.entities.transfer import export_project, import_entity, read_entity
+from digitalhub_runtime_python.environments.requirements import (
+    RequirementError,
+    normalize_requirements,
+    read_requirements_file,
+)
 from digitalhub_runtime_python.extras import require
 from digitalhub_runtime_python.models.base import Entity, Relationship, check_id, new_id
 from digitalhub_runtime_python.models.data import Artifact as ArtifactModel
@@ -28,6 +33,7 @@ from digitalhub_runtime_python.models.function import Function as FunctionModel
 from digitalhub_runtime_python.models.function import FunctionSpec
 from digitalhub_runtime_python.models.keys import PREFIX, parse_key
 from digitalhub_runtime_python.models.project import Project as ProjectModel
+from digitalhub_runtime_python.models.redaction import credentials_in, mask_url, urls_in
 from digitalhub_runtime_python.models.run import Run as RunModel
 from digitalhub_runtime_python.models.task import Action, TaskSpec
 from digitalhub_runtime_python.models.task import Task as TaskModel
@@ -55,6 +61,62 @@ def _entity_id(what: str, uuid: str | None) -> str:
 
 def _metadata(description: str | None, labels: list[str] | None, embedded: bool, **more: Any) -> dict[str, Any]:
     return {"description": description, "labels": labels or [], "embedded": embedded, **more}
+
+
+def _requirements(value: object) -> object:
+    """A function's ``requirements``: a list, each one checked, or the path of a requirements file, read now (the
+    stored function carries the list, so a pod needs no file)."""
+    field = "spec.requirements"
+    if isinstance(value, (str, Path)):
+        if not Path(value).expanduser().is_file():
+            example = [str(value)]
+            message = (
+                f"{str(value)!r} is not a file: give a list of requirements (e.g. {example}) or a requirements file"
+            )
+            raise SpecError("function", [(field, message)])
+        try:
+            value = read_requirements_file(value)
+        except RequirementError as exc:
+            raise SpecError("function", [(field, str(exc))]) from None
+    if isinstance(value, list):
+        for index, line in enumerate(value):
+            try:
+                if isinstance(line, str):
+                    normalize_requirements([line])
+            except RequirementError as exc:
+                raise SpecError("function", [(f"{field}[{index}]", str(exc))]) from None
+    return value
+
+
+CREDENTIALS_FIX = (
+    "remove them: a function is stored as it is given; give credentials through the environment (GIT_TOKEN and "
+    "GIT_USER for git, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for S3), or a Kubernetes Secret in the task's "
+    "secrets (docs/sources.md)"
+)
+
+
+def _strings(value: Any, path: str) -> list[tuple[str, str]]:
+    """Every string in a spec value, with its field path (``code_src``, ``requirements[0]``)."""
+    if isinstance(value, str):
+        return [(path, value)]
+    if isinstance(value, dict):
+        return [found for key, item in value.items() for found in _strings(item, f"{path}.{key}")]
+    if isinstance(value, (list, tuple)):
+        return [found for index, item in enumerate(value) for found in _strings(item, f"{path}[{index}]")]
+    return []
+
+
+def refuse_credentials(spec: dict[str, Any]) -> None:
+    """A SpecError naming each field of a function spec with credentials in a URL (which it does not repeat)."""
+    problems = [
+        (field, f"{mask_url(url)!r} carries credentials ({', '.join(found)}): {CREDENTIALS_FIX}")
+        for name, value in spec.items()
+        for field, text in _strings(value, f"spec.{name}")
+        for url in urls_in(text)
+        if (found := credentials_in(url))
+    ]
+    if problems:
+        raise SpecError("function", problems)
 
 
 class Project(EntityObject[ProjectModel]):
@@ -137,6 +199,9 @@ class Project(EntityObject[ProjectModel]):
                 "function",
                 [(f"spec.{field}", "unknown field: remove it or check its spelling") for field in sorted(unknown)],
             )
+        refuse_credentials(kwargs)
+        if "requirements" in kwargs:
+            kwargs["requirements"] = _requirements(kwargs["requirements"])
         if kwargs.get("code_src") and Path(kwargs["code_src"]).expanduser().exists():
             kwargs["code_src"] = _local_path(kwargs["code_src"])
         entity = validate(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
+from digitalhub_runtime_python.entities.backend import Backend
 from digitalhub_runtime_python.entities.base import EntityObject
 from digitalhub_runtime_python.entities.data import OBJECT_CLASSES
 from digitalhub_runtime_python.models.errors import SpecError
@@ -17,12 +19,28 @@ from digitalhub_runtime_python.models.task import Action
 if TYPE_CHECKING:
     import httpx
 
+RECHECK = 0.5
+"""Seconds between looks at the process of a run executed on this machine, while waiting for it."""
+
 
 logger = logging.getLogger(__name__)
 
 
 class Run(EntityObject[RunModel]):
-    """One execution of a function's task."""
+    """One execution of a function's task.
+
+    Every Run handed out, and every read (refresh, wait, logs, stop, invoke), reconciles a run executed on this
+    machine: if the process executing it is gone without recording the end, the run ends in ERROR (see
+    ``launchers/supervision.py``).
+    """
+
+    def __init__(self, entity: RunModel, backend: Backend):
+        super().__init__(backend.reconcile(entity), backend)
+
+    def refresh(self) -> Self:
+        """Reload from the store (reconciled)."""
+        self.entity = self._backend.reconcile(self._backend.store.get_run(self.key))
+        return self
 
     def wait(self, timeout: float | None = None, log_info: bool = True) -> Run:
         """Block until the run reaches COMPLETED, ERROR or STOPPED (a serve run: also RUNNING, i.e. serving);
@@ -34,7 +52,17 @@ class Run(EntityObject[RunModel]):
         def settled(run: RunModel) -> bool:
             return is_final(run.status.state) or (serving and run.status.state == State.RUNNING)
 
-        self.entity = self._backend.store.wait_run(self.key, settled, timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not settled(self.refresh().entity):
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                raise TimeoutError(f"run {self.key} did not finish within {timeout:g} s (it is {self.status.state})")
+            if self.status.process is not None:  # executed here: look at its process again now and then
+                remaining = RECHECK if remaining is None else min(RECHECK, remaining)
+            try:
+                self.entity = self._backend.store.wait_run(self.key, settled, remaining)
+            except TimeoutError:
+                continue
         if log_info:
             logger.info("run %s is %s", self.id, self.status.state)
         return self
@@ -62,8 +90,16 @@ class Run(EntityObject[RunModel]):
         status = (self.wait(timeout) if self.refresh().status.state in (State.CREATED, State.READY) else self).status
         if status.state != State.RUNNING or status.service is None or not status.service.url:
             raise RuntimeError(f"run {self.id} is not serving (state {status.state}): {status.message or 'no message'}")
+        url = status.service.url.rstrip("/") + "/" + path.lstrip("/")
         with httpx.Client(verify=verify, timeout=timeout) as client:
-            return client.request(method, status.service.url.rstrip("/") + "/" + path.lstrip("/"), **request)
+            try:
+                return client.request(method, url, **request)
+            except httpx.TransportError as exc:
+                state = self.refresh().status.state
+                raise RuntimeError(
+                    f"run {self.id} did not answer at {url} ({type(exc).__name__}: {exc}); it is {state}: "
+                    f"{self.status.message or 'no message'}"
+                ) from None
 
     def resume(self) -> Run:
         """Bring a stopped serve run back; returns once it serves again (or failed)."""
@@ -75,6 +111,8 @@ class Run(EntityObject[RunModel]):
 
     def logs(self) -> str:
         """The run's captured stdout and stderr."""
+        if not is_final(self.status.state):
+            self.refresh()  # a run whose process died gets that process's last output
         return "".join(record.text for record in self._backend.read_logs(self.entity))
 
     def stop(self) -> Run:

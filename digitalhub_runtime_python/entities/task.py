@@ -81,7 +81,7 @@ class Task(EntityObject[TaskModel]):
         module serving itself (``digitalhub_runtime_python.serve``)."""
         spec.task = self.key
         entity = RunModel(project=self.project, name=id_, id=id_, spec=spec, metadata=Metadata(labels=labels or []))
-        return Run(self._backend.store.create(entity), self._backend)
+        return Run(self._backend.store.create(self._backend.claim(entity)), self._backend)
 
     def launch(
         self, spec: RunSpec, id_: str, labels: list[str] | None = None, wait: bool = False, log_info: bool = True

@@ -2,11 +2,12 @@
 
 Started by the local job launcher as ``python -m digitalhub_runtime_python.entrypoints.fork_server FD`` with one end
 of a socket pair as FD. It reads requests as JSON lines, ``{"id": N, "run": KEY, "env": {...}, "cwd": DIR, "log":
-FILE}``, forks a child per request and answers ``{"id": N, "pid": PID}``, then ``{"pid": PID, "exit": CODE}`` when
-that child exits (CODE as ``subprocess`` reports it: negative for a signal). The child becomes the leader of a new
-session, takes the request's environment, folder and log file, and runs the job entrypoint exactly as
-``python -m digitalhub_runtime_python.runner --run KEY`` would. The server is single-threaded (forking is safe)
-and exits when the launcher's end of the socket closes; children it forked run on.
+FILE}``, forks a child per request and answers ``{"id": N, "pid": PID, "started": T}`` (T: the child's start time,
+read before the child can be reaped, so it names that child even once its pid is reused), then ``{"pid": PID,
+"exit": CODE}`` when that child exits (CODE as ``subprocess`` reports it: negative for a signal). The child becomes
+the leader of a new session, takes the request's environment, folder and log file, and runs the job entrypoint
+exactly as ``python -m digitalhub_runtime_python.runner --run KEY`` would. The server is single-threaded (forking
+is safe) and exits when the launcher's end of the socket closes; children it forked run on.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import socket
 import sys
 import traceback
 from typing import Any
+
+import psutil
 
 from digitalhub_runtime_python.contract import ENTRYPOINTS
 from digitalhub_runtime_python.models.task import Action
@@ -88,7 +91,7 @@ def serve(control: socket.socket) -> None:
                     pid = os.fork()
                     if pid == 0:
                         _child(request, closing)
-                    send({"id": request["id"], "pid": pid})
+                    send({"id": request["id"], "pid": pid, "started": psutil.Process(pid).create_time()})
             else:
                 with contextlib.suppress(BlockingIOError):
                     os.read(wakeup_r, 4096)

@@ -163,13 +163,13 @@ def _served_run(namespace: Mapping[str, Any], handler: str | None, project: str 
     service = Service.from_namespace(
         opened, run.entity, list(namespace.values()), namespace[handler] if handler is not None else None
     )
-    opened.backend.store.transition(run.key, State.READY, f"serving in process {os.getpid()}", pid=os.getpid())
+    opened.backend.store.transition(run.key, State.READY, f"serving in process {os.getpid()}")  # run claimed by it
     return run, service
 
 
 def _end(run: Run, state: State, message: str) -> None:
     try:
-        run.backend.store.transition(run.key, state, message, pid=None)
+        run.backend.store.transition(run.key, state, message, process=None)
     except IllegalTransition:  # already ended (e.g. stopped from elsewhere)
         pass
 

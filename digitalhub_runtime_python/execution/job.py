@@ -7,12 +7,13 @@ import traceback
 
 from digitalhub_runtime_python.entities.project import Project
 from digitalhub_runtime_python.execution.arguments import compose_arguments
-from digitalhub_runtime_python.execution.capture import capture_output
+from digitalhub_runtime_python.execution.capture import capture_output, journal_for
 from digitalhub_runtime_python.execution.context import Context
 from digitalhub_runtime_python.execution.handler import declared_outputs
 from digitalhub_runtime_python.execution.outputs import name_outputs, rename_outputs, store_outputs
 from digitalhub_runtime_python.execution.prepare import SPEC_PROBLEMS, prepare
 from digitalhub_runtime_python.models.base import Relationship
+from digitalhub_runtime_python.models.redaction import mask
 from digitalhub_runtime_python.models.run import ErrorInfo, Run
 from digitalhub_runtime_python.models.states import IllegalTransition, State
 from digitalhub_runtime_python.stores.base import apply_transition
@@ -21,10 +22,10 @@ from digitalhub_runtime_python.stores.base import apply_transition
 def _fail(project: Project, run_key: str, exc: BaseException, state: State = State.ERROR) -> Run:
     """Put the run in ERROR (or STOPPED) with the message and traceback; a run stopped meanwhile stays so."""
     store = project.backend.store
-    message = f"{type(exc).__name__}: {exc}"
-    trace = None if isinstance(exc, SPEC_PROBLEMS) else "".join(traceback.format_exception(exc))
+    message = mask(f"{type(exc).__name__}: {exc}")
+    trace = None if isinstance(exc, SPEC_PROBLEMS) else mask("".join(traceback.format_exception(exc)))
     print(trace or message, file=sys.stderr, end="" if trace else "\n")
-    error = ErrorInfo(type=type(exc).__name__, message=str(exc), traceback=trace)
+    error = ErrorInfo(type=type(exc).__name__, message=mask(str(exc)), traceback=trace)
     try:
         return store.transition(run_key, state, message, error=error if state == State.ERROR else None)
     except IllegalTransition:
@@ -36,7 +37,8 @@ def execute_run(project: Project, run_key: str, log_interval: float = 1.0) -> Ru
     backend = project.backend
     store = backend.store
     run = store.get_run(run_key)
-    with capture_output(lambda records: backend.append_logs(run, records), log_interval):
+    logged = lambda records: backend.append_logs(run, records)  # noqa: E731
+    with capture_output(logged, log_interval, backend.settings.log_limit, journal_for(run.id)):
         try:
             prepared = prepare(project, run)
             context = Context(project=project, run_key=run_key, run_id=run.id, parameters=dict(run.spec.parameters))

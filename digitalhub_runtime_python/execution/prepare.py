@@ -15,6 +15,7 @@ from digitalhub_runtime_python.execution.outputs import OutputError
 from digitalhub_runtime_python.extras import MissingExtra
 from digitalhub_runtime_python.models.function import Function
 from digitalhub_runtime_python.models.run import Run
+from digitalhub_runtime_python.models.task import Action
 from digitalhub_runtime_python.sources.base import CodeTree, SourceError
 from digitalhub_runtime_python.sources.materialize import materialize
 from digitalhub_runtime_python.stores.base import NotFound
@@ -51,11 +52,18 @@ def fetch_inputs(project: Project, inputs: dict[str, str]) -> dict[str, Any]:
     return objects
 
 
+def _isolation(run: Run) -> str | None:
+    """How a run executes, for environment warnings: None in a pod; a local server is always a child process."""
+    if not run.spec.local_execution:
+        return None
+    return run.spec.isolation if run.spec.action == Action.JOB else "subprocess"
+
+
 def prepare(project: Project, run: Run) -> Prepared:
     """Fetch the run's function code, import its handler and fetch its inputs; environment warnings go to stderr."""
     backend = project.backend
     function = backend.store.get_as(Function, run.spec.function)
-    for warning in environment_warnings(function.spec):
+    for warning in environment_warnings(function.spec, _isolation(run)):
         print(f"warning: {warning}", file=sys.stderr)
     tree = materialize(function.spec, backend.settings.home / "cache")
     handler = load_handler(tree, function.spec.handler)

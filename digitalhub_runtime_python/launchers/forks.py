@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from digitalhub_runtime_python.launchers.processes import alive, identify
+
 FORK_SERVER = "digitalhub_runtime_python.entrypoints.fork_server"
 UNKNOWN_EXIT = -255
 """Exit code reported when the fork server died before the child did (the child's own code is then unknown)."""
@@ -30,8 +32,8 @@ class ForkServerError(RuntimeError):
 class ForkedRunner:
     """A runner child forked by the fork server, presented like ``subprocess.Popen`` (any thread may wait on it)."""
 
-    def __init__(self, pid: int):
-        self.pid = pid
+    def __init__(self, pid: int, started: float):
+        self.pid, self.started = pid, started  # started: its start time, so that a reused pid is not taken for it
         self.returncode: int | None = None
         self._exited = threading.Event()
         self._orphaned = False
@@ -46,7 +48,7 @@ class ForkedRunner:
         self._exited.set()
 
     def poll(self) -> int | None:
-        if self.returncode is None and self._orphaned and not _alive(self.pid):
+        if self.returncode is None and self._orphaned and not alive(identify(self.pid, self.started)):
             self.returncode = UNKNOWN_EXIT
         return self.returncode
 
@@ -111,7 +113,7 @@ class ForkServer:
             if runner is not None:
                 runner._exit(message["exit"])
         elif "id" in message:
-            runner = self._started[message["id"]] = ForkedRunner(message["pid"])
+            runner = self._started[message["id"]] = ForkedRunner(message["pid"], message["started"])
             self._running[runner.pid] = runner
 
     def fork(self, run_key: str, env: dict[str, str], log: Path, timeout: float = 60.0) -> ForkedRunner:
@@ -128,16 +130,6 @@ class ForkServer:
             if request_id not in self._started:
                 raise ForkServerError(f"the fork server exited (code {self._process.poll()}) before starting a run")
             return self._started.pop(request_id)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 _server: ForkServer | None = None

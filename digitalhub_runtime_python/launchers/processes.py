@@ -1,10 +1,17 @@
-"""Child processes of local runs: starting them with their log file, telling them to stop, and watching them."""
+"""Child processes of local runs: starting them with their log file, knowing them again, telling them to stop.
+
+A process is known by its pid, its start time and its host (``ProcessInfo``): a pid alone may belong to another
+process once the first one is gone, and such a process is never signalled.
+"""
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import select
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -12,9 +19,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
+import psutil
+
+from digitalhub_runtime_python.contract import local_log
 from digitalhub_runtime_python.entities.backend import Backend
-from digitalhub_runtime_python.entities.run import Run
-from digitalhub_runtime_python.models.states import IllegalTransition, State
+from digitalhub_runtime_python.models.run import ProcessInfo
+
+HOST = socket.gethostname()
+_INFO = re.compile(r"^(INFO:|\S+ \S+ INFO )")
+SAME_START = 0.05
+"""Seconds two readings of one process's start time may differ by (they are computed from clock ticks)."""
 
 
 class Child(Protocol):
@@ -32,20 +46,21 @@ class Child(Protocol):
 
 def log_path(backend: Backend, run_id: str) -> Path:
     """The file a local child's stdout and stderr go to (its logs reach the store through the runtime's capture)."""
-    folder = backend.settings.home / "processes"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{run_id}.log"
+    path = local_log(backend.settings.home, run_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
 
 
-def tail(path: Path, size: int = 2000) -> str:
-    """The end of a child's log file, for messages about how it ended."""
+def last_line(path: Path, size: int = 4000) -> str:
+    """The last line a child wrote to its log file that is not a log record of level INFO (uvicorn's chatter)."""
     try:
         with open(path, "rb") as file:
             file.seek(max(0, os.path.getsize(path) - size))
-            text = file.read().decode(errors="replace")
+            lines = file.read().decode(errors="replace").splitlines()
     except FileNotFoundError:
-        text = ""
-    return text.strip() or "(no output)"
+        lines = []
+    telling = [line.strip() for line in lines if line.strip() and not _INFO.search(line)]
+    return telling[-1] if telling else "(no output)"
 
 
 @contextmanager
@@ -63,28 +78,63 @@ def patched_environ(values: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def _alive(pid: int) -> bool:
+def identify(pid: int, started: float | None = None) -> ProcessInfo:
+    """The identity of process ``pid`` of this host (``started``: its start time, when already known)."""
+    if started is None:
+        started = psutil.Process(pid).create_time()
+    return ProcessInfo(pid=pid, started=started, host=HOST)
+
+
+@functools.cache
+def _this_process(pid: int) -> ProcessInfo:
+    return identify(pid)
+
+
+def this_process() -> ProcessInfo:
+    """The identity of the calling process."""
+    return _this_process(os.getpid())
+
+
+def _status(info: ProcessInfo) -> str | None:
+    """The status of the process ``info`` names (``zombie``: exited, not reaped); None once its pid is free or
+    held by a process started at another time."""
+    if info.pid == os.getpid():
+        return psutil.STATUS_RUNNING if abs(this_process().started - info.started) < SAME_START else None
     try:
-        os.kill(pid, 0)
+        process = psutil.Process(info.pid)
+        return process.status() if abs(process.create_time() - info.started) < SAME_START else None
+    except psutil.NoSuchProcess:
+        return None
+
+
+def alive(info: ProcessInfo) -> bool | None:
+    """Whether the process ``info`` names still runs: None when it runs on another host (it cannot be checked).
+
+    A pid now held by a process started at another time, or a process that exited and awaits reaping, is gone.
+    """
+    if info.host != HOST:
+        return None
+    return _status(info) not in (None, psutil.STATUS_ZOMBIE)
+
+
+def _signal_group(info: ProcessInfo, signum: int) -> bool:
+    """Signal the process group ``info`` leads (its session) while its leader is the process ``info`` names
+    (running, or exited and not yet reaped, which keeps its pid from being reused); False when it is not."""
+    if info.host != HOST or info.pid == os.getpid() or _status(info) is None:
+        return False
+    try:
+        os.killpg(info.pid, signum)
     except ProcessLookupError:
         return False
-    except PermissionError:
-        return True
     return True
 
 
-def _signal_group(pid: int, signum: int) -> bool:
-    """Signal the process group led by ``pid`` (the child's session); False when it is gone."""
-    try:
-        os.killpg(pid, signum)
-    except ProcessLookupError:
-        return False
-    return True
+def terminate(info: ProcessInfo, process: Child | None, grace: float) -> None:
+    """SIGTERM the process group, then SIGKILL it if it has not exited after ``grace`` seconds.
 
-
-def terminate(pid: int, process: Child | None, grace: float) -> None:
-    """SIGTERM the process group, then SIGKILL it if it has not exited after ``grace`` seconds."""
-    if not _signal_group(pid, signal.SIGTERM):
+    ``process``: this process's handle on it, if it is our child (it is then waited for, and reaped).
+    """
+    if not _signal_group(info, signal.SIGTERM):
         return
     if process is not None:
         try:
@@ -94,22 +144,11 @@ def terminate(pid: int, process: Child | None, grace: float) -> None:
             pass
     else:  # started by another process: it cannot be waited for, only watched
         deadline, delay = time.monotonic() + grace, 0.01
-        while _alive(pid) and time.monotonic() < deadline:
+        while alive(info) and time.monotonic() < deadline:
             time.sleep(delay)
             delay = min(delay * 2, 0.25)
-    if _signal_group(pid, signal.SIGKILL) and process is not None:
+    if _signal_group(info, signal.SIGKILL) and process is not None:
         process.wait()  # reap it, so it is gone when stop() returns
-
-
-def stop_process(backend: Backend, run: Run, process: Child | None, grace: float) -> bool:
-    """Mark the run STOPPED and terminate its process; False (nothing done) if the run had already finished."""
-    try:
-        backend.store.transition(run.key, State.STOPPED, "stopped by user")
-    except IllegalTransition:
-        return False
-    if run.status.pid:
-        terminate(run.status.pid, process, grace)
-    return True
 
 
 def read_line(fd: int, timeout: float) -> str | None:

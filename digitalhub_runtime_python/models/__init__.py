@@ -6,7 +6,7 @@ from .errors import SpecError, format_validation_error, validate
 from .function import Function, FunctionSpec, PythonVersion
 from .keys import InvalidKey, ParsedKey, build_key, parse_key
 from .project import Project, ProjectSpec
-from .run import ErrorInfo, KubernetesInfo, Run, RunSpec, RunStatus, ServiceInfo
+from .run import EnvironmentInfo, ErrorInfo, KubernetesInfo, Run, RunSpec, RunStatus, ServiceInfo
 from .states import FINAL_STATES, IllegalTransition, State, Transition, check_transition, is_final
 from .task import Action, EnvVar, ResourceAmount, Resources, ServiceType, Task, TaskSpec, Volume, task_kind
 from .types import ENTITY_TYPES, entity_class
@@ -22,6 +22,7 @@ __all__ = [
     "Entity",
     "EntityStatus",
     "EnvVar",
+    "EnvironmentInfo",
     "ErrorInfo",
     "KubernetesInfo",
     "ServiceInfo",

@@ -13,13 +13,15 @@ from digitalhub_runtime_python.models.base import Entity, EntityStatus, StrictMo
 
 HANDLER_PATTERN = r"^([A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:)?[A-Za-z_][A-Za-z0-9_]*$"
 _HANDLER_RE = re.compile(HANDLER_PATTERN)
+END_OF_LIFE = {"PYTHON3_9": "October 2025", "PYTHON3_10": "October 2026"}
+"""Versions DigitalHub accepted that this runtime refuses: when their upstream support ended."""
 
 
 class PythonVersion(str, Enum):
-    PYTHON3_9 = "PYTHON3_9"
-    PYTHON3_10 = "PYTHON3_10"
     PYTHON3_11 = "PYTHON3_11"
     PYTHON3_12 = "PYTHON3_12"
+    PYTHON3_13 = "PYTHON3_13"
+    PYTHON3_14 = "PYTHON3_14"
 
     @classmethod
     def current(cls) -> PythonVersion:
@@ -46,7 +48,11 @@ class FunctionSpec(StrictModel):
     python_version: PythonVersion = Field(default_factory=PythonVersion.current)
     image: str | None = None
     base_image: str | None = None
-    requirements: list[str] = Field(default_factory=list)
+    requirements: list[str] = Field(
+        default_factory=list,
+        description="Packages the handler needs (pip requirement specifiers), installed into the function's "
+        "environment for subprocess and pod runs",
+    )
 
     @field_validator("python_version", mode="before")
     @classmethod
@@ -54,6 +60,11 @@ class FunctionSpec(StrictModel):
         allowed = [v.value for v in PythonVersion]
         if isinstance(value, PythonVersion) or value in allowed:
             return value
+        if isinstance(value, str) and value in END_OF_LIFE:
+            raise ValueError(
+                f"python_version {value} is past end of life (since {END_OF_LIFE[value]}) and no longer supported: "
+                f"use one of {', '.join(allowed)}"
+            )
         raise ValueError(f"python_version {value!r} is not supported: use one of {', '.join(allowed)}")
 
     @field_validator("handler")

@@ -80,6 +80,23 @@ class KubernetesInfo(StrictModel):
     reason: str | None = None
 
 
+class EnvironmentInfo(StrictModel):
+    """The Python environment a run executed in: its function's requirements, installed with uv."""
+
+    key: str = Field(description="Content key of the environment (python, requirements, index settings)")
+    python: str = Field(description="Python version of the environment, e.g. 3.11")
+    built: bool = Field(description="True when this run built the environment, False when it reused one")
+    seconds: float = Field(description="Time spent getting the environment ready, before the handler was imported")
+
+
+class ProcessInfo(StrictModel):
+    """The local process executing a run, identified so that a reused pid is never mistaken for it."""
+
+    pid: int
+    started: float = Field(description="The process's start time (seconds since the epoch)")
+    host: str = Field(description="Host name of the machine the process runs on")
+
+
 class RunStatus(StrictModel):
     state: State = State.CREATED
     message: str | None = None
@@ -87,9 +104,10 @@ class RunStatus(StrictModel):
     results: dict[str, Any] = Field(default_factory=dict, description="Plain values returned by the handler")
     outputs: dict[str, str] = Field(default_factory=dict, description="Output name -> key of the logged entity")
     error: ErrorInfo | None = None
-    pid: int | None = Field(None, description="Local process running the run, if any")
+    process: ProcessInfo | None = Field(None, description="Local process executing the run, if any")
     service: ServiceInfo | None = None
     kubernetes: KubernetesInfo | None = None
+    environment: EnvironmentInfo | None = None
     metrics: dict[str, MetricValue] = Field(
         default_factory=dict, description="Metric name -> a number, or the series of numbers logged under it"
     )

@@ -15,6 +15,9 @@ from digitalhub_runtime_python.models.base import Entity, EntityStatus, StrictMo
 QUANTITY_PATTERN = r"^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(([KMGTPE]i)|[numkMGTPE]|([eE][-+]?[0-9]+))?$"
 _QUANTITY_RE = re.compile(QUANTITY_PATTERN)
 ENV_NAME_PATTERN = r"^[-._a-zA-Z][-._a-zA-Z0-9]*$"
+INSTALLER_PREFIXES = ("UV_", "PIP_")
+"""Variables of the package installers: their index URLs must not carry credentials in a stored task."""
+_URL_CREDENTIALS = re.compile(r"://[^/@\s:]+:[^/@\s]+@")
 
 
 class Action(str, Enum):
@@ -161,6 +164,17 @@ class TaskSpec(StrictModel):
     def _env_mapping(cls, value: object) -> object:
         if isinstance(value, dict):
             return [{"name": k, "value": str(v)} for k, v in value.items()]
+        return value
+
+    @field_validator("envs")
+    @classmethod
+    def _no_index_credentials(cls, value: list[EnvVar]) -> list[EnvVar]:
+        for env in value:
+            if env.name.startswith(INSTALLER_PREFIXES) and _URL_CREDENTIALS.search(env.value):
+                raise ValueError(
+                    f"{env.name} has credentials in its URL, and a task's envs are stored in clear: put the "
+                    "variable in a Secret and name it in secrets (docs/environments.md)"
+                )
         return value
 
     @field_validator("node_selector", mode="before")

@@ -17,6 +17,7 @@ from starlette.types import Receive, Scope, Send
 
 from digitalhub_runtime_python.execution.arguments import ArgumentError
 from digitalhub_runtime_python.models.errors import SpecError
+from digitalhub_runtime_python.serving.auth import require_admin
 from digitalhub_runtime_python.serving.commands import CommandSpec
 from digitalhub_runtime_python.serving.config import ServeConfig
 from digitalhub_runtime_python.serving.drain import Gate
@@ -132,8 +133,13 @@ def create_app(
     async def meta() -> dict[str, Any]:
         return service.meta()
 
-    @app.post("/setup", tags=["service"], summary="Run the init function again with new options")
-    async def setup(options: Annotated[dict[str, Any] | None, Body()] = None) -> dict[str, Any]:
+    @app.post(
+        "/setup",
+        tags=["service"],
+        summary="Run the init function again with new options (needs the admin token: 'Authorization: Bearer')",
+    )
+    async def setup(request: Request, options: Annotated[dict[str, Any] | None, Body()] = None) -> dict[str, Any]:
+        require_admin(config.admin_token, request.headers.get("authorization"), "POST /setup")
         try:
             merged = await service.initialise(options or {})
         except (SpecError, ArgumentError):

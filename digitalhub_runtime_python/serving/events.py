@@ -22,6 +22,8 @@ def decode_body(data: bytes, content_type: str) -> Any:
             return json.loads(data)
         except ValueError as exc:
             raise BodyError(f"request body is not valid JSON ({exc}): send JSON or another content type") from None
+        except RecursionError:
+            raise BodyError("request body is JSON nested too deeply to parse: send a flatter document") from None
     return data
 
 

@@ -13,11 +13,11 @@ from typing import Any
 import anyio.to_thread
 
 from digitalhub_runtime_python.entities.project import Project
-from digitalhub_runtime_python.execution.arguments import compose_arguments
+from digitalhub_runtime_python.execution.arguments import RESERVED, compose_arguments
 from digitalhub_runtime_python.execution.context import Context
 from digitalhub_runtime_python.execution.loader import HandlerError
 from digitalhub_runtime_python.execution.prepare import prepare
-from digitalhub_runtime_python.models.errors import validate
+from digitalhub_runtime_python.models.errors import SpecError, validate
 from digitalhub_runtime_python.models.run import Run
 from digitalhub_runtime_python.serving.commands import (
     COMMAND_ATTRIBUTE,
@@ -182,6 +182,7 @@ class Service:
         """Run the init function with the current options updated by ``options``; keep the old state if it fails."""
         async with self._init_lock:
             merged = {**self.context.options, **(options or {})}
+            self._refuse_unknown(merged)
             if self.options_model is not None:
                 merged = validate(self.options_model, merged, "init options").model_dump(mode="json")
             state = self.context.state
@@ -191,6 +192,22 @@ class Service:
             self.context.options, self.context.state = merged, state
             self.initialised.set()
             return merged
+
+    def _refuse_unknown(self, options: Mapping[str, Any]) -> None:
+        """A SpecError naming each option the init function does not take (none, without an init function)."""
+        if self.options_model is not None:
+            known = set(self.options_model.model_fields)
+        elif self.init is not None:
+            parameters = inspect.signature(self.init.func).parameters.values()
+            if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+                return
+            known = {p.name for p in parameters if p.name not in RESERVED}
+        else:
+            known = set()
+        unknown = sorted(set(options) - known)
+        if unknown:
+            takes = f"the init function takes {', '.join(sorted(known))}" if known else "this service takes no options"
+            raise SpecError("init options", [(name, f"unknown option: {takes}") for name in unknown])
 
     @property
     def ready(self) -> bool:

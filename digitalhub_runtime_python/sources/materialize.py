@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from urllib.parse import urlparse
 
 from digitalhub_runtime_python.models.function import FunctionSpec
+from digitalhub_runtime_python.models.redaction import credentials_in, mask_url
 from digitalhub_runtime_python.sources.base import CodeTree, Fetcher, SourceError, scheme_of
 from digitalhub_runtime_python.sources.local import decode_base64, local_path, write_inline
 
@@ -59,13 +59,11 @@ def materialize(spec: FunctionSpec, cache_dir: Path) -> CodeTree:
 
 
 def refuse_credentials(code_src: str) -> None:
-    """code_src is stored with the function, so it must not carry a user or password."""
-    parsed = urlparse(code_src)
-    if parsed.username is not None or parsed.password is not None:
-        shown = parsed._replace(
-            netloc=f"***@{parsed.hostname or ''}{f':{parsed.port}' if parsed.port else ''}"
-        ).geturl()
+    """code_src is stored with the function, so it must not carry credentials (stored before they were refused)."""
+    found = credentials_in(code_src)
+    if found:
         raise SourceError(
-            f"code_src {shown!r}: credentials in the URL would be stored with the function; remove them and set "
-            "GIT_TOKEN/GIT_USER (git) or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (S3) in the environment or a secret"
+            f"code_src {mask_url(code_src)!r}: credentials in the URL ({', '.join(found)}) would be stored with the "
+            "function; remove them and set GIT_TOKEN/GIT_USER (git) or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (S3) "
+            "in the environment or a secret"
         )

@@ -1,8 +1,14 @@
-"""The embedded store: SQLite in WAL mode under ``$DIGITALHUB_HOME``, safe for concurrent processes."""
+"""The embedded store: SQLite in WAL mode under ``$DIGITALHUB_HOME``, safe for concurrent processes.
+
+History is never lost silently: a marker file beside the database says a store was created here, so a database
+that went missing or was emptied is refused instead of replaced by a new, empty one; a file that is not a SQLite
+database, or one whose pages are damaged, is reported with its path and what to do.
+"""
 
 from __future__ import annotations
 
 import builtins
+import functools
 import sqlite3
 import threading
 import time
@@ -10,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 from digitalhub_runtime_python.models.base import Entity, now
 from digitalhub_runtime_python.models.keys import parse_key
@@ -41,6 +48,37 @@ CREATE INDEX IF NOT EXISTS logs_run ON logs (run_key, seq);
 """
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class DamagedStore(RuntimeError):
+    """The store's database is missing, emptied or damaged; the message names the file and what to do."""
+
+
+def _restore_hint(path: Path) -> str:
+    return (
+        f"restore {path.name} from a backup; or salvage what it holds with `sqlite3 {path} .recover | sqlite3 "
+        f"recovered.sqlite` and put that file in its place; to start over with an empty store, move {path.parent} "
+        "aside (or set DIGITALHUB_HOME to another folder)"
+    )
+
+
+def _reporting_damage(method: F) -> F:
+    """Turn SQLite's 'malformed' / 'not a database' errors into a DamagedStore naming the file."""
+
+    @functools.wraps(method)
+    def guarded(self: LocalStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            if type(exc) is not sqlite3.DatabaseError:  # locked, busy, constraint...: not damage
+                raise
+            raise DamagedStore(f"the store {self.path} is damaged ({exc}): {_restore_hint(self.path)}") from None
+
+    return cast(F, guarded)
+
+
 def _enable_wal(db: sqlite3.Connection, attempts: int = 50) -> None:
     """Switch to WAL. While another process creates the same file, SQLite may answer 'locked' without waiting
     on the busy timeout, so retry for a few seconds."""
@@ -61,7 +99,32 @@ class LocalStore(Store):
         self.home = Path(home)
         self.home.mkdir(parents=True, exist_ok=True)
         self.path = self.home / "store.sqlite"
+        self.marker = self.home / "store.sqlite.created"
+        self._check_file()
         self._local = threading.local()
+        self._create_schema()
+        if not self.marker.exists():
+            self.marker.write_text(
+                f"A digitalhub store was created here ({self.path.name}). If that file is missing or empty, its "
+                "history was lost: the runtime refuses to start a new store over it.\n"
+            )
+
+    def _check_file(self) -> None:
+        """Refuse a database that went missing or was emptied after a store was created, or that is not SQLite."""
+        size = self.path.stat().st_size if self.path.exists() else None
+        if not size and self.marker.exists():
+            what = "is missing" if size is None else "is empty (0 bytes)"
+            raise DamagedStore(
+                f"the store {self.path} {what}, but a store was created in {self.home} ({self.marker.name} says so): "
+                f"{_restore_hint(self.path)}"
+            )
+        if size:
+            with open(self.path, "rb") as file:
+                if file.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
+                    raise DamagedStore(f"the store {self.path} is not a SQLite database: {_restore_hint(self.path)}")
+
+    @_reporting_damage
+    def _create_schema(self) -> None:
         self._connection().executescript(SCHEMA + CHANGES_SCHEMA)
 
     def _connection(self) -> sqlite3.Connection:
@@ -84,6 +147,7 @@ class LocalStore(Store):
             raise
         db.execute("COMMIT")
 
+    @_reporting_damage
     def create(self, entity: E) -> E:
         try:
             with self._transaction() as db:
@@ -95,6 +159,7 @@ class LocalStore(Store):
             raise AlreadyExists(f"{entity.key} already exists") from None
         return entity
 
+    @_reporting_damage
     def get(self, cls: type[E], project: str, name: str, id: str | None = None) -> E:
         db = self._connection()
         if id is None:
@@ -112,6 +177,7 @@ class LocalStore(Store):
             raise NotFound(f"no {cls.ENTITY_TYPE} {name}{version} in project {project}")
         return cls.model_validate_json(row[0])
 
+    @_reporting_damage
     def list(self, cls: type[E], project: str, *, name: str | None = None, all_versions: bool = False) -> list[E]:
         where, args = "project=? AND type=?", [project, cls.ENTITY_TYPE]
         if name is not None:
@@ -123,10 +189,12 @@ class LocalStore(Store):
         rows = self._connection().execute(f"SELECT document FROM entities WHERE {where} ORDER BY seq DESC", args)
         return [cls.model_validate_json(doc) for (doc,) in rows]
 
+    @_reporting_damage
     def list_projects(self) -> builtins.list[Project]:
         rows = self._connection().execute("SELECT document FROM entities WHERE type='project' ORDER BY seq DESC")
         return [Project.model_validate_json(doc) for (doc,) in rows]
 
+    @_reporting_damage
     def update(self, key: str, change: Callable[[Entity], Entity]) -> Entity:
         cls = entity_class(parse_key(key).entity_type)
         with self._transaction() as db:
@@ -138,12 +206,14 @@ class LocalStore(Store):
             db.execute("UPDATE entities SET document=? WHERE key=?", (entity.model_dump_json(), key))
         return entity
 
+    @_reporting_damage
     def delete(self, key: str) -> None:
         with self._transaction() as db:
             if db.execute("DELETE FROM entities WHERE key=?", (key,)).rowcount == 0:
                 raise NotFound(f"{key} does not exist")
             db.execute("DELETE FROM logs WHERE run_key=?", (key,))
 
+    @_reporting_damage
     def append_logs(self, run_key: str, records: builtins.list[LogRecord]) -> None:
         if records:
             with self._transaction() as db:
@@ -152,12 +222,14 @@ class LocalStore(Store):
                     [(run_key, r.time.isoformat(), r.stream, r.text) for r in records],
                 )
 
+    @_reporting_damage
     def read_logs(self, run_key: str) -> builtins.list[LogRecord]:
         rows = self._connection().execute(
             "SELECT time, stream, text FROM logs WHERE run_key=? ORDER BY seq", (run_key,)
         )
         return [LogRecord(datetime.fromisoformat(t), stream, text) for t, stream, text in rows]
 
+    @_reporting_damage
     def read_logs_after(self, run_key: str, after: int = 0, limit: int = 1000) -> tuple[builtins.list[LogRecord], int]:
         """Records past cursor ``after``; the cursor is the log table's sequence number."""
         rows = (

@@ -9,6 +9,7 @@ from typing import Any
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
+from digitalhub_runtime_python.contract import ANNOTATION_RUN_KEY
 from digitalhub_runtime_python.models.resources import GROUP, VERSION
 
 
@@ -39,12 +40,17 @@ class Cluster:
             "Deployment": apps.delete_namespaced_deployment,
             "Service": core.delete_namespaced_service,
         }
-        self._read = {"Job": batch.read_namespaced_job, "Deployment": apps.read_namespaced_deployment}
+        self._read = {
+            "Job": batch.read_namespaced_job,
+            "Deployment": apps.read_namespaced_deployment,
+            "Service": core.read_namespaced_service,
+        }
         self._custom = client.CustomObjectsApi(api_client)
         self._core = core
 
     def create(self, manifest: dict[str, Any]) -> bool:
-        """Create the object; False when it already exists (its name is deterministic, so it is ours)."""
+        """Create the object; False when it already exists (a workload's name is the run's own; a Service's name
+        may be chosen by the task, so whose it is gets checked: ``run_key_of``)."""
         meta = manifest["metadata"]
         try:
             self._create[manifest["kind"]](meta["namespace"], manifest)
@@ -75,6 +81,11 @@ class Cluster:
                 return False
             raise
         return True
+
+    def run_key_of(self, kind: str, namespace: str, name: str) -> str | None:
+        """The key of the run an existing object was made for (its run-key annotation); None when it has none."""
+        found: Any = self._read[kind](name, namespace)
+        return (found.metadata.annotations or {}).get(ANNOTATION_RUN_KEY)
 
     def patch_run_status(self, namespace: str, name: str, status: dict[str, Any]) -> None:
         """Merge-patch a Run's status directly (for Runs too malformed to load through the store)."""

@@ -33,9 +33,10 @@ from digitalhub_operator.status import (
     pod_problem,
 )
 from digitalhub_runtime_python.contract import LABEL_RUN, workload_name
+from digitalhub_runtime_python.models.base import Entity, check_name
 from digitalhub_runtime_python.models.errors import SpecError, format_validation_error
 from digitalhub_runtime_python.models.function import Function
-from digitalhub_runtime_python.models.keys import InvalidKey
+from digitalhub_runtime_python.models.keys import InvalidKey, parse_key
 from digitalhub_runtime_python.models.resources import from_resource
 from digitalhub_runtime_python.models.run import ErrorInfo, KubernetesInfo, Run, RunStatus, ServiceInfo
 from digitalhub_runtime_python.models.states import IllegalTransition, State, Transition, is_final
@@ -61,6 +62,10 @@ BAD_INPUT = (NotFound, SpecError, ManifestError, Rejected, InvalidKey)
 
 class LaunchError(ValueError):
     """A run that cannot be launched as it is; the message says what to fix."""
+
+
+class _AlreadyRecorded(Exception):
+    """Another launch of the same run recorded its objects first."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,7 @@ class Controller:
         self.record = record
         self._launching: set[str] = set()
         self._lock = threading.Lock()
+        self._job_warnings: dict[tuple[str, str], tuple[str, str]] = {}  # (namespace, job) -> (reason, message)
 
     # -- launch
 
@@ -117,8 +123,8 @@ class Controller:
         """Create the run's workload and record it; bad input ends the run in ERROR.
 
         ``run`` is the run as the watch delivered it (saves a read); the scan passes none and the run is read.
-        A delivered run may be older than a launch that already happened: when every object exists already, the run
-        is read again and nothing is recorded if it holds the launch.
+        A delivered run may be older than a launch that already happened: recording finds the launch recorded and
+        leaves it (``_record_launch``).
         """
         with self._lock:
             if ref.key in self._launching:
@@ -131,24 +137,38 @@ class Controller:
                 return
             try:
                 workload = self._workload(run, ref)
-                manifests = (
-                    [job_manifest(workload)]
-                    if run.spec.action == Action.JOB
-                    else [deployment_manifest(workload), service_manifest(workload)]
-                )
-                created = [self.cluster.create(manifest) for manifest in manifests]
+                manifests = self._create(workload)
             except BAD_INPUT + (LaunchError,) as exc:
                 self.fail(ref, str(exc), type(exc).__name__)
                 return
-            if not any(created) and _launched(self.stores(ref.namespace).get_run(ref.key)):
-                return  # the run as delivered was older than the launch that made these objects and recorded them
             self._record_launch(ref, workload, manifests)
         finally:
             with self._lock:
                 self._launching.discard(ref.key)
 
-    def _get(self, namespace: str, key: str, field: str, cls: type) -> Any:
+    def _create(self, workload: Workload) -> list[dict[str, Any]]:
+        """Create the run's objects: a Job, or a Service (first: its name may be taken) and a Deployment."""
+        if workload.run.spec.action == Action.JOB:
+            manifests = [job_manifest(workload)]
+        else:
+            manifests = [service_manifest(workload), deployment_manifest(workload)]
+        for manifest in manifests:
+            if not self.cluster.create(manifest) and manifest["kind"] == "Service":
+                self._check_service_owner(workload, manifest["metadata"]["name"])
+        return manifests
+
+    def _check_service_owner(self, workload: Workload, name: str) -> None:
+        """A Service that already exists must be this run's (created by an earlier attempt), never another's."""
+        owner = self.cluster.run_key_of("Service", workload.namespace, name)
+        if owner != workload.run.key:
+            held = f"belongs to run {owner}" if owner else "exists and was not created by digitalhub"
+            raise LaunchError(
+                f"service_name {name!r}: Service {name} {held}: choose another service_name, or stop that run first"
+            )
+
+    def _get(self, namespace: str, key: str, field: str, cls: type[Entity]) -> Any:
         """A task or function: from the watch cache when seen there (versions are immutable), else from the API."""
+        _check_key(key, field, cls.ENTITY_TYPE)
         body = self.cached(namespace, key)
         if body is not None:
             try:
@@ -181,17 +201,21 @@ class Controller:
         return Workload(run, task, function, ref.namespace, ref.owner, self.settings)
 
     def _record_launch(self, ref: RunRef, workload: Workload, manifests: list[dict[str, Any]]) -> None:
+        """Record the objects in the run's status, once: a launch that finds them recorded leaves them; a run
+        deleted meanwhile gets its objects deleted (they would outlive it)."""
         names = {m["kind"]: m["metadata"]["name"] for m in manifests}
-        serve = "Deployment" in names
+        deployment = next((m for m in manifests if m["kind"] == "Deployment"), None)
         entered: list[State] = []
 
         def change(run: Run) -> Run:
+            if _launched(run):
+                raise _AlreadyRecorded()
             info = run.status.kubernetes or KubernetesInfo()
             info.job, info.deployment, info.service = names.get("Job"), names.get("Deployment"), names.get("Service")
             run.status.kubernetes = info
-            if serve:
+            if deployment is not None:
                 run.status.service = ServiceInfo(
-                    url=service_url(workload), replicas=manifests[0]["spec"]["replicas"], available_replicas=0
+                    url=service_url(workload), replicas=deployment["spec"]["replicas"], available_replicas=0
                 )
                 if run.status.state == State.CREATED:
                     apply_transition(
@@ -205,7 +229,14 @@ class Controller:
                 run.status.message = f"job {names['Job']} created, waiting for its pod"
             return run
 
-        self.stores(ref.namespace).update_run(ref.key, change)
+        try:
+            self.stores(ref.namespace).update_run(ref.key, change)
+        except _AlreadyRecorded:
+            return
+        except NotFound:
+            for kind, name in names.items():
+                self.cluster.delete(kind, ref.namespace, name)
+            return
         what = " and ".join(f"{kind.lower()} {name}" for kind, name in names.items())
         self.record(ref.owner, ref.namespace, "Normal", "Launched", f"created {what}")
         self._post_transitions(ref, entered, None)
@@ -269,7 +300,8 @@ class Controller:
             name = workload.get("metadata", {}).get("name")
             return Observation(State.ERROR, f"{kind.lower()} {name} was deleted outside digitalhub", "Deleted")
         if run.spec.action == Action.JOB:
-            return observe_job(workload, pods, state)
+            meta = workload.get("metadata", {})
+            return observe_job(workload, pods, state, self._job_warnings.get((meta.get("namespace"), meta.get("name"))))
         url = run.status.service.url if run.status.service and run.status.service.url else ""
         return observe_deployment(workload, pods, state, url)
 
@@ -302,10 +334,20 @@ class Controller:
             return entity
 
         updated = self.stores(ref.namespace).update_run(ref.key, change)
+        if is_final(updated.status.state):
+            self._job_warnings.pop((ref.namespace, ref.workload), None)
         reason = new_reason[0]
         if reason and reason != old_reason and not entered:
             self.record(ref.owner, ref.namespace, "Warning", reason, updated.status.message or reason)
         self._post_transitions(ref, entered, updated.status.message)
+
+    def job_warning(
+        self, ref: RunRef, job: dict[str, Any], pods: list[dict[str, Any]], reason: str, message: str
+    ) -> None:
+        """The Job controller posted a Warning on the run's Job (FailedCreate: a missing ServiceAccount, a quota,
+        pod security): show it in the run's message and reason at once, not when the pending deadline expires."""
+        self._job_warnings[(ref.namespace, ref.workload)] = (reason, message)
+        self.sync(ref, job, pods)
 
     def _post_transitions(self, ref: RunRef, entered: list[State], message: str | None) -> None:
         for state in entered:
@@ -339,6 +381,17 @@ class Controller:
         kind = "Job" if ref.action == Action.JOB else "Deployment"
         if not self.cluster.exists(kind, ref.namespace, ref.workload):
             self.fail(ref, f"{kind.lower()} {ref.workload} was deleted outside digitalhub", "Deleted")
+
+
+def _check_key(key: str, field: str, entity_type: str) -> None:
+    """A LaunchError naming ``field`` unless ``key`` is a well-formed key of an entity of ``entity_type``."""
+    try:
+        parsed = parse_key(key)
+        check_name(parsed.name, "its name")
+    except ValueError as exc:
+        raise LaunchError(f"{field}: {exc}") from None
+    if parsed.entity_type != entity_type:
+        raise LaunchError(f"{field}: {key} is the key of a {parsed.entity_type}, not of a {entity_type}")
 
 
 def _launched(run: Run) -> bool:

@@ -5,7 +5,8 @@ Run with ``python -m digitalhub_operator`` or ``kopf run -m digitalhub_operator.
 - In-memory indices (filled from the watch streams, no API calls) map each run's workload name to its Run,
   Job/Deployment and Pods.
 - A Run event launches the run if it has no workload yet, or releases the workload of a stopped run.
-- A Job / Deployment / Pod event folds their state into the run's status.
+- A Job / Deployment / Pod event folds their state into the run's status; so does a Warning event on a Job (the
+  Job controller's FailedCreate: its pods cannot be created).
 - A background scan ends runs stuck past the pending deadline and retries launches that failed transiently.
 kopf passes indices and other kwargs by name, which its handler protocols cannot declare: the decorators carry
 ``type: ignore[arg-type]`` for that alone.
@@ -255,3 +256,25 @@ def pod_event(
         key = (namespace, labels[LABEL_RUN])
         workload = _first(jobs.get(key)) or _first(deployments.get(key))
         _sync(namespace, labels[LABEL_RUN], memo, runs, workload, pods)
+
+
+@kopf.on.event("", "v1", "events", field="involvedObject.kind", value="Job")  # type: ignore[arg-type]
+def job_warning_event(
+    event: kopf.RawEvent,
+    body: kopf.Body,
+    namespace: str,
+    memo: kopf.Memo,
+    runs: kopf.Index,
+    jobs: kopf.Index,
+    pods: kopf.Index,
+    **_: Any,
+) -> None:
+    """A Warning the Job controller posted on one of our Jobs: shown on its run at once."""
+    if event["type"] == "DELETED" or body.get("type") != "Warning":
+        return
+    key = (namespace, body.get("involvedObject", {}).get("name"))
+    ref, job = _first(runs.get(key)), _first(jobs.get(key))
+    if ref is None or job is None or ref.final:
+        return
+    reason, message = body.get("reason") or "Warning", body.get("message") or ""
+    memo.controller.job_warning(ref, job, list(pods.get(key, ())), reason, message)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from digitalhub_runtime_python.models.function import PythonVersion
 from digitalhub_runtime_python.models.task import JobStoreSpec, check_job_store_url
 
 PREFIX = "DIGITALHUB_OPERATOR_"
 DEFAULT_IMAGE = "ghcr.io/scc-digitalhub/digitalhub-runtime-python:py{python}"
+SERVICE_ACCOUNT_TOKEN = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
 
 
 class SettingsError(ValueError):
@@ -46,6 +50,29 @@ def _number(env: Mapping[str, str], name: str, default: float, minimum: float = 
     return value
 
 
+def _service_accounts(env: Mapping[str, str], default: str) -> tuple[str, str | None]:
+    """The run pods' default ServiceAccount and the operator's own, which must differ."""
+    run_account = env.get(PREFIX + "RUN_SERVICE_ACCOUNT") or default
+    own_account = env.get(PREFIX + "SERVICE_ACCOUNT") or _token_service_account()
+    if own_account is not None and run_account == own_account:
+        raise SettingsError(
+            f"{PREFIX}RUN_SERVICE_ACCOUNT={run_account!r} is the operator's own ServiceAccount: run pods must never "
+            "get it; give them an account of their own (the chart creates digitalhub-runner)"
+        )
+    return run_account, own_account
+
+
+def _token_service_account(token: Path = SERVICE_ACCOUNT_TOKEN) -> str | None:
+    """In a pod, the name of its ServiceAccount, from the subject of its token (``system:serviceaccount:NS:NAME``)."""
+    try:
+        payload = token.read_text().split(".")[1]
+        subject = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))).get("sub", "")
+    except (OSError, IndexError, ValueError):
+        return None
+    prefix, _, name = str(subject).rpartition(":")
+    return name if prefix.startswith("system:serviceaccount:") and name else None
+
+
 def _random_priority() -> int:
     return random.randint(1, 2**31 - 1)
 
@@ -66,6 +93,11 @@ class OperatorSettings:
     image_pull_policy: str = "IfNotPresent"
     run_service_account: str = "digitalhub-runner"
     """ServiceAccount of run pods whose task names none; it needs access to the digitalhub resources."""
+    allowed_service_accounts: tuple[str, ...] = ()
+    """ServiceAccounts a task may name besides ``run_service_account``; any other is refused (run pods may create
+    runs, so a task naming a more privileged account would hand its rights to whoever can create a run)."""
+    own_service_account: str | None = None
+    """The operator's own ServiceAccount: run pods never get it, whatever the allow-list says."""
     pod_secrets: tuple[str, ...] = ()
     """Secrets every run pod gets as environment variables (e.g. shared artifact-store credentials)."""
     pending_deadline: float = 600.0
@@ -105,6 +137,7 @@ class OperatorSettings:
         if policy not in ("Always", "IfNotPresent", "Never"):
             raise SettingsError(f"{PREFIX}IMAGE_PULL_POLICY={policy!r}: use Always, IfNotPresent or Never")
         priority = int(_number(env, "PRIORITY", 0)) if env.get(PREFIX + "PRIORITY") else _random_priority()
+        run_account, own_account = _service_accounts(env, cls.run_service_account)
         job_store = None
         if env.get(PREFIX + "SERVE_JOB_STORE"):
             try:
@@ -122,7 +155,9 @@ class OperatorSettings:
             image_template=template,
             images=images,
             image_pull_policy=policy,
-            run_service_account=env.get(PREFIX + "RUN_SERVICE_ACCOUNT") or cls.run_service_account,
+            run_service_account=run_account,
+            allowed_service_accounts=_split(env.get(PREFIX + "ALLOWED_SERVICE_ACCOUNTS", "")),
+            own_service_account=own_account,
             pod_secrets=_split(env.get(PREFIX + "POD_SECRETS", "")),
             pending_deadline=_number(env, "PENDING_DEADLINE", cls.pending_deadline, 1),
             check_interval=_number(env, "CHECK_INTERVAL", cls.check_interval, 0.05),

@@ -112,20 +112,31 @@ def _pods(pods: list[dict[str, Any]]) -> tuple[tuple[str, ...], list[Problem], b
     return names, problems, any(_pod_started(p) for p in pods)
 
 
+FAILED_CONDITIONS = ("Failed", "FailureTarget")  # FailureTarget: the Job controller decided it fails (1.31+)
+
+
+def _failure(job: dict[str, Any]) -> dict[str, Any] | None:
+    conditions = _true_conditions(job)
+    return next((conditions[kind] for kind in FAILED_CONDITIONS if kind in conditions), None)
+
+
 def job_failed(job: dict[str, Any]) -> bool:
-    return "Failed" in _true_conditions(job)
+    return _failure(job) is not None
 
 
-def observe_job(job: dict[str, Any], pods: list[dict[str, Any]], state: State | str) -> Observation:
-    """Job + its pods -> where a job run stands."""
+def observe_job(
+    job: dict[str, Any], pods: list[dict[str, Any]], state: State | str, warning: tuple[str, str] | None = None
+) -> Observation:
+    """Job + its pods -> where a job run stands. ``warning``: the last (reason, message) of a Warning event the
+    Job controller posted on the Job (e.g. FailedCreate: no pod can be created), shown while there is no pod."""
     name = _meta(job).get("name", "?")
     names, problems, started = _pods(pods)
     common: dict[str, Any] = {"pods": names, "started": started, "stuck_since": _timestamp(job)}
     if is_final(state):
         return Observation(None, None, **common)
     conditions = _true_conditions(job)
-    if "Failed" in conditions:
-        condition = conditions["Failed"]
+    condition = _failure(job)
+    if condition is not None:
         reason = condition.get("reason") or "Failed"
         detail = f"job {name} failed: {reason}: {condition.get('message', '')}".rstrip(": ")
         if problems:
@@ -145,6 +156,9 @@ def observe_job(job: dict[str, Any], pods: list[dict[str, Any]], state: State | 
         return Observation(State.ERROR, f"cannot start: {permanent[0].describe()}", permanent[0].reason, **common)
     if problems:
         return Observation(None, f"waiting: {problems[0].describe()}", problems[0].reason, **common)
+    if warning is not None and not pods:
+        reason, detail = warning
+        return Observation(None, f"waiting: job {name} cannot create its pod: {reason}: {detail}", reason, **common)
     if State(state) != State.CREATED:
         return Observation(None, None, **common)
     if started:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.servers.git_http import PASSWORD, USER, GitServer, Repo, git
+from tests.servers.package_index import PackageIndex
 from tests.servers.redis import RedisServer
 from tests.servers.s3 import S3Server
 from tests.servers.static_http import StaticServer
@@ -109,3 +110,23 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     """One redis-server for the session; tests keep apart by namespace (a serve run's id)."""
     with RedisServer(tmp_path_factory.mktemp("redis")) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def package_index(tmp_path_factory: pytest.TempPathFactory) -> PackageIndex:
+    """Wheels of packages the test environment does not have: tinypkg 1.0 and 2.0, needsnew (tinypkg>=2)."""
+    index = PackageIndex(tmp_path_factory.mktemp("package-index"))
+    index.add("tinypkg", "1.0")
+    index.add("tinypkg", "2.0")
+    index.add("needsnew", "1.0", ("tinypkg>=2",))
+    return index
+
+
+@pytest.fixture
+def index_env(monkeypatch: pytest.MonkeyPatch, package_index: PackageIndex) -> PackageIndex:
+    """uv installs from the test's package index only (as a shell or a pod's Secret would set it)."""
+    for name in ("UV_INDEX", "UV_DEFAULT_INDEX", "UV_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_CACHE_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in package_index.folder_env().items():
+        monkeypatch.setenv(name, value)
+    return package_index

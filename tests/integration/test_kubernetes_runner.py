@@ -32,12 +32,16 @@ def train(x: int):
 """
 
 
-def run_pod(kube, run: Run, tmp_path, argv: list[str] | None = None) -> subprocess.CompletedProcess:
-    """Start the runner as the Job's container would: its command and env, KUBECONFIG in place of a service account."""
+def run_pod(
+    kube, run: Run, tmp_path, argv: list[str] | None = None, secrets: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Start the runner as the Job's container would: its command and env, KUBECONFIG in place of a service account;
+    ``secrets`` as a Secret named in the task (envFrom) would add them."""
     env = {"PATH": os.environ["PATH"], "PYTHONPATH": os.environ["PYTHONPATH"], "KUBECONFIG": str(kube.kubeconfig)}
     for item in run_env(run.key, Settings(backend="kubernetes", home=tmp_path / "pod-home", namespace=kube.namespace)):
         env[item["name"]] = item["value"]
-    return subprocess.run(argv or command(Action.JOB, run.key), env=env, capture_output=True, text=True, timeout=60)
+    env.update(secrets or {})
+    return subprocess.run(argv or command(Action.JOB, run.key), env=env, capture_output=True, text=True, timeout=120)
 
 
 def test_pod_contract():
@@ -123,3 +127,64 @@ def test_runner_without_a_run_key_explains_itself(kube, tmp_path):
         timeout=60,
     )
     assert done.returncode == 2 and "--run KEY (or DIGITALHUB_RUN_KEY) is required" in done.stderr
+
+
+USES_TINYPKG = """
+import sys
+import tinypkg
+
+def train(x: int):
+    return {"value": tinypkg.VALUE, "x": x, "prefix": sys.prefix}
+"""
+
+
+def test_pod_installs_the_requirements_before_importing_the_handler(kube, tmp_path, package_index):
+    project = get_or_create_project("demo", backend="kubernetes")
+    fn = project.new_function("tiny", code=USES_TINYPKG, handler="train", requirements=["needsnew"])
+    run = fn.run("job", parameters={"x": 3})
+    done = run_pod(kube, run.entity, tmp_path, secrets=package_index.folder_env())
+    assert done.returncode == 0, done.stderr
+    assert "package(s) installed in" in done.stderr  # the pod log says what the start spent
+    run.refresh()
+    assert run.status.state == State.COMPLETED, run.status.message
+    environment = run.status.environment
+    assert environment.built and environment.seconds > 0 and environment.python == "3.11"
+    result = run.results()["output_0"]
+    assert result["value"] == "2.0" and result["x"] == 3
+    assert result["prefix"] == str(tmp_path / "pod-home" / "envs" / environment.key)  # in the pod's workspace
+
+
+def test_pods_sharing_a_cache_volume_build_once(kube, tmp_path, package_index):
+    project = get_or_create_project("demo", backend="kubernetes")
+    fn = project.new_function("tiny", code=USES_TINYPKG, handler="train", requirements=["tinypkg==1.0"])
+    volume = {**package_index.folder_env(), "DIGITALHUB_ENVS": str(tmp_path / "cache-volume" / "envs")}
+    runs = [fn.run("job", parameters={"x": x}) for x in (1, 2)]
+    for number, run in enumerate(runs):
+        assert run_pod(kube, run.entity, tmp_path / f"pod-{number}", secrets=volume).returncode == 0
+    built = [run.refresh().status.environment.built for run in runs]
+    assert built == [True, False] and [run.results()["output_0"]["value"] for run in runs] == ["1.0", "1.0"]
+
+
+def test_pod_with_conflicting_requirements_ends_in_error(kube, tmp_path, package_index):
+    project = get_or_create_project("demo", backend="kubernetes")
+    fn = project.new_function("clash", code=USES_TINYPKG, handler="train", requirements=["needsnew", "tinypkg<2"])
+    run = fn.run("job", parameters={"x": 1})
+    done = run_pod(kube, run.entity, tmp_path, secrets=package_index.folder_env())
+    assert done.returncode == 1
+    assert "you require tinypkg<2" in done.stderr  # the pod log
+    run.refresh()
+    assert run.status.state == State.ERROR and run.status.error.type == "EnvironmentBuildError"
+    assert "needsnew" in run.status.message and "unsatisfiable" in run.status.message
+    assert [t.state for t in run.status.transitions] == ["CREATED", "ERROR"]
+
+
+def test_a_function_with_a_built_image_installs_nothing_in_its_pod(kube, tmp_path):
+    project = get_or_create_project("demo", backend="kubernetes")
+    fn = project.new_function(
+        "imaged", code=CODE, handler="train", requirements=["surely-absent==1"], image="registry.local/built:1"
+    )
+    run = fn.run("job", parameters={"x": 1})
+    done = run_pod(kube, run.entity, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "requirement 'surely-absent==1' is not installed here" in done.stderr  # the image should have it
+    assert run.refresh().status.environment is None

@@ -60,7 +60,17 @@ def test_bad_python_version_lists_the_allowed_ones() -> None:
     with pytest.raises(SpecError) as info:
         validate(m.FunctionSpec, {"code": "x", "handler": "f", "python_version": "PYTHON2_7"})
     assert info.value.fields == ["python_version"]
-    assert "PYTHON3_9, PYTHON3_10, PYTHON3_11, PYTHON3_12" in str(info.value)
+    assert "PYTHON3_11, PYTHON3_12, PYTHON3_13, PYTHON3_14" in str(info.value)
+
+
+@pytest.mark.parametrize(("version", "since"), [("PYTHON3_9", "October 2025"), ("PYTHON3_10", "October 2026")])
+def test_end_of_life_python_versions_are_refused_saying_so(version: str, since: str) -> None:
+    with pytest.raises(SpecError) as info:
+        validate(m.FunctionSpec, {"code": "x", "handler": "f", "python_version": version})
+    assert info.value.fields == ["python_version"]
+    message = str(info.value)
+    assert f"{version} is past end of life (since {since})" in message
+    assert "use one of PYTHON3_11, PYTHON3_12, PYTHON3_13, PYTHON3_14" in message
 
 
 def test_python_version_defaults_to_this_interpreter() -> None:
@@ -155,3 +165,17 @@ def test_state_machine(current: State, target: State) -> None:
 
 def test_final_states() -> None:
     assert {s for s in State if m.is_final(s)} == {State.COMPLETED, State.ERROR, State.STOPPED}
+
+
+def test_task_envs_refuse_index_credentials_in_clear() -> None:
+    with pytest.raises(SpecError) as info:
+        validate(
+            m.TaskSpec,
+            {"function": "f", "action": "job", "envs": {"UV_INDEX_URL": "https://reader:t0ken@mirror/simple"}},
+            "task spec",
+        )
+    assert info.value.fields == ["envs"]
+    assert "UV_INDEX_URL has credentials in its URL" in str(info.value) and "t0ken" not in str(info.value)
+    assert "put the variable in a Secret and name it in secrets" in str(info.value)
+    ok = {"UV_INDEX_URL": "https://mirror/simple", "DATABASE_URL": "postgres://u:p@db/x"}  # not an installer's
+    assert len(validate(m.TaskSpec, {"function": "f", "action": "job", "envs": ok}).envs) == 2

@@ -8,7 +8,7 @@ from typing import Any
 
 from kubernetes.utils import parse_quantity
 
-from digitalhub_operator.settings import OperatorSettings
+from digitalhub_operator.settings import PREFIX, OperatorSettings
 from digitalhub_runtime_python.contract import (
     ANNOTATION_RUN_KEY,
     LABEL_ACTION,
@@ -214,15 +214,36 @@ def container(
     return spec
 
 
+def service_account(workload: Workload) -> str:
+    """The pod's ServiceAccount: the task's when the operator allows it (never the operator's own), else the
+    default runner account."""
+    settings = workload.settings
+    requested = workload.task.spec.service_account
+    if requested is None:
+        return settings.run_service_account
+    check_object_name(requested, "service_account")
+    if requested == settings.own_service_account:
+        raise ManifestError(
+            f"service_account {requested!r} is the operator's own: run pods never get it; remove it from the task"
+        )
+    allowed = (settings.run_service_account, *settings.allowed_service_accounts)
+    if requested not in allowed:
+        raise ManifestError(
+            f"service_account {requested!r} is not allowed: allowed are {', '.join(allowed)} (the operator's "
+            f"{PREFIX}ALLOWED_SERVICE_ACCOUNTS adds to them); remove it from the task, or ask the cluster's "
+            "administrator to allow it"
+        )
+    return requested
+
+
 def pod_spec(
     workload: Workload, runtime_container: dict[str, Any], restart_policy: str, grace_period: int | None = None
 ) -> dict[str, Any]:
     """Pod spec around the runtime container: scheduling knobs, volumes, service account, security."""
     spec = workload.task.spec
-    account = spec.service_account or workload.settings.run_service_account
     pod: dict[str, Any] = {
         "restartPolicy": restart_policy,
-        "serviceAccountName": check_object_name(account, "service_account"),
+        "serviceAccountName": service_account(workload),
         "automountServiceAccountToken": True,  # the runtime talks to the Kubernetes API
         "securityContext": {
             "runAsNonRoot": True,

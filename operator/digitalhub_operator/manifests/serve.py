@@ -23,6 +23,7 @@ from digitalhub_runtime_python.contract import (
     LABEL_RUN,
     SERVE_PORT,
     command,
+    installs_requirements,
 )
 from digitalhub_runtime_python.models.task import Action, ServiceType
 
@@ -34,6 +35,17 @@ def _probe(path: str, period: int, failures: int) -> dict[str, Any]:
         "failureThreshold": failures,
         "timeoutSeconds": 2,
     }
+
+
+STARTUP_CHECKS = 60
+"""Startup probes (5 s apart) a serve pod gets to load its model: 5 minutes."""
+INSTALL_STARTUP_CHECKS = 360
+"""The same for a pod that installs its function's requirements first (no built image): 30 minutes."""
+
+
+def startup_checks(workload: Workload) -> int:
+    """How many failed startup probes a serve pod may have before it is restarted."""
+    return INSTALL_STARTUP_CHECKS if installs_requirements(workload.function.spec) else STARTUP_CHECKS
 
 
 def service_name(workload: Workload) -> str:
@@ -84,7 +96,7 @@ def deployment_manifest(workload: Workload) -> dict[str, Any]:
         command(Action.SERVE, workload.run.key, python="python"),
         {ENV_PORT: str(SERVE_PORT), **drain_env(grace), **job_store_env(workload)},
         ports=[{"name": "http", "containerPort": SERVE_PORT, "protocol": "TCP"}],
-        startupProbe=_probe("/healthz", 5, 60),
+        startupProbe=_probe("/healthz", 5, startup_checks(workload)),
         livenessProbe=_probe("/healthz", 10, 3),
         readinessProbe=_probe("/readyz", 5, 2),
     )

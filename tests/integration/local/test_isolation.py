@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import digitalhub_runtime_python as dh
-from digitalhub_runtime_python.launchers.processes import _alive
+from digitalhub_runtime_python.launchers.processes import alive
 from digitalhub_runtime_python.models.states import State
 
 WAIT = 30
@@ -19,7 +19,7 @@ def test_subprocess_run_matches_in_process(project: dh.Project) -> None:
     child = fn.run(parameters={"a": 1, "b": 2}, isolation="subprocess").wait(WAIT)
     assert child.status.state == inline.status.state == State.COMPLETED
     assert child.results() == inline.results() == {"output_0": 3}
-    assert child.status.pid and child.logs().strip() == str(child.status.pid)
+    assert child.status.process and child.logs().strip() == str(child.status.process.pid)
 
 
 def test_subprocess_error_carries_traceback(project: dh.Project) -> None:
@@ -59,7 +59,7 @@ def test_child_that_dies_puts_run_in_error(project: dh.Project) -> None:
     fn = project.new_function(name="crash", code="import os\ndef f():\n    os._exit(3)\n", handler="f")
     run = fn.run(isolation="subprocess").wait(WAIT)
     assert run.status.state == State.ERROR
-    assert "runner process exited with code 3 before finishing" in run.status.message
+    assert run.status.message == "the process running this run exited without reporting (exit code 3)"
 
 
 @pytest.mark.parametrize("isolation", ["inprocess", "subprocess"])
@@ -83,7 +83,7 @@ def test_stop_kills_a_job_that_ignores_sigterm(project: dh.Project) -> None:
     project.backend.launcher("job", True).stop_grace = 0.5
     run = project.new_function(name="stubborn", code=code, handler="f").run(isolation="subprocess")
     project.backend.store.wait(run.key, lambda r: "ignoring" in run.logs() and r.status.state == State.RUNNING, WAIT)
-    pid = run.refresh().status.pid
+    process = run.refresh().status.process
     run.stop()
     assert run.status.state == State.STOPPED
-    assert not _alive(pid)  # stop() returns once the process group is gone (SIGKILL after the grace period)
+    assert not alive(process)  # stop() returns once the process group is gone (SIGKILL after the grace period)

@@ -156,22 +156,23 @@ def test_bad_python_version_is_refused(project: dh.Project) -> None:
     with pytest.raises(dh.SpecError) as info:
         project.new_function(name="x", code="def f(): pass", handler="f", python_version="3.11")
     assert info.value.fields == ["spec.python_version"]
-    assert "use one of PYTHON3_9" in str(info.value)
+    assert "use one of PYTHON3_11, PYTHON3_12, PYTHON3_13, PYTHON3_14" in str(info.value)
 
 
-def test_other_python_version_and_missing_requirement_warn(project: dh.Project) -> None:
+def test_other_python_version_and_missing_requirement_warn_in_process(project: dh.Project) -> None:
     fn = project.new_function(
         name="warn",
         code="def f(): return 1",
         handler="f",
-        python_version="PYTHON3_9",
+        python_version="PYTHON3_14",
         requirements=["surely-not-installed-pkg>=1", "pydantic>=2"],
     )
     run = fn.run()
     assert run.status.state == State.COMPLETED
     logs = run.logs()
-    assert "function asks for Python 3.9" in logs
+    assert "function asks for Python 3.14; running on Python 3.11: run it with isolation='subprocess'" in logs
     assert "'surely-not-installed-pkg>=1' is not installed here" in logs
+    assert "requirements are only checked in this process: run it with isolation='subprocess'" in logs
     assert "pydantic" not in logs
 
 

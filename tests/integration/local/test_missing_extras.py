@@ -55,7 +55,7 @@ def test_serving_without_the_serve_extra_fails_fast_with_the_pip_command(dhrun, 
     done = dhrun("uvicorn", "-P", "demo", "run", "svc.py:echo", "--action", "serve")
     assert done.returncode == 1
     message = (
-        "server process exited (code 2): serving (action serve, invoke, endpoint clients) needs the 'serve' extra "
+        "serving (action serve, invoke, endpoint clients) needs the 'serve' extra "
         f"(not installed: uvicorn): {INSTALL.format('serve')}"
     )
     assert done.stderr == f"error: {message}\n"

@@ -145,7 +145,7 @@ class World:
     def get_run(self, run: Run) -> Run:
         return self.store.get_key(run.key)  # type: ignore[return-value]
 
-    def wait_run(self, run: Run, check: Callable[[Run], bool], what: str, timeout: float = 10) -> Run:
+    def wait_run(self, run: Run, check: Callable[[Run], bool], what: str, timeout: float = 30) -> Run:
         return wait_for(lambda: (lambda r: r if check(r) else None)(self.get_run(run)), timeout, f"run {what}")
 
     def run_cr(self, run: Run) -> dict[str, Any]:
@@ -290,6 +290,26 @@ def finished(reason: str, exit_code: int) -> dict[str, Any]:
             }
         ],
     }
+
+
+def run_cr(name: str, **spec: Any) -> dict[str, Any]:
+    """A Run custom resource as kubectl would apply it (whatever its spec holds)."""
+    return {
+        "apiVersion": "digitalhub.io/v1alpha1",
+        "kind": "Run",
+        "metadata": {"name": name, "labels": {"digitalhub.io/project": PROJECT}},
+        "spec": spec,
+    }
+
+
+def wait_error(world: World, name: str) -> dict[str, Any]:
+    """The Run custom resource ``name`` once its state is ERROR."""
+
+    def errored() -> dict[str, Any] | None:
+        obj = world.custom.get_namespaced_custom_object("digitalhub.io", "v1alpha1", world.namespace, "runs", name)
+        return obj if (obj.get("status") or {}).get("state") == "ERROR" else None
+
+    return wait_for(errored, what=f"run {name} in ERROR")
 
 
 def job_condition(kind: str, reason: str, message: str = "") -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from operator_harness import PROJECT, assert_valid_run_cr, assert_valid_run_status
+from operator_harness import PROJECT, assert_valid_run_cr, assert_valid_run_status, run_cr, wait_error
 
 from digitalhub_runtime_python.models.resources import to_resource
 from digitalhub_runtime_python.models.states import State
@@ -15,23 +15,6 @@ GROUP, VERSION = "digitalhub.io", "v1alpha1"
 
 def create_cr(world, plural: str, body: dict) -> dict:
     return world.custom.create_namespaced_custom_object(GROUP, VERSION, world.namespace, plural, body)
-
-
-def wait_error(world, name: str) -> dict:
-    def errored():
-        obj = world.custom.get_namespaced_custom_object(GROUP, VERSION, world.namespace, "runs", name)
-        return obj if (obj.get("status") or {}).get("state") == "ERROR" else None
-
-    return wait_for(errored, what=f"run {name} in ERROR")
-
-
-def run_cr(name: str, **spec) -> dict:
-    return {
-        "apiVersion": f"{GROUP}/{VERSION}",
-        "kind": "Run",
-        "metadata": {"name": name, "labels": {"digitalhub.io/project": PROJECT}},
-        "spec": spec,
-    }
 
 
 def test_missing_task_and_function(operator, world):

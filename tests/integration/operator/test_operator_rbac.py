@@ -40,6 +40,8 @@ NOT_EXERCISED = {
     # Controller._get: a task or function the watch has not delivered yet is read through the store, by name
     ("digitalhub.io", "tasks", "get"),
     ("digitalhub.io", "functions", "get"),
+    # Controller._check_service_owner: a serve run's service_name is taken: whose Service it is is read by name
+    ("", "services", "get"),
 }
 
 

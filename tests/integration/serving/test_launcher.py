@@ -19,12 +19,12 @@ def test_serve_run_goes_running_stops_and_resumes(server) -> None:
     run = server.start(init_parameters={"scale": 3})
     assert run.status.state == "RUNNING" and _states(run) == ["CREATED", "READY", "RUNNING"]
     assert run.wait(timeout=1).status.state == "RUNNING"  # wait() returns once a serve run serves
-    first_url, pid = run.endpoint, run.status.pid
+    first_url, pid = run.endpoint, run.status.process.pid
     assert first_url.startswith("http://127.0.0.1:") and run.status.service.available_replicas == 1
     assert run.invoke(json={"x": 1}).json()["y"] == 3.0
 
     run.stop()
-    assert run.status.state == "STOPPED" and run.status.pid is None and run.status.service.available_replicas == 0
+    assert run.status.state == "STOPPED" and run.status.process is None and run.status.service.available_replicas == 0
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
     with pytest.raises(httpx.ConnectError):
@@ -44,7 +44,7 @@ def test_serve_run_goes_running_stops_and_resumes(server) -> None:
 def test_init_failure_ends_the_run_in_error_with_the_reason(server) -> None:
     run = server.start(init_parameters={"fail": True})
     assert run.status.state == "ERROR"
-    assert "init asked to fail" in run.status.message and run.status.pid is None
+    assert "init asked to fail" in run.status.message and run.status.process is None
 
 
 def test_bad_init_options_and_bad_handler_are_named(server) -> None:
@@ -56,9 +56,9 @@ def test_bad_init_options_and_bad_handler_are_named(server) -> None:
 
 def test_a_crashed_server_puts_the_run_in_error(server) -> None:
     run = server.start()
-    os.kill(run.status.pid, signal.SIGKILL)
+    os.kill(run.status.process.pid, signal.SIGKILL)
     crashed = run.backend.store.wait(run.key, lambda entity: entity.status.state != "RUNNING", timeout=20)
-    assert crashed.status.state == "ERROR" and "exited with code -9" in crashed.status.message
+    assert crashed.status.state == "ERROR" and "exited without reporting (exit code -9)" in crashed.status.message
 
 
 def test_job_runs_cannot_resume(server) -> None:
@@ -88,4 +88,4 @@ def test_a_server_not_ready_in_time_is_killed_and_the_run_fails(server, tmp_path
     monkeypatch.setitem(backend.launchers(True), "serve", LocalServeLauncher(backend, start_timeout=1.0))
     run = server.start(init_parameters={"wait_for": str(tmp_path / "never")})
     assert run.status.state == "ERROR" and "was not ready within 1 s" in run.status.message
-    assert run.status.pid is None
+    assert run.status.process is None

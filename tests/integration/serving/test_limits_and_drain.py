@@ -55,7 +55,7 @@ def test_failing_requests_under_the_limit_release_their_slot(server) -> None:
 def test_sigterm_drains_in_flight_requests_and_refuses_new_ones(server, tmp_path: Path) -> None:
     release = tmp_path / "release"
     run = server.start(envs={"DIGITALHUB_SERVE_DRAIN_DELAY": "1", "SERVED_RELEASE_FILE": str(release)})
-    url, pid = run.endpoint, run.status.pid
+    url, pid = run.endpoint, run.status.process.pid
     with ThreadPoolExecutor(1) as pool:
         held = pool.submit(httpx.post, f"{url}/hold", timeout=20)
         wait_for(lambda: _in_flight(url, 1), what="a request in flight")
@@ -68,7 +68,7 @@ def test_sigterm_drains_in_flight_requests_and_refuses_new_ones(server, tmp_path
         assert held.result().json() == {"held": True}
     # after the drain delay the listener closes and the process exits cleanly: the run is STOPPED
     stopped = run.backend.store.wait(run.key, lambda entity: entity.status.state != "RUNNING", timeout=20)
-    assert stopped.status.state == "STOPPED" and stopped.status.pid is None
+    assert stopped.status.state == "STOPPED" and stopped.status.process is None
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{url}/healthz", timeout=5)
 
@@ -87,7 +87,7 @@ def test_sigterm_without_delay_closes_the_listener_at_once(server, tmp_path: Pat
         stream = _stream(f"{url}/hold-stream")
         assert next(stream) == 'data: {"i":0}'  # a stream in flight too
         wait_for(lambda: _in_flight(url, 2), what="two requests in flight")
-        os.kill(run.status.pid, signal.SIGTERM)
+        os.kill(run.status.process.pid, signal.SIGTERM)
 
         def refused() -> bool:
             try:

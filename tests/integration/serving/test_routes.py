@@ -68,9 +68,10 @@ def test_openapi_and_docs_show_commands(http: httpx.Client) -> None:
     assert "swagger" in http.get("/docs").text.lower()
 
 
-def test_setup_reruns_init_with_new_options(server, http: httpx.Client) -> None:
+def test_setup_reruns_init_with_new_options(server, http: httpx.Client, monkeypatch) -> None:
+    monkeypatch.setenv("DIGITALHUB_SERVE_ADMIN_TOKEN", "t0ken")  # the server process inherits it
     run = server.start(init_parameters={"scale": 2})
-    with httpx.Client(base_url=run.endpoint, timeout=10) as client:
+    with httpx.Client(base_url=run.endpoint, timeout=10, headers={"Authorization": "Bearer t0ken"}) as client:
         assert client.post("/setup", json={"scale": 10}).json() == {
             "options": {"scale": 10.0, "fail": False, "wait_for": ""}
         }

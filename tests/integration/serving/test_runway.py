@@ -115,7 +115,7 @@ def test_the_module_run_is_recorded_and_stopped_by_sigint(served_module, home: P
     [run] = dh.get_project("runway-model", home=home).list_runs()
     wait_for(lambda: run.refresh().status.state == "RUNNING", what="the run to be RUNNING")
     assert run.status.service.url == url
-    assert run.status.pid == process.pid
+    assert run.status.process.pid == process.pid
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=30) == 0
     output = process.stdout.read()  # type: ignore[union-attr]

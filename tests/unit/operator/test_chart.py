@@ -22,7 +22,11 @@ ROOT = CHART.parents[1]
 KUBERNETES_VERSIONS = ("1.29", "1.33")
 HA = {
     "operator": {"replicas": 2, "peering": {"enabled": True}, "watchNamespaces": ["team-a", "team-b"]},
-    "runtime": {"images": {"PYTHON3_11": "registry.local/runtime:3.11"}, "podSecrets": ["s3"]},
+    "runtime": {
+        "images": {"PYTHON3_11": "registry.local/runtime:3.11"},
+        "podSecrets": ["s3"],
+        "allowedServiceAccounts": ["trainer", "reader"],
+    },
 }
 HA_CLUSTERWIDE = {
     "operator": {
@@ -52,7 +56,7 @@ FOREIGN_KINDS = {("monitoring.coreos.com", "ServiceMonitor")}
 
 
 def env_of(deployment: dict[str, Any]) -> dict[str, str]:
-    return {e["name"]: e["value"] for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+    return {e["name"]: e.get("value") for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
 
 
 def test_chart_lints_clean():
@@ -115,6 +119,10 @@ def test_default_install_is_clusterwide_and_standalone():
     deployment = by_kind(docs, "Deployment")[0]
     env = env_of(deployment)
     assert env["DIGITALHUB_OPERATOR_NAMESPACES"] == "" and "DIGITALHUB_OPERATOR_PEERING" not in env
+    assert env["DIGITALHUB_OPERATOR_ALLOWED_SERVICE_ACCOUNTS"] == ""  # only the runner account, by default
+    containers = deployment["spec"]["template"]["spec"]["containers"]
+    [own] = [e for e in containers[0]["env"] if e["name"] == "DIGITALHUB_OPERATOR_SERVICE_ACCOUNT"]
+    assert own["valueFrom"] == {"fieldRef": {"fieldPath": "spec.serviceAccountName"}}  # its own account, never given
     assert deployment["spec"]["strategy"]["type"] == "Recreate"
     assert {r["metadata"]["name"] for r in by_kind(docs, "ClusterRole")} == {
         "dh-digitalhub-operator",
@@ -133,6 +141,7 @@ def test_ha_install_peers_and_scopes_rbac_to_namespaces():
         env["DIGITALHUB_OPERATOR_PEERING"] == "digitalhub" and env["DIGITALHUB_OPERATOR_NAMESPACES"] == "team-a,team-b"
     )
     assert env["DIGITALHUB_OPERATOR_IMAGE_PYTHON3_11"] == "registry.local/runtime:3.11"
+    assert env["DIGITALHUB_OPERATOR_ALLOWED_SERVICE_ACCOUNTS"] == "trainer,reader"
     assert deployment["spec"]["replicas"] == 2
     assert sorted(p["metadata"]["namespace"] for p in by_kind(docs, "KopfPeering")) == ["team-a", "team-b"]
     roles = {(r["metadata"]["name"], r["metadata"]["namespace"]) for r in by_kind(docs, "Role")}

@@ -40,6 +40,8 @@ FULL_JOB = dict(
     active_deadline_seconds=3600,
 )
 
+TRAINER_ALLOWED = OperatorSettings(priority=1, allowed_service_accounts=("trainer",))
+
 
 def validate_strict(manifest: dict[str, Any]) -> None:
     for version in KUBERNETES_VERSIONS:
@@ -51,7 +53,7 @@ def container_of(manifest: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_job_carries_every_task_knob(make_workload):
-    workload = make_workload("job", **FULL_JOB)
+    workload = make_workload("job", settings=TRAINER_ALLOWED, **FULL_JOB)
     job = job_manifest(workload)
     validate_strict(job)
     assert job["metadata"]["name"] == "run-0123abcd" == workload_name("0123abcd")
@@ -93,7 +95,8 @@ def test_minimal_job_defaults(make_workload):
 
 
 def test_same_run_gives_the_same_job(make_workload):
-    assert job_manifest(make_workload("job", **FULL_JOB)) == job_manifest(make_workload("job", **FULL_JOB))
+    first, second = (make_workload("job", settings=TRAINER_ALLOWED, **FULL_JOB) for _ in range(2))
+    assert job_manifest(first) == job_manifest(second)
 
 
 def test_image_choice(make_workload):
@@ -196,6 +199,16 @@ def test_job_store_env_is_the_operators_to_set(make_workload):
         deployment_manifest(make_workload("serve", job_store={"url": "redis://r/0", "password_secret": "Bad_Name"}))
 
 
+def test_serve_pods_that_install_requirements_get_a_longer_startup_window(make_workload):
+    def startup(function_spec):
+        probe = container_of(deployment_manifest(make_workload("serve", function_spec=function_spec)))["startupProbe"]
+        return probe["periodSeconds"] * probe["failureThreshold"]
+
+    assert startup({}) == 300  # 5 minutes to load a model
+    assert startup({"requirements": ["scikit-learn"]}) == 1800  # installing first: 30 minutes
+    assert startup({"requirements": ["scikit-learn"], "image": "registry.local/built:1"}) == 300  # built in
+
+
 @pytest.mark.parametrize(
     ("fields", "words"),
     [
@@ -216,6 +229,23 @@ def test_bad_task_input_names_the_field(make_workload, fields, words):
         job_manifest(make_workload("job", **fields))
     for word in words:
         assert word in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("account", "refusal"),
+    [
+        ("operator", "service_account 'operator' is the operator's own: run pods never get it"),
+        ("admin", "service_account 'admin' is not allowed: allowed are digitalhub-runner, trainer, operator"),
+    ],
+)
+def test_service_accounts_outside_the_allow_list_are_refused(make_workload, account, refusal):
+    settings = OperatorSettings(
+        priority=1, allowed_service_accounts=("trainer", "operator"), own_service_account="operator"
+    )
+    with pytest.raises(ManifestError, match=re.escape(refusal)):
+        job_manifest(make_workload("job", settings=settings, service_account=account))
+    allowed = job_manifest(make_workload("job", settings=settings, service_account="trainer"))
+    assert allowed["spec"]["template"]["spec"]["serviceAccountName"] == "trainer"
 
 
 def test_bad_service_name(make_workload):
