@@ -118,7 +118,7 @@ def test_a_run_live_its_page_and_a_service_called_and_stopped(console: RunningCo
         driver.save_screenshot(str(shots / "service.png"))
         button(driver, "Stop").click()
         wait(driver, lambda d: state_shown(d) == "STOPPED", "STOPPED")
-        stopped = service.backend.store.wait_run(service.key, lambda run: run.status.pid is None, timeout=TIMEOUT)
+        stopped = service.backend.store.wait_run(service.key, lambda run: run.status.process is None, timeout=TIMEOUT)
         assert stopped.status.state == "STOPPED"
         driver.execute_script("window.scrollTo(0, 0)")
         driver.save_screenshot(str(shots / "service-stopped.png"))
