@@ -23,6 +23,7 @@ from rich.table import Table
 
 from digitalhub_runtime_python.api import (
     environments_folder,
+    get_backend,
     get_or_create_project,
     get_project,
     list_environments,
@@ -34,7 +35,14 @@ from digitalhub_runtime_python.entities.project import Project
 from digitalhub_runtime_python.entities.run import Run
 from digitalhub_runtime_python.environments.cache import EnvironmentEntry
 from digitalhub_runtime_python.environments.requirements import RequirementError, read_requirements_file
-from digitalhub_runtime_python.extras import DISTRIBUTION, EXTRAS, MissingExtra, install_command, missing_modules
+from digitalhub_runtime_python.extras import (
+    DISTRIBUTION,
+    EXTRAS,
+    MissingExtra,
+    install_command,
+    missing_modules,
+    require,
+)
 from digitalhub_runtime_python.models.errors import SpecError
 from digitalhub_runtime_python.models.keys import InvalidKey, parse_key
 from digitalhub_runtime_python.models.metrics import latest
@@ -680,6 +688,38 @@ def resume(ctx: click.Context, run_ref: str) -> None:
     result = find_run(ctx, run_ref).resume()
     url = result.status.service.url if result.status.service else ""
     console.print(f"{short(result)}: {styled_state(result.status.state)} {escape(url)}")
+
+
+@main.command(
+    epilog=examples(
+        "dhrun ui                                  # http://127.0.0.1:8765/, read only",
+        "dhrun ui --actions                        # with stop, resume and invoke buttons",
+        "DIGITALHUB_BACKEND=kubernetes dhrun ui    # the namespace of your kubeconfig, as you",
+    )
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on")
+@click.option(
+    "--actions/--read-only",
+    default=None,
+    help="Offer stop, resume and invoke (default: $DIGITALHUB_CONSOLE_ACTIONS, else read only)",
+)
+def ui(host: str, port: int, actions: bool | None) -> None:
+    """Serve the web console: projects, functions and runs of the configured backend, live, in a browser.
+
+    Actions run with your identity: the store folder, or the kubeconfig you run this with. See docs/console.md.
+    """
+    require("ui")
+    from digitalhub_runtime_python.console.app import serve
+    from digitalhub_runtime_python.console.settings import ConsoleSettings
+
+    try:
+        settings = ConsoleSettings.from_env(actions=actions)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    mode = "actions on" if settings.actions else "read only"
+    say("console", f"http://{host}:{port}/ ({mode}, {Settings.from_env().backend} backend); Ctrl+C stops it")
+    serve(get_backend(), settings, host, port)
 
 
 @main.group(epilog=examples("dhrun env list", "dhrun env prune --unused-for 0 --dry-run"))

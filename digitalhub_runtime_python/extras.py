@@ -25,6 +25,10 @@ EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
             "prometheus_client",
         ),
     ),
+    "ui": (
+        "the web console (dhrun ui)",
+        ("fastapi", "uvicorn", "httpx", "sse_starlette", "jinja2", "python_multipart"),
+    ),
 }
 
 

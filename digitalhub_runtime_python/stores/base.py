@@ -15,6 +15,7 @@ from digitalhub_runtime_python.models.project import Project
 from digitalhub_runtime_python.models.run import Run, RunStatus
 from digitalhub_runtime_python.models.states import State, Transition, check_transition
 from digitalhub_runtime_python.models.types import entity_class
+from digitalhub_runtime_python.stores.changes import ChangeFeed
 from digitalhub_runtime_python.stores.query import Order, Page, Query
 
 E = TypeVar("E", bound=Entity)
@@ -113,6 +114,16 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def read_logs(self, run_key: str) -> builtins.list[LogRecord]:
         """All console output of a run, oldest first."""
+
+    def read_logs_after(self, run_key: str, after: int = 0, limit: int = 1000) -> tuple[builtins.list[LogRecord], int]:
+        """Up to ``limit`` records of a run's output past cursor ``after`` (0: from the start), and the cursor to
+        read on from: a long log read a page at a time. This default reads the whole log and slices it."""
+        records = self.read_logs(run_key)[after : after + limit]
+        return records, after + len(records)
+
+    def changes(self) -> ChangeFeed:
+        """A feed of this store's writes from now on, for views that follow the store live."""
+        raise NotImplementedError(f"{type(self).__name__} has no change feed")
 
     @abc.abstractmethod
     def wait(self, key: str, until: Callable[[Entity], bool], timeout: float | None = None) -> Entity:

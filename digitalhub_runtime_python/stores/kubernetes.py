@@ -49,6 +49,7 @@ from digitalhub_runtime_python.models.resources import (
 )
 from digitalhub_runtime_python.models.run import Run
 from digitalhub_runtime_python.stores.base import AlreadyExists, E, LogRecord, NotFound, Store, entity_class
+from digitalhub_runtime_python.stores.changes import ChangeFeed
 from digitalhub_runtime_python.stores.query import Listing, Order, Page, Query, SortKey, sort_key
 
 logger = logging.getLogger(__name__)
@@ -457,6 +458,12 @@ class KubernetesStore(Store):
             dropped = f"[earlier lines of pod {tail.pod} were not kept]\n" if tail.truncated else ""
             records.append(LogRecord(tail.time, "stdout", dropped + tail.text))
         return records
+
+    def changes(self) -> ChangeFeed:
+        """Watches of every digitalhub resource type in the namespace, with this store's identity."""
+        from digitalhub_runtime_python.stores.kubernetes_changes import KubernetesChangeFeed
+
+        return KubernetesChangeFeed(self.api_client, self.namespace)
 
     # -- waiting
 

@@ -23,6 +23,8 @@ from digitalhub_runtime_python.models.indexed import indexed
 from digitalhub_runtime_python.models.keys import parse_key
 from digitalhub_runtime_python.models.project import Project
 from digitalhub_runtime_python.stores.base import AlreadyExists, E, LogRecord, NotFound, Store, entity_class
+from digitalhub_runtime_python.stores.changes import ChangeFeed
+from digitalhub_runtime_python.stores.local_changes import CHANGES_SCHEMA, SqliteChangeFeed
 from digitalhub_runtime_python.stores.local_query import count_sql, page_sql
 from digitalhub_runtime_python.stores.local_schema import INDEX_COLUMNS, MUTABLE_COLUMNS, migrate
 from digitalhub_runtime_python.stores.query import Listing, Order, Page, Query
@@ -135,7 +137,7 @@ class LocalStore(Store):
 
     @_reporting_damage
     def _create_schema(self) -> None:
-        self._connection().executescript(SCHEMA)
+        self._connection().executescript(SCHEMA + CHANGES_SCHEMA)
         migrate(self._connection())
 
     def _connection(self) -> sqlite3.Connection:
@@ -249,6 +251,23 @@ class LocalStore(Store):
             "SELECT time, stream, text FROM logs WHERE run_key=? ORDER BY seq", (run_key,)
         )
         return [LogRecord(datetime.fromisoformat(t), stream, text) for t, stream, text in rows]
+
+    @_reporting_damage
+    def read_logs_after(self, run_key: str, after: int = 0, limit: int = 1000) -> tuple[builtins.list[LogRecord], int]:
+        """Records past cursor ``after``; the cursor is the log table's sequence number."""
+        rows = (
+            self._connection()
+            .execute(
+                "SELECT seq, time, stream, text FROM logs WHERE run_key=? AND seq>? ORDER BY seq LIMIT ?",
+                (run_key, after, limit),
+            )
+            .fetchall()
+        )
+        records = [LogRecord(datetime.fromisoformat(t), stream, text) for _, t, stream, text in rows]
+        return records, rows[-1][0] if rows else after
+
+    def changes(self) -> ChangeFeed:
+        return SqliteChangeFeed(self.path)
 
     def wait(self, key: str, until: Callable[[Entity], bool], timeout: float | None = None) -> Entity:
         deadline = None if timeout is None else time.monotonic() + timeout

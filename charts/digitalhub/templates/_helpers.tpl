@@ -119,3 +119,9 @@ helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
 {{- toJson (dict "url" $store.url "secret" $store.passwordSecret.name "key" $store.passwordSecret.key) -}}
 {{- end -}}
 {{- end -}}
+
+{{- define "digitalhub.consoleSelector" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: console
+{{- end -}}
