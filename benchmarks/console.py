@@ -3,7 +3,8 @@ open page.
 
 1. Run list: one project with ``--runs`` runs (10,000) created through the store, the project page (its first 50
    runs) requested in-process; the median server time over ``--repeat`` requests, beside the same page for a
-   project of 50 runs (the baseline: rendering without the history) and the store's listing alone.
+   project of 50 runs (the baseline: rendering without the history), and the store's work alone (a keyset page of
+   50 and the count).
    Target: <= 300 ms.
 2. State change to an open page: the console served by uvicorn on loopback, a run page's and the project page's
    event streams open; the time from a transition written to the store to the event that carries it, median and
@@ -60,7 +61,7 @@ def run_list(backend, repeat: int) -> dict[str, float]:
     from fastapi.testclient import TestClient
 
     from digitalhub_runtime_python.console.app import create_app
-    from digitalhub_runtime_python.models.run import Run
+    from digitalhub_runtime_python.console.listing import run_page
 
     with TestClient(create_app(backend)) as client:
 
@@ -72,7 +73,7 @@ def run_list(backend, repeat: int) -> dict[str, float]:
         return {
             "small": median_ms(lambda: page("small"), repeat),
             "big": median_ms(lambda: page("big"), repeat),
-            "listing": median_ms(lambda: backend.store.list(Run, "big", all_versions=True), repeat),
+            "listing": median_ms(lambda: run_page(backend.store, "big", 1, 50), repeat),
         }
 
 
@@ -190,7 +191,7 @@ def main() -> int:
         f"<= {LIST_TARGET_MS:.0f}",
         "yes" if listing["big"] <= LIST_TARGET_MS else "no",
     )
-    table.add_row("  of which the store's listing", f"{listing['listing']:.1f}", "", "", "")
+    table.add_row("  of which the store's page and count", f"{listing['listing']:.1f}", "", "", "")
     out.print(table)
 
     table = Table(title=f"state change to an open page ({args.changes} changes, ms from the store write)")
@@ -215,12 +216,6 @@ def main() -> int:
             ("yes" if ok else "no") if is_page else "",
         )
     out.print(table)
-    if listing["big"] > LIST_TARGET_MS:
-        out.print(
-            "The run list is over its target: the store's listing parses every run of the project (the console "
-            "slices a page out of it). A store listing with `limit` (the paged listing of the stores) is used as "
-            "soon as it exists."
-        )
     return 0 if met and listing["big"] <= LIST_TARGET_MS else 1
 
 
