@@ -15,8 +15,12 @@ import sys
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from digitalhub_runtime_python.models.base import Metadata, Relationship
 from digitalhub_runtime_python.models.function import FunctionSpec
 from digitalhub_runtime_python.models.resources import GROUP
+from digitalhub_runtime_python.models.resources import LABEL_ACTION as LABEL_ACTION  # a run's CR has them too
+from digitalhub_runtime_python.models.resources import LABEL_FUNCTION as LABEL_FUNCTION
+from digitalhub_runtime_python.models.run import Run
 from digitalhub_runtime_python.models.task import Action
 from digitalhub_runtime_python.settings import ENV_NAMESPACE, Settings
 
@@ -32,6 +36,7 @@ RUNTIME_IMAGE = "ghcr.io/scc-digitalhub/digitalhub-runtime-python:py{python}"
 # -- environment of a run's process
 ENV_RUN_KEY = "DIGITALHUB_RUN_KEY"
 ENV_RUN_LOG = "DIGITALHUB_RUN_LOG"  # a local child's log file (its stdout and stderr), set by the local launchers
+ENV_JOB_NAME = "DIGITALHUB_JOB_NAME"  # scheduled runs' pods: the name of the Job the CronJob created
 ENV_SERVE_PREFIX = "DIGITALHUB_SERVE_"
 ENV_SERVE_HOST = ENV_SERVE_PREFIX + "HOST"
 ENV_SERVE_PORT = ENV_SERVE_PREFIX + "PORT"
@@ -72,10 +77,14 @@ SERVE_PORT = 8080
 LABEL_PREFIX = f"{GROUP}/"
 LABEL_RUN = LABEL_PREFIX + "run"  # value: the workload name; how the store finds a run's pods for their logs
 LABEL_PROJECT = LABEL_PREFIX + "project"
-LABEL_FUNCTION = LABEL_PREFIX + "function"
-LABEL_ACTION = LABEL_PREFIX + "action"
 ANNOTATION_RUN_KEY = LABEL_PREFIX + "run-key"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "digitalhub-operator", "app.kubernetes.io/part-of": "digitalhub"}
+LABEL_SCHEDULE = LABEL_PREFIX + "schedule"  # on a CronJob's Jobs and pods (instead of LABEL_RUN): the CronJob's name
+JOB_NAME_LABEL = "batch.kubernetes.io/job-name"  # what the Job controller labels a Job's pods with
+
+# -- scheduled runs: a CronJob named ``schedule_name(run id)`` whose every Job executes one new run, the "firing"
+SCHEDULE_NAME_MAX = 52  # the CronJob controller names its Jobs <CronJob name>-<up to 11 digits>
+SCHEDULED_BY = "scheduled_by"  # the relationship from a firing to its schedule run
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _REPOSITORY_SEPARATORS = re.compile(r"[-._]+")
@@ -115,12 +124,39 @@ def local_log(home: Path, run_id: str) -> Path:
     return home / "processes" / f"{run_id}.log"
 
 
-def workload_name(run_id: str) -> str:
+def workload_name(run_id: str, limit: int = 63) -> str:
     """The name of a run's Job / Deployment: ``run-<id>`` when that is a DNS label, else ``run-`` plus a digest."""
     candidate = f"run-{run_id.lower()}"
-    if _DNS_LABEL.match(candidate):
+    if len(candidate) <= limit and _DNS_LABEL.match(candidate):
         return candidate
     return "run-" + hashlib.sha256(run_id.encode()).hexdigest()[:32]
+
+
+def schedule_name(run_id: str) -> str:
+    """The name of a scheduled run's CronJob (short enough for the names of the Jobs it creates)."""
+    return workload_name(run_id, SCHEDULE_NAME_MAX)
+
+
+def scheduled_command(schedule_run_key: str, python: str = sys.executable) -> list[str]:
+    """What a scheduled run's CronJob pods run: create the firing run named after their Job, then execute it."""
+    return [python, "-m", ENTRYPOINTS[Action.JOB], "--scheduled-by", schedule_run_key]
+
+
+def firing_run(schedule_run: Run, job_name: str) -> Run:
+    """The run one Job of a schedule executes: the schedule run's spec without the schedule, its id the Job's name
+    without ``run-`` (so that its workload name *is* that Job: the operator finds the Job it would create for the
+    run already there, and launches nothing), related to the schedule run. The pod and the operator both make it,
+    whoever comes first; the same name makes that idempotent."""
+    if not job_name.startswith("run-"):
+        raise ValueError(f"job {job_name!r} was not created for a scheduled run (its name must start with 'run-')")
+    run_id = job_name.removeprefix("run-")
+    return Run(
+        project=schedule_run.project,
+        name=run_id,
+        id=run_id,
+        spec=schedule_run.spec.model_copy(update={"schedule": None}),
+        metadata=Metadata(relationships=[Relationship(type=SCHEDULED_BY, dest=schedule_run.key)]),
+    )
 
 
 def pod_settings(namespace: str | None = None) -> Settings:
@@ -128,13 +164,22 @@ def pod_settings(namespace: str | None = None) -> Settings:
     return Settings(backend="kubernetes", home=Path(POD_HOME), namespace=namespace)
 
 
-def run_env(run_key: str, settings: Settings) -> list[dict[str, Any]]:
+def _downward(name: str, field_path: str) -> dict[str, Any]:
+    return {"name": name, "valueFrom": {"fieldRef": {"fieldPath": field_path}}}
+
+
+def run_env(run_key: str | None, settings: Settings) -> list[dict[str, Any]]:
     """Container env for the pod executing ``run_key``: the settings' variables, the run key, unbuffered output.
 
-    Without a namespace in ``settings`` the pod reads its own from the downward API.
+    Without a namespace in ``settings`` the pod reads its own from the downward API. Without a run key (a scheduled
+    run's CronJob pods, whose run is made when the Job starts) the pod reads its Job's name instead.
     """
     env: list[dict[str, Any]] = [{"name": name, "value": value} for name, value in settings.environ().items()]
     if not settings.namespace:
-        env.append({"name": ENV_NAMESPACE, "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}})
-    env += [{"name": ENV_RUN_KEY, "value": run_key}, {"name": "PYTHONUNBUFFERED", "value": "1"}]
+        env.append(_downward(ENV_NAMESPACE, "metadata.namespace"))
+    if run_key is None:
+        env.append(_downward(ENV_JOB_NAME, f"metadata.labels['{JOB_NAME_LABEL}']"))
+    else:
+        env.append({"name": ENV_RUN_KEY, "value": run_key})
+    env.append({"name": "PYTHONUNBUFFERED", "value": "1"})
     return env

@@ -13,7 +13,21 @@ EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
     "kubernetes": ("the Kubernetes backend", ("kubernetes",)),
     "serve": (
         "serving (action serve, invoke, endpoint clients)",
-        ("fastapi", "uvicorn", "httpx", "httpx_sse", "sse_starlette", "pydantic_settings", "redis", "PIL"),
+        (
+            "fastapi",
+            "uvicorn",
+            "httpx",
+            "httpx_sse",
+            "sse_starlette",
+            "pydantic_settings",
+            "redis",
+            "PIL",
+            "prometheus_client",
+        ),
+    ),
+    "ui": (
+        "the web console (dhrun ui)",
+        ("fastapi", "uvicorn", "httpx", "sse_starlette", "jinja2", "python_multipart"),
     ),
     "build": ("image builds on this machine (action build, through a Docker engine)", ("docker",)),
 }

@@ -23,7 +23,7 @@ from digitalhub_runtime_python.models.run import Run as RunModel
 from digitalhub_runtime_python.settings import Settings
 from digitalhub_runtime_python.sources.base import SourceError, scheme_of
 from digitalhub_runtime_python.sources.upload import pack_to_s3
-from digitalhub_runtime_python.stores.base import LogRecord
+from digitalhub_runtime_python.stores.base import LogRecord, Store
 from digitalhub_runtime_python.stores.files import FileStore
 from digitalhub_runtime_python.stores.kubernetes import KubernetesStore
 from digitalhub_runtime_python.stores.local import LocalStore
@@ -56,11 +56,23 @@ class KubernetesBackend(Backend):
         """Where the console output of runs executed on this machine is kept."""
         return LocalStore(self.settings.home)
 
+    def _log_store(self, run: RunModel) -> Store:
+        """Where a run's console output is: the local log store for runs executed here, else the pods' logs."""
+        return self.local_logs if run.spec.local_execution else self.store
+
     def append_logs(self, run: RunModel, records: list[LogRecord]) -> None:
-        (self.local_logs if run.spec.local_execution else self.store).append_logs(run.key, records)
+        self._log_store(run).append_logs(run.key, records)
 
     def read_logs(self, run: RunModel) -> list[LogRecord]:
-        return (self.local_logs if run.spec.local_execution else self.store).read_logs(run.key)
+        return self._log_store(run).read_logs(run.key)
+
+    def read_logs_after(self, run: RunModel, after: int = 0, limit: int = 1000) -> tuple[list[LogRecord], int]:
+        return self._log_store(run).read_logs_after(run.key, after, limit)
+
+    def delete_logs(self, run: RunModel) -> None:
+        """A pod's log goes with its pod; the output of a run executed here is in the local log store."""
+        if run.spec.local_execution:
+            self.local_logs.delete_logs(run.key)
 
     def files(self, project: ProjectModel) -> FileStore:
         if not project.spec.artifact_store:

@@ -51,6 +51,7 @@ class Function(EntityObject[FunctionModel]):
         labels: list[str] | None = None,
         profile: str | None = None,
         parameter: dict[str, Any] | None = None,
+        schedule: str | None = None,
         **task_fields: Any,
     ) -> Run:
         """Create a task and a run for ``action`` and launch it.
@@ -59,6 +60,8 @@ class Function(EntityObject[FunctionModel]):
         ``init_parameters`` (serve) are the options of the function's init function. ``wait``: return once the
         run ended (a serve run: once it serves). ``uuid`` is the run's id. ``parameter`` is another spelling of
         ``parameters`` (the one of DigitalHub's python runtime documentation).
+        ``schedule`` (a job on Kubernetes: ``"0 3 * * *"``, ``"@daily"``) makes a run that stays RUNNING and
+        executes the task as a new run each time the schedule fires (a CronJob), until it is stopped.
         On the embedded backend every run executes locally. In-process job runs are finished on return; local
         serve runs are serving (RUNNING) or failed (ERROR) on return; local builds are built (COMPLETED) or
         failed on return. After a build, ``refresh()`` moves this object to the version with the image, and so do
@@ -68,6 +71,11 @@ class Function(EntityObject[FunctionModel]):
         parameters = either("function run", parameters=parameters, parameter=parameter)
         backend = self._backend
         local = bool(local_execution) or backend.settings.backend == "local"
+        if schedule is not None and local:
+            raise NotImplementedError(
+                "schedule: scheduled runs need the kubernetes backend, whose operator runs them as CronJobs; "
+                "on this machine, start the job from cron or a systemd timer (dhrun run ...) instead"
+            )
         task_spec = validate(TaskSpec, {"function": self.key, "action": action, **task_fields}, "task spec")
         if task_spec.action == Action.BUILD:
             try:
@@ -76,7 +84,9 @@ class Function(EntityObject[FunctionModel]):
                 raise SpecError("task spec", [("instructions", str(exc))]) from None
         elif self._build is not None:  # a job or serve run after a build: of the version with the image
             task_spec.function = self.refresh().key
-        spec = run_spec(self.key, task_spec.action, inputs, parameters, outputs, init_parameters, local, isolation)
+        spec = run_spec(
+            self.key, task_spec.action, inputs, parameters, outputs, init_parameters, local, isolation, schedule
+        )
         id_ = run_id(uuid)
         backend.launcher(Action(task_spec.action).value, local)  # all checked before anything is stored
         if not local:

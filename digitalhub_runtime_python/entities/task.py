@@ -30,6 +30,7 @@ def run_spec(
     init_parameters: dict[str, Any] | None,
     local_execution: bool,
     isolation: str,
+    schedule: str | None = None,
 ) -> RunSpec:
     """A validated run spec (its task is set when the run is stored); SpecError naming the fields otherwise."""
     return validate(
@@ -44,6 +45,7 @@ def run_spec(
             "init_parameters": init_parameters or {},
             "local_execution": local_execution,
             "isolation": isolation,
+            "schedule": schedule,
         },
         "run spec",
     )

@@ -194,7 +194,7 @@ def _client(run: Run, service: Service, config: ServeConfig) -> TestClient:
         failed.append(exc)
         init_failed.set()
 
-    gate = create_app(service, config, on_init_error=on_init_error)
+    app, gate = create_app(service, config, on_init_error=on_init_error)
 
     class ServedClient(TestClient):
         """An in-process client of the served module: started, and initialised; ``close()`` (or leaving a
@@ -212,7 +212,7 @@ def _client(run: Run, service: Service, config: ServeConfig) -> TestClient:
                 _end(run, State.STOPPED, "in-process client closed")
             super().close()
 
-    client = ServedClient(gate, base_url="http://testserver")
+    client = ServedClient(app, base_url="http://testserver")
     TestClient.__enter__(client)  # runs the lifespan: init and the job store start in the background
 
     async def ready() -> None:
@@ -251,9 +251,9 @@ def _listen(run: Run, service: Service, config: ServeConfig) -> None:
     def on_ready(port: int) -> None:
         _running(run, f"{config.scheme}://{config.host}:{port}")
 
-    gate = create_app(service, config, on_init_error=on_init_error)
+    app, gate = create_app(service, config, on_init_error=on_init_error)
     server = DrainingServer(
-        uvicorn.Config(gate, log_config=None, **config.uvicorn_options()),
+        uvicorn.Config(app, log_config=None, **config.uvicorn_options()),
         gate,
         drain_delay=config.drain_delay,
         on_ready=on_ready,

@@ -71,9 +71,9 @@ def main(argv: list[str] | None = None) -> int:
                 server.notify_fd = None
             server.fail()
 
-        gate = create_app(service, config, on_init_error=init_failed)
+        app, gate = create_app(service, config, on_init_error=init_failed)
         server = DrainingServer(
-            uvicorn.Config(gate, log_config=None, **config.uvicorn_options()),
+            uvicorn.Config(app, log_config=None, **config.uvicorn_options()),
             gate,
             drain_delay=config.drain_delay,
             notify_fd=config.notify_fd,

@@ -2,8 +2,8 @@
 
 The operator sees the Run and starts a Job (or a Deployment and a Service) running the pod contract's command.
 Stopping moves the Run to STOPPED through the store (optimistic concurrency arbitrates against the pod finishing at
-the same moment) and the operator deletes the workload; resuming a stopped serve run moves it back to READY and
-the operator creates a new workload.
+the same moment) and the operator deletes the workload; resuming a stopped serve run (or schedule) moves it back to
+READY and the operator creates a new workload.
 """
 
 from __future__ import annotations
@@ -36,7 +36,9 @@ class KubernetesLauncher:
         record_stop(self.backend, run)
 
     def resume(self, run: Run) -> None:
-        """Move a stopped serve run back to READY; the operator deploys it again."""
-        if run.spec.action != Action.SERVE:
-            raise NotImplementedError(f"run {run.id} is a {run.spec.action}: only serve runs resume, start a new run")
+        """Move a stopped serve run (or schedule) back to READY; the operator deploys (or schedules) it again."""
+        if run.spec.action != Action.SERVE and run.spec.schedule is None:
+            raise NotImplementedError(
+                f"run {run.id} is a {run.spec.action}: only serve runs and schedules resume, start a new run"
+            )
         self.backend.store.transition(run.key, State.READY, "resumed by user")

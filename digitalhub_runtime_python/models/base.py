@@ -83,6 +83,8 @@ class Entity(StrictModel):
 
     ENTITY_TYPE: ClassVar[str]
     VERSIONED: ClassVar[bool] = False
+    IMMUTABLE_SPEC: ClassVar[bool] = False
+    """The spec never changes once stored (a change is a new version or a new run); its CRD refuses updates."""
 
     kind: str
     project: str

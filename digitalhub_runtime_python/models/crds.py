@@ -6,7 +6,9 @@ Each spec/status schema is pydantic's JSON schema turned structural (what apiext
 ``$ref`` inlined, ``anyOf [X, null]`` made ``X`` + ``nullable``, ``const`` made a one-value ``enum``,
 ``exclusiveMinimum: n`` made ``minimum: n`` + ``exclusiveMinimum: true``, titles/defaults/``additionalProperties:
 false`` dropped (the API server prunes unknown fields; the SDK fills defaults), and free-form values (``dict[str,
-Any]``, ``Any``) marked ``x-kubernetes-preserve-unknown-fields``.
+Any]``, ``Any``) marked ``x-kubernetes-preserve-unknown-fields``. What a model states in structural terms itself
+is kept: ``x-kubernetes-*`` extensions (int-or-string quantities, CEL rules, list types) and value validations
+(``anyOf``/``not`` without types). Specs of immutable entities get the CEL rule ``self == oldSelf``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any, cast
 
 from pydantic import BaseModel
 
+from digitalhub_runtime_python.models.cel import immutable
 from digitalhub_runtime_python.models.resources import CATEGORY, GROUP, RESOURCE_TYPES, VERSION, ResourceType
 
 Schema = dict[str, Any]
@@ -35,6 +38,14 @@ _KEEP = {
     "maxItems",
     "required",
     "nullable",
+    "multipleOf",
+    "maxProperties",
+    "not",
+    "x-kubernetes-preserve-unknown-fields",
+    "x-kubernetes-int-or-string",
+    "x-kubernetes-validations",
+    "x-kubernetes-list-type",
+    "x-kubernetes-list-map-keys",
 }
 _FREE_FORM: Schema = {"x-kubernetes-preserve-unknown-fields": True}
 AGE_COLUMN = {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}
@@ -50,6 +61,7 @@ PRINTER_COLUMNS: dict[str, list[dict[str, Any]]] = {
     ],
     "run": [
         {"name": "State", "type": "string", "jsonPath": ".status.state"},
+        {"name": "Ready", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Ready")].status'},
         {"name": "Function", "type": "string", "jsonPath": ".spec.function"},
         {"name": "Action", "type": "string", "jsonPath": ".spec.action"},
         {"name": "Message", "type": "string", "jsonPath": ".status.message", "priority": 1},
@@ -61,12 +73,18 @@ _DATA_COLUMNS = [
 ]
 
 
+def _is_union(schema: Schema) -> bool:
+    """``anyOf`` listing types (pydantic's ``X | None``, unions), not value validations or int-or-string."""
+    options = schema.get("anyOf") or []
+    return not schema.get("x-kubernetes-int-or-string") and any("type" in o or "$ref" in o for o in options)
+
+
 def structural(schema: Schema, defs: dict[str, Schema]) -> Schema:
     """Turn one pydantic JSON-schema node into a structural OpenAPI v3 schema node."""
     if "$ref" in schema:
         target = defs[schema["$ref"].rsplit("/", 1)[-1]]
         return structural({**target, **{k: v for k, v in schema.items() if k != "$ref"}}, defs)
-    if "anyOf" in schema:
+    if _is_union(schema):
         options = [option for option in schema["anyOf"] if option.get("type") != "null"]
         node = structural(options[0], defs) if len(options) == 1 else dict(_FREE_FORM)
         if len(options) < len(schema["anyOf"]):
@@ -74,7 +92,7 @@ def structural(schema: Schema, defs: dict[str, Schema]) -> Schema:
         if "description" in schema:
             node["description"] = schema["description"]
         return node
-    node = {key: value for key, value in schema.items() if key in _KEEP}
+    node = {key: value for key, value in schema.items() if key in _KEEP or key == "anyOf"}
     if "const" in schema:
         node["enum"] = [schema["const"]]
     if "exclusiveMinimum" in schema:
@@ -88,7 +106,7 @@ def structural(schema: Schema, defs: dict[str, Schema]) -> Schema:
         node["additionalProperties"] = structural(extra, defs)
     if "items" in schema:
         node["items"] = structural(schema["items"], defs)
-    if "type" not in node and "x-kubernetes-preserve-unknown-fields" not in node:
+    if "type" not in node and not {"x-kubernetes-preserve-unknown-fields", "x-kubernetes-int-or-string"} & set(node):
         node.update(_FREE_FORM)  # Any: no type to declare
     return node
 
@@ -108,6 +126,8 @@ def build_crd(rt: ResourceType) -> dict[str, Any]:
     fields = rt.model.model_fields
     spec_schema = model_schema(cast(type[BaseModel], fields["spec"].annotation))
     status_schema = model_schema(cast(type[BaseModel], fields["status"].annotation))
+    if rt.model.IMMUTABLE_SPEC:
+        spec_schema["x-kubernetes-validations"] = [immutable(rt.kind), *spec_schema.get("x-kubernetes-validations", [])]
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
@@ -172,6 +192,8 @@ def json_schema(openapi: Schema) -> Schema:
             node["type"] = [node["type"], "null"]
         if "enum" in node:
             node["enum"] = [*node["enum"], None]
+        if openapi.get("x-kubernetes-int-or-string"):
+            node["anyOf"] = [*node["anyOf"], {"type": "null"}]
     return node
 
 

@@ -85,6 +85,7 @@ class FunctionSpec(StrictModel):
 
 class Function(Entity):
     ENTITY_TYPE: ClassVar[str] = "function"
+    IMMUTABLE_SPEC: ClassVar[bool] = True
     VERSIONED: ClassVar[bool] = True
 
     kind: Literal["python"] = "python"

@@ -2,20 +2,39 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from digitalhub_runtime_python.models.base import Entity, StrictModel, check_name
+from digitalhub_runtime_python.models.base import Entity, StrictModel, check_name, now
 from digitalhub_runtime_python.models.builds import BuildInfo
+from digitalhub_runtime_python.models.cel import only_for_action, rule
+from digitalhub_runtime_python.models.conditions import Condition, agree, derive
 from digitalhub_runtime_python.models.keys import parse_key
 from digitalhub_runtime_python.models.metrics import MetricValue, check_metric
 from digitalhub_runtime_python.models.states import State, Transition
 from digitalhub_runtime_python.models.task import Action
 
+# Five cron fields (minute hour day-of-month month day-of-week) or a macro, as Kubernetes CronJobs take them.
+CRON_PATTERN = r"^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|[0-9A-Za-z*?,/-]+( +[0-9A-Za-z*?,/-]+){4})$"
+
 
 class RunSpec(StrictModel):
     """What to run and with which arguments."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                only_for_action("schedule", Action.JOB),
+                rule(
+                    "!has(self.schedule) || !has(self.local_execution) || !self.local_execution",
+                    "schedule: scheduled runs execute on the cluster: remove local_execution",
+                    ".schedule",
+                ),
+            ]
+        }
+    )
 
     task: str = Field(description="Key of the task")
     function: str = Field(description="Key of the function")
@@ -29,6 +48,12 @@ class RunSpec(StrictModel):
     local_execution: bool = False
     isolation: Literal["inprocess", "subprocess"] = Field(
         "inprocess", description="Local execution only: in the calling process, or in a child process"
+    )
+    schedule: str | None = Field(
+        None,
+        pattern=CRON_PATTERN,
+        description="Job runs on Kubernetes: a cron schedule ('0 3 * * *', '@daily'); each time it fires, a new "
+        "run of the same task executes, and this run stays RUNNING until stopped",
     )
 
     @field_validator("inputs")
@@ -49,9 +74,13 @@ class RunSpec(StrictModel):
         return value
 
     @model_validator(mode="after")
-    def _init_parameters_for_serve(self) -> RunSpec:
+    def _fields_match_action(self) -> RunSpec:
         if self.init_parameters and self.action != Action.SERVE.value:
             raise ValueError(f"init_parameters apply to serve runs only, not {self.action}: remove them")
+        if self.schedule is not None and self.action != Action.JOB.value:
+            raise ValueError(f"schedule applies to job runs only, not {self.action}: remove it")
+        if self.schedule is not None and self.local_execution:
+            raise ValueError("schedule: scheduled runs execute on the cluster: remove local_execution")
         return self
 
 
@@ -71,14 +100,25 @@ class ServiceInfo(StrictModel):
     available_replicas: int | None = None
 
 
+class LogTail(StrictModel):
+    """The end of a finished pod's log, kept on the run for when the pod is gone (Job TTL, node loss)."""
+
+    pod: str
+    text: str
+    time: datetime = Field(default_factory=now, description="When the tail was read")
+    truncated: bool = Field(False, description="True when earlier lines were dropped")
+
+
 class KubernetesInfo(StrictModel):
     """The Kubernetes objects behind a remote run, and why they are stuck, if they are."""
 
     job: str | None = None
     deployment: str | None = None
     service: str | None = None
+    cronjob: str | None = Field(None, description="The CronJob of a scheduled run")
     pods: list[str] = Field(default_factory=list)
     reason: str | None = None
+    log_tail: LogTail | None = None
 
 
 class EnvironmentInfo(StrictModel):
@@ -99,6 +139,8 @@ class ProcessInfo(StrictModel):
 
 
 class RunStatus(StrictModel):
+    model_config = ConfigDict(validate_by_name=True, validate_by_alias=True, serialize_by_alias=True)
+
     state: State = State.CREATED
     message: str | None = None
     transitions: list[Transition] = Field(default_factory=list)
@@ -114,14 +156,35 @@ class RunStatus(StrictModel):
         default_factory=dict, description="Metric name -> a number, or the series of numbers logged under it"
     )
 
+    conditions: list[Condition] = Field(
+        default_factory=list,
+        description="Ready, Completed, Failed, Stopped, Finished: derived from the state (for kubectl wait)",
+        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
+    )
+    observed_generation: int | None = Field(
+        None, ge=0, alias="observedGeneration", description="The metadata.generation this status was written for"
+    )
+
     @field_validator("metrics", mode="before")
     @classmethod
     def _metric_values(cls, value: object) -> object:
         return {key: check_metric(key, item) for key, item in value.items()} if isinstance(value, dict) else value
 
+    @model_validator(mode="after")
+    def _conditions_follow_state(self) -> RunStatus:
+        """Conditions missing (a status written before they existed) or out of step with the state are derived."""
+        if not agree(self.conditions, self.state):
+            object.__setattr__(self, "conditions", derive(self.state, self.message, self.conditions))
+        return self
+
+    def refresh_conditions(self, blocked_by: str | None = None) -> None:
+        """Derive the conditions again from state and message (after a transition or a new message)."""
+        object.__setattr__(self, "conditions", derive(self.state, self.message, self.conditions, blocked_by))
+
 
 class Run(Entity):
     ENTITY_TYPE: ClassVar[str] = "run"
+    IMMUTABLE_SPEC: ClassVar[bool] = True
 
     kind: Literal["python+run"] = "python+run"
     spec: RunSpec

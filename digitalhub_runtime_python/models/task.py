@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import re
 from enum import Enum
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import parse_qs, urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from digitalhub_runtime_python.models.base import Entity, EntityStatus, StrictModel, check_name
+from digitalhub_runtime_python.models.cel import only_for_action
 
 # Kubernetes resource quantity, e.g. "500m", "2", "1.5", "512Mi", "1G", "1e3".
 QUANTITY_PATTERN = r"^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(([KMGTPE]i)|[numkMGTPE]|([eE][-+]?[0-9]+))?$"
 _QUANTITY_RE = re.compile(QUANTITY_PATTERN)
 ENV_NAME_PATTERN = r"^[-._a-zA-Z][-._a-zA-Z0-9]*$"
+OBJECT_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$"
 INSTALLER_PREFIXES = ("UV_", "PIP_")
 """Variables of the package installers: their index URLs must not carry credentials in a stored task."""
 _URL_CREDENTIALS = re.compile(r"://[^/@\s:]+:[^/@\s]+@")
@@ -33,30 +43,66 @@ class ServiceType(str, Enum):
 
 
 def check_quantity(value: object, field: str) -> str:
-    """Validate a Kubernetes quantity such as ``500m`` or ``2Gi``."""
-    text = str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+    """Validate a Kubernetes quantity: a string such as ``500m`` or ``2Gi``, or a whole number (as CRDs take them)."""
+    if isinstance(value, float):
+        raise ValueError(f"{field} {value!r}: give a fractional quantity as a string, e.g. '{value:g}' or '500m'")
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
     if not isinstance(text, str) or not _QUANTITY_RE.match(text):
         raise ValueError(f"{field} {value!r} is not a Kubernetes quantity: use e.g. '500m', '2', '512Mi', '1Gi'")
     return text
 
 
-class ResourceAmount(StrictModel):
-    """Requests and limits for one resource; a bare string is taken as the request."""
+def _quantity(value: object, info: ValidationInfo) -> object:
+    return check_quantity(value, info.field_name or "quantity")
 
-    requests: str | None = None
-    limits: str | None = None
+
+# The CRD schema of a quantity: what Kubernetes generates for resource.Quantity (integer or string, the pattern).
+QUANTITY_SCHEMA: dict[str, Any] = {
+    "x-kubernetes-int-or-string": True,
+    "anyOf": [{"type": "integer"}, {"type": "string"}],
+    "pattern": QUANTITY_PATTERN,
+    "minimum": 0,
+}
+Quantity = Annotated[str, BeforeValidator(_quantity), WithJsonSchema(QUANTITY_SCHEMA)]
+"""A Kubernetes quantity; a whole number is kept as its string."""
+
+
+def _amount_schema(schema: dict[str, Any]) -> None:
+    """A quantity (the request) or ``{requests, limits}``, said with the value validations a structural schema
+    allows: no type, unknown fields kept, each JSON type constrained by the keywords that apply to it."""
+    schema.pop("type", None)
+    schema.update(
+        {
+            "x-kubernetes-preserve-unknown-fields": True,
+            "pattern": QUANTITY_PATTERN,  # strings
+            "minimum": 0,  # numbers: whole, not negative
+            "multipleOf": 1,
+            "maxItems": 0,  # arrays: none
+            "not": {"enum": [True, False, []]},  # booleans, the empty array
+            "anyOf": [  # objects: requests and/or limits, nothing else
+                {"maxProperties": 0},
+                {"required": ["requests"], "maxProperties": 1},
+                {"required": ["limits"], "maxProperties": 1},
+                {"required": ["requests", "limits"], "maxProperties": 2},
+            ],
+        }
+    )
+
+
+class ResourceAmount(StrictModel):
+    """Requests and limits for one resource; a bare quantity (``"500m"``, ``2``) is taken as the request."""
+
+    model_config = ConfigDict(json_schema_extra=_amount_schema)
+
+    requests: Quantity | None = None
+    limits: Quantity | None = None
 
     @model_validator(mode="before")
     @classmethod
     def _shorthand(cls, value: object) -> object:
         if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-            return {"requests": str(value)}
+            return {"requests": value}
         return value
-
-    @field_validator("requests", "limits")
-    @classmethod
-    def _quantity(cls, value: str | None, info: Any) -> str | None:
-        return None if value is None else check_quantity(value, info.field_name)
 
 
 class Resources(StrictModel):
@@ -79,7 +125,7 @@ class Volume(StrictModel):
     volume_type: Literal["persistent_volume_claim", "empty_dir", "config_map", "secret"]
     mount_path: str = Field(pattern=r"^/")
     source: str | None = Field(None, description="Claim, ConfigMap or Secret name (not for empty_dir)")
-    size_limit: str | None = Field(None, description="empty_dir size limit")
+    size_limit: Quantity | None = Field(None, description="empty_dir size limit")
     read_only: bool = False
 
     @field_validator("name")
@@ -91,8 +137,6 @@ class Volume(StrictModel):
     def _source_needed(self) -> Volume:
         if self.volume_type != "empty_dir" and not self.source:
             raise ValueError(f"volume {self.name!r} of type {self.volume_type} needs 'source' (the object's name)")
-        if self.size_limit is not None:
-            check_quantity(self.size_limit, "size_limit")
         return self
 
 
@@ -130,16 +174,30 @@ class JobStoreSpec(StrictModel):
 ACTION_ONLY: dict[str, Action] = {
     "backoff_limit": Action.JOB,
     "active_deadline_seconds": Action.JOB,
+    "concurrency_policy": Action.JOB,
+    "suspend": Action.JOB,
+    "successful_jobs_history_limit": Action.JOB,
+    "failed_jobs_history_limit": Action.JOB,
     "replicas": Action.SERVE,
     "service_type": Action.SERVE,
     "service_name": Action.SERVE,
     "job_store": Action.SERVE,
     "instructions": Action.BUILD,
 }
+LIST_FIELDS = frozenset({"instructions"})
+ObjectName = Annotated[str, Field(pattern=OBJECT_NAME_PATTERN)]
 
 
 class TaskSpec(StrictModel):
-    """Spec of a task. Fields after ``tolerations`` apply to one action only."""
+    """Spec of a task. Fields after ``priority_class_name`` apply to one action only."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                only_for_action(field, action, field in LIST_FIELDS) for field, action in ACTION_ONLY.items()
+            ]
+        }
+    )
 
     function: str = Field(description="Key of the function")
     action: Action
@@ -151,8 +209,20 @@ class TaskSpec(StrictModel):
     affinity: dict[str, Any] | None = None
     tolerations: list[dict[str, Any]] = Field(default_factory=list)
     service_account: str | None = None
+    image_pull_secrets: list[ObjectName] = Field(default_factory=list, description="Secrets to pull the image with")
+    priority_class_name: ObjectName | None = Field(None, description="PriorityClass of the run's pods")
     backoff_limit: int | None = Field(None, ge=0)
     active_deadline_seconds: int | None = Field(None, gt=0)
+    concurrency_policy: Literal["Allow", "Forbid", "Replace"] | None = Field(
+        None, description="Scheduled runs: whether a firing may overlap the previous one (CronJob default: Allow)"
+    )
+    suspend: bool | None = Field(None, description="Scheduled runs: create the CronJob suspended")
+    successful_jobs_history_limit: int | None = Field(
+        None, ge=0, description="Scheduled runs: finished Jobs the CronJob keeps (default 3)"
+    )
+    failed_jobs_history_limit: int | None = Field(
+        None, ge=0, description="Scheduled runs: failed Jobs the CronJob keeps (default 1)"
+    )
     replicas: int | None = Field(None, ge=0)
     service_type: ServiceType | None = None
     service_name: str | None = None
@@ -194,6 +264,7 @@ class TaskSpec(StrictModel):
 
 class Task(Entity):
     ENTITY_TYPE: ClassVar[str] = "task"
+    IMMUTABLE_SPEC: ClassVar[bool] = True
 
     kind: Literal["python+job", "python+serve", "python+build"]
     spec: TaskSpec

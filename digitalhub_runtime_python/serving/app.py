@@ -1,4 +1,4 @@
-"""The ASGI app around a Service: handler at ``/``, typed commands, setup, meta, health, async jobs."""
+"""The ASGI app around a Service: handler at ``/``, typed commands, setup, meta, health, async jobs, metrics."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ from digitalhub_runtime_python.serving.errors import (
 from digitalhub_runtime_python.serving.events import Event
 from digitalhub_runtime_python.serving.info import install_info
 from digitalhub_runtime_python.serving.jobs.routes import AsyncJobs
+from digitalhub_runtime_python.serving.metrics import ServeMetrics
 from digitalhub_runtime_python.serving.models_admin import ModelRegistry, install_models
 from digitalhub_runtime_python.serving.requests import install_requests
 from digitalhub_runtime_python.serving.responses import Renderer, is_stream
@@ -50,9 +51,10 @@ def _not_ready(service: Service, init_error: list[str]) -> str | None:
 
 def create_app(
     service: Service, config: ServeConfig, on_init_error: Callable[[BaseException], None] | None = None
-) -> Gate:
-    """The served app behind its gate (concurrency limit, drain). Init runs in the background after start, and so
-    does connecting the job store; the job workers start once both are done."""
+) -> tuple[ServeMetrics, Gate]:
+    """The served app behind its gate (concurrency limit, drain) and its metrics (``GET /metrics``): the ASGI app
+    to serve, and the gate the server drains. Init runs in the background after start, and so does connecting the
+    job store; the job workers start once both are done."""
     debug = config.debug
     render = Renderer(debug, stream_grace=config.drain_timeout)
     init_error: list[str] = []
@@ -175,7 +177,10 @@ def create_app(
     install_models(app, registry, config.admin_token)
     install_info(app, service)
 
-    return gate
+    def jobs_in_hand() -> dict[str, int]:
+        return {"RUNNING": jobs.runner.in_hand}
+
+    return ServeMetrics(gate, lambda: gate.in_flight, jobs_in_hand), gate
 
 
 class HandlerEndpoint:

@@ -32,16 +32,19 @@ class Cluster:
         batch, apps, core = client.BatchV1Api(api_client), client.AppsV1Api(api_client), client.CoreV1Api(api_client)
         self._create: dict[str, Callable[..., Any]] = {
             "Job": batch.create_namespaced_job,
+            "CronJob": batch.create_namespaced_cron_job,
             "Deployment": apps.create_namespaced_deployment,
             "Service": core.create_namespaced_service,
         }
         self._delete = {
             "Job": batch.delete_namespaced_job,
+            "CronJob": batch.delete_namespaced_cron_job,
             "Deployment": apps.delete_namespaced_deployment,
             "Service": core.delete_namespaced_service,
         }
         self._read = {
             "Job": batch.read_namespaced_job,
+            "CronJob": batch.read_namespaced_cron_job,
             "Deployment": apps.read_namespaced_deployment,
             "Service": core.read_namespaced_service,
         }
@@ -53,7 +56,9 @@ class Cluster:
         may be chosen by the task, so whose it is gets checked: ``run_key_of``)."""
         meta = manifest["metadata"]
         try:
-            self._create[manifest["kind"]](meta["namespace"], manifest)
+            # the answer is not read: parsing it into the client's models costs more than the request itself
+            response: Any = self._create[manifest["kind"]](meta["namespace"], manifest, _preload_content=False)
+            response.release_conn()
         except ApiException as exc:
             if exc.status == 409:
                 return False
@@ -62,10 +67,11 @@ class Cluster:
             raise
         return True
 
-    def delete(self, kind: str, namespace: str, name: str) -> bool:
-        """Delete the object and, in the background, what it owns (pods); False when it was already gone."""
+    def delete(self, kind: str, namespace: str, name: str, propagation: str = "Background") -> bool:
+        """Delete the object and, in the background, what it owns (pods; ``Orphan``: keep them); False when it
+        was already gone."""
         try:
-            self._delete[kind](name, namespace, propagation_policy="Background")
+            self._delete[kind](name, namespace, propagation_policy=propagation)
         except ApiException as exc:
             if exc.status == 404:
                 return False
@@ -95,3 +101,13 @@ class Cluster:
         """Pods matching a label selector, as plain dicts."""
         listed = self._core.list_namespaced_pod(namespace, label_selector=selector)
         return self._core.api_client.sanitize_for_serialization(listed.items)
+
+    def log_tail(self, namespace: str, pod: str, lines: int) -> str | None:
+        """The last ``lines`` lines of a pod's log; None when the pod or its log is gone."""
+        try:
+            text: str = self._core.read_namespaced_pod_log(pod, namespace, tail_lines=lines)
+        except ApiException as exc:
+            if exc.status in (400, 404):  # gone, or its container never started
+                return None
+            raise
+        return text

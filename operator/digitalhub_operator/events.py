@@ -51,6 +51,7 @@ class EventRecorder:
             "reportingInstance": self._instance,
         }
         try:
-            self._core.create_namespaced_event(namespace, body)
+            response: Any = self._core.create_namespaced_event(namespace, body, _preload_content=False)
+            response.release_conn()  # not parsed: nothing in it is needed
         except ApiException as exc:
             logger.warning("could not post event %s on %s/%s: %s", reason, namespace, owner.name, exc.reason)

@@ -3,11 +3,15 @@
 Run with ``python -m digitalhub_operator`` or ``kopf run -m digitalhub_operator.handlers``.
 
 - In-memory indices (filled from the watch streams, no API calls) map each run's workload name to its Run,
-  Job/Deployment and Pods.
+  Job/Deployment/CronJob and Pods. A scheduled run's Jobs and pods belong to the run each Job executes (its
+  workload name is the Job's name).
 - A Run event launches the run if it has no workload yet, or releases the workload of a stopped run.
-- A Job / Deployment / Pod event folds their state into the run's status; so does a Warning event on a Job (the
-  Job controller's FailedCreate: its pods cannot be created).
+- A Job / Deployment / CronJob / Pod event folds their state into the run's status; so does a Warning event on a
+  Job (the Job controller's FailedCreate: its pods cannot be created); a new Job of a schedule gets its run if its
+  pod has not made it yet.
 - A background scan ends runs stuck past the pending deadline and retries launches that failed transiently.
+- The API server filters the Job, CronJob, Deployment and Pod watches by our managed-by label
+  (``lifecycle.configure``): the operator never receives the cluster's other objects.
 kopf passes indices and other kwargs by name, which its handler protocols cannot declare: the decorators carry
 ``type: ignore[arg-type]`` for that alone.
 No handler state is stored on the Runs (no annotations, no finalizers): a restarted operator recomputes everything
@@ -23,11 +27,11 @@ from typing import Any
 import kopf
 from pydantic import ValidationError
 
-from digitalhub_operator import health, lifecycle
+from digitalhub_operator import health, lifecycle, metrics
 from digitalhub_operator.controller import Controller, RunRef
 from digitalhub_operator.manifests.common import Owner
 from digitalhub_operator.settings import OperatorSettings
-from digitalhub_runtime_python.contract import LABEL_RUN, MANAGED_BY
+from digitalhub_runtime_python.contract import JOB_NAME_LABEL, LABEL_RUN, LABEL_SCHEDULE, MANAGED_BY
 from digitalhub_runtime_python.models.base import Entity
 from digitalhub_runtime_python.models.errors import SpecError, format_validation_error
 from digitalhub_runtime_python.models.function import Function
@@ -59,14 +63,33 @@ def parse_run(body: kopf.Body) -> tuple[RunRef, Run]:
         namespace=meta["namespace"],
         state=State(run.status.state).value,
         action=Action(run.spec.action).value,
-        launched=bool(info and (info.job or info.deployment)),
+        launched=bool(info and (info.job or info.deployment or info.cronjob)),
         owner=owner,
+        scheduled=run.spec.schedule is not None,
     )
     return ref, run
 
 
+def _key_of(body: kopf.Body) -> str:
+    """The run key a Run CR stands for, malformed or not (for forgetting it)."""
+    try:
+        return parse_run(body)[0].key
+    except (SpecError, KeyError):
+        return ""
+
+
 def _first(store: Any) -> Any:
     return next(iter(store), None) if store else None
+
+
+def workload_key(labels: kopf.Labels | dict[str, str], job_name: str | None = None) -> str | None:
+    """The run workload an object belongs to: its ``digitalhub.io/run`` label; for a schedule's Jobs and pods,
+    the Job's name (``job_name`` for a Job itself, the Job controller's label for a pod)."""
+    if LABEL_RUN in labels:
+        return labels[LABEL_RUN]
+    if LABEL_SCHEDULE in labels:
+        return job_name or labels.get(JOB_NAME_LABEL)
+    return None
 
 
 def _slim(body: kopf.Body) -> dict[str, Any]:
@@ -109,7 +132,15 @@ def functions(body: kopf.Body, namespace: str, **_: Any) -> dict[tuple[str, str]
 
 
 @kopf.index("batch", "v1", "jobs", labels=OWNED)  # type: ignore[arg-type]
-def jobs(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) -> dict[tuple[str, str], dict] | None:
+def jobs(
+    body: kopf.Body, name: str, namespace: str, labels: kopf.Labels, **_: Any
+) -> dict[tuple[str, str], dict] | None:
+    key = workload_key(labels, name)
+    return {(namespace, key): _slim(body)} if key else None
+
+
+@kopf.index("batch", "v1", "cronjobs", labels=OWNED)  # type: ignore[arg-type]
+def cronjobs(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) -> dict[tuple[str, str], dict] | None:
     return {(namespace, labels[LABEL_RUN]): _slim(body)} if LABEL_RUN in labels else None
 
 
@@ -120,10 +151,11 @@ def deployments(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) 
 
 @kopf.index("", "v1", "pods", labels=OWNED)  # type: ignore[arg-type]
 def pods(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) -> dict[tuple[str, str], dict] | None:
-    if LABEL_RUN not in labels:
+    key = workload_key(labels)
+    if key is None:
         return None
     return {
-        (namespace, labels[LABEL_RUN]): {
+        (namespace, key): {
             "metadata": dict(body.get("metadata", {})),
             "status": dict(body.get("status", {})),
         }
@@ -140,6 +172,7 @@ async def startup(
     runs: kopf.Index,
     jobs: kopf.Index,
     deployments: kopf.Index,
+    cronjobs: kopf.Index,
     pods: kopf.Index,
     tasks: kopf.Index,
     functions: kopf.Index,
@@ -149,11 +182,13 @@ async def startup(
     # ``python -m digitalhub_operator`` read the settings once and passed them in; ``kopf run -m`` did not.
     operator_settings = getattr(memo, "settings", None) or OperatorSettings.from_env()
     lifecycle.configure(settings, operator_settings)
+    metrics.RUNS.source = lambda: [ref for refs in list(runs.values()) for ref in list(refs)]
     cache = lifecycle.IndexCache(tasks, functions)
     memo.controller = await asyncio.to_thread(lifecycle.build_controller, operator_settings, cache)
     memo.health = await health.start(operator_settings)
     memo.health.ready = True
-    memo.scan = asyncio.create_task(lifecycle.scan_forever(memo.controller, memo.health, runs, jobs, deployments, pods))
+    workloads = lifecycle.Workloads(jobs, deployments, cronjobs, pods)
+    memo.scan = asyncio.create_task(lifecycle.scan_forever(memo.controller, memo.health, runs, workloads))
 
 
 @kopf.on.cleanup()
@@ -170,6 +205,7 @@ async def cleanup(memo: kopf.Memo, **_: Any) -> None:
 
 
 @kopf.on.event(GROUP, VERSION, RUNS)  # type: ignore[arg-type]
+@metrics.counted("run")
 def run_event(
     event: kopf.RawEvent,
     body: kopf.Body,
@@ -177,19 +213,28 @@ def run_event(
     memo: kopf.Memo,
     jobs: kopf.Index,
     deployments: kopf.Index,
+    cronjobs: kopf.Index,
+    pods: kopf.Index,
     **_: Any,
 ) -> None:
     """Launch a new run, release the workload of a stopped one; a malformed Run ends in ERROR."""
-    if event["type"] == "DELETED" or body.get("metadata", {}).get("deletionTimestamp"):
-        return  # its workload is garbage-collected through the owner reference
     controller: Controller = memo.controller
+    if event["type"] == "DELETED" or body.get("metadata", {}).get("deletionTimestamp"):
+        controller.forget(_key_of(body))
+        return  # its workload is garbage-collected through the owner reference
     try:
         ref, run = parse_run(body)
     except SpecError as exc:
         controller.fail_malformed(namespace, body, str(exc))
         return
     key = (namespace, ref.workload)
-    controller.reconcile(ref, present=key in jobs or key in deployments, run=run)
+    present = key in jobs or key in deployments or key in cronjobs
+    controller.reconcile(ref, present=present, run=run)
+    workload = _first(jobs.get(key)) if present and not ref.launched and not ref.final else None
+    if workload is not None:
+        # a Job made before its run (a schedule's firing) may have changed before the run was seen: no later
+        # event of the Job will say so
+        controller.sync(ref, workload, list(pods.get(key, ())))
 
 
 # -- workloads
@@ -212,9 +257,11 @@ def _sync(
 
 
 @kopf.on.event("batch", "v1", "jobs", labels=OWNED)  # type: ignore[arg-type]
+@metrics.counted("job")
 def job_event(
     event: kopf.RawEvent,
     body: kopf.Body,
+    name: str,
     namespace: str,
     labels: kopf.Labels,
     memo: kopf.Memo,
@@ -222,12 +269,21 @@ def job_event(
     pods: kopf.Index,
     **_: Any,
 ) -> None:
-    if LABEL_RUN in labels:
-        _sync(namespace, labels[LABEL_RUN], memo, runs, _slim(body), pods, event["type"] == "DELETED")
+    key = workload_key(labels, name)
+    if key is None:
+        return
+    deleted = event["type"] == "DELETED"
+    if LABEL_SCHEDULE in labels and not deleted and (namespace, key) not in runs:
+        memo.controller.adopt_firing(namespace, _slim(body))
+    if not deleted and not body.get("status") and (namespace, key) not in pods:
+        return  # just created, nothing happened to it yet: nothing to mirror (and no read of the run)
+    _sync(namespace, key, memo, runs, _slim(body), pods, deleted)
 
 
-@kopf.on.event("apps", "v1", "deployments", labels=OWNED)  # type: ignore[arg-type]
-def deployment_event(
+@kopf.on.event("apps", "v1", "deployments", labels=OWNED)
+@kopf.on.event("batch", "v1", "cronjobs", labels=OWNED)  # type: ignore[arg-type]
+@metrics.counted("workload")
+def workload_event(
     event: kopf.RawEvent,
     body: kopf.Body,
     namespace: str,
@@ -242,6 +298,7 @@ def deployment_event(
 
 
 @kopf.on.event("", "v1", "pods", labels=OWNED)  # type: ignore[arg-type]
+@metrics.counted("pod")
 def pod_event(
     namespace: str,
     labels: kopf.Labels,
@@ -252,10 +309,11 @@ def pod_event(
     pods: kopf.Index,
     **_: Any,
 ) -> None:
-    if LABEL_RUN in labels:
-        key = (namespace, labels[LABEL_RUN])
+    name = workload_key(labels)
+    if name is not None:
+        key = (namespace, name)
         workload = _first(jobs.get(key)) or _first(deployments.get(key))
-        _sync(namespace, labels[LABEL_RUN], memo, runs, workload, pods)
+        _sync(namespace, name, memo, runs, workload, pods)
 
 
 @kopf.on.event("", "v1", "events", field="involvedObject.kind", value="Job")  # type: ignore[arg-type]

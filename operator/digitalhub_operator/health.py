@@ -1,4 +1,5 @@
-"""Liveness and readiness over HTTP: ``GET /healthz`` and ``GET /readyz`` (200 or 503, with a JSON body)."""
+"""Liveness and readiness over HTTP: ``GET /healthz`` and ``GET /readyz`` (200 or 503, with a JSON body), and the
+Prometheus metrics at ``GET /metrics`` (see ``metrics.py``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from digitalhub_operator import metrics
 from digitalhub_operator.settings import OperatorSettings
 
 
@@ -37,9 +39,18 @@ class Health:
     async def _readyz(self, _: web.Request) -> web.Response:
         return web.json_response({"ready": self.ready}, status=200 if self.ready else 503)
 
+    async def _metrics(self, _: web.Request) -> web.Response:
+        return web.Response(body=metrics.exposition(), headers={"Content-Type": metrics.CONTENT_TYPE})
+
     async def serve(self, host: str, port: int) -> None:
         app = web.Application()
-        app.add_routes([web.get("/healthz", self._healthz), web.get("/readyz", self._readyz)])
+        app.add_routes(
+            [
+                web.get("/healthz", self._healthz),
+                web.get("/readyz", self._readyz),
+                web.get("/metrics", self._metrics),
+            ]
+        )
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)

@@ -5,27 +5,45 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 import kopf
 from kubernetes import client
 
-from digitalhub_operator import events
+from digitalhub_operator import events, metrics
 from digitalhub_operator.cluster import Cluster
 from digitalhub_operator.controller import Controller, RunRef
 from digitalhub_operator.health import Health
 from digitalhub_operator.settings import OperatorSettings
+from digitalhub_runtime_python.contract import MANAGED_BY
 from digitalhub_runtime_python.stores.kubernetes import KubernetesStore, load_api_client
 
 logger = logging.getLogger("digitalhub_operator")
 
+# Watched kinds the cluster has many of, ours or not: the API server sends only ours (kopf's own handler filters
+# on labels run in the operator, after every object of the cluster has been received and parsed).
+OWNED_WORKLOADS = (
+    ("batch", "v1", "jobs"),
+    ("batch", "v1", "cronjobs"),
+    ("apps", "v1", "deployments"),
+    ("", "v1", "pods"),
+)
+OWNED_SELECTOR = ",".join(f"{key}={value}" for key, value in MANAGED_BY.items() if key.endswith("managed-by"))
+
 
 def configure(settings: kopf.OperatorSettings, ours: OperatorSettings) -> None:
-    """Apply the operator settings to kopf: peering (HA), posting, worker threads."""
+    """Apply the operator settings to kopf: peering (HA), posting, worker threads, server-side label selectors."""
     settings.posting.level = logging.WARNING  # Normal events come from the controller, not from log lines
+    # kopf logs every handled watch event at INFO ("Handler ... succeeded"): at scale, that is most of the log and
+    # a good share of the CPU; failures still come as warnings and errors
+    logging.getLogger("kopf.objects").setLevel(logging.WARNING)
     settings.execution.max_workers = 16
     settings.watching.reconnect_backoff = 1.0
     settings.scanning.disabled = not ours.scanning
+    for resource in OWNED_WORKLOADS:
+        settings.watching.label_selectors[resource] = OWNED_SELECTOR
+    metrics.count_watch_restarts()
     if ours.peering:
         settings.peering.standalone = False
         settings.peering.mandatory = True
@@ -79,15 +97,30 @@ def build_controller(settings: OperatorSettings, cache: IndexCache | None = None
     return Controller(settings, Stores(api), Cluster(api), events.EventRecorder(api), cache)
 
 
-def _snapshot(runs: Any, jobs: Any, deployments: Any, pods: Any) -> list[tuple[RunRef, dict | None, list[dict]]]:
+@dataclass(frozen=True)
+class Workloads:
+    """kopf's watch-fed indices of run workloads, by (namespace, workload name)."""
+
+    jobs: Any
+    deployments: Any
+    cronjobs: Any
+    pods: Any
+
+    def of(self, key: tuple[str, str]) -> dict | None:
+        for index in (self.jobs, self.deployments, self.cronjobs):
+            found = next(iter(index.get(key, ())), None)
+            if found is not None:
+                return found
+        return None
+
+
+def _snapshot(runs: Any, workloads: Workloads) -> list[tuple[RunRef, dict | None, list[dict]]]:
     """Unfinished runs with their workload and pods, copied from the indices on the event loop."""
     work = []
     for key, refs in list(runs.items()):
         for ref in list(refs):
-            if ref.final:
-                continue
-            workload = next(iter(jobs.get(key, ())), None) or next(iter(deployments.get(key, ())), None)
-            work.append((ref, workload, list(pods.get(key, ()))))
+            if not ref.final:
+                work.append((ref, workloads.of(key), list(workloads.pods.get(key, ()))))
     return work
 
 
@@ -103,15 +136,14 @@ def scan_once(controller: Controller, work: list[tuple[RunRef, dict | None, list
             else:
                 controller.expire(ref, workload, pods)
         except Exception:  # one run's trouble must not stop the scan of the others
+            metrics.RECONCILE_ERRORS.labels("scan").inc()
             logger.exception("scan of run %s failed", ref.key)
 
 
-async def scan_forever(
-    controller: Controller, health: Health, runs: Any, jobs: Any, deployments: Any, pods: Any
-) -> None:
+async def scan_forever(controller: Controller, health: Health, runs: Any, workloads: Workloads) -> None:
     """Every ``check_interval`` seconds, scan the unfinished runs in a worker thread."""
     while True:
         await asyncio.sleep(controller.settings.check_interval)
-        work = _snapshot(runs, jobs, deployments, pods)
+        work = _snapshot(runs, workloads)
         await asyncio.to_thread(scan_once, controller, work)
         health.beat()

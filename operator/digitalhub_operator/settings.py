@@ -10,14 +10,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kubernetes.utils import parse_quantity
+
 from digitalhub_operator.build_settings import BuildSettings, BuildSettingsError
 from digitalhub_runtime_python.contract import RUNTIME_IMAGE
 from digitalhub_runtime_python.models.function import PythonVersion
-from digitalhub_runtime_python.models.task import JobStoreSpec, check_job_store_url
+from digitalhub_runtime_python.models.task import JobStoreSpec, check_job_store_url, check_quantity
 
 PREFIX = "DIGITALHUB_OPERATOR_"
 DEFAULT_IMAGE = RUNTIME_IMAGE
 SERVICE_ACCOUNT_TOKEN = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
+DEFAULT_REQUESTS = "cpu=100m,memory=128Mi"
 
 
 class SettingsError(ValueError):
@@ -75,6 +78,20 @@ def _token_service_account(token: Path = SERVICE_ACCOUNT_TOKEN) -> str | None:
     return name if prefix.startswith("system:serviceaccount:") and name else None
 
 
+def _quantities(env: Mapping[str, str], name: str, default: str) -> dict[str, str]:
+    """``cpu=100m,memory=128Mi`` -> ``{"cpu": "100m", "memory": "128Mi"}``; an empty value means none."""
+    raw = env.get(PREFIX + name)
+    text = default if raw is None else raw
+    amounts = {}
+    for part in _split(text):
+        resource, _, amount = part.partition("=")
+        try:
+            amounts[resource.strip()] = check_quantity(amount.strip(), resource.strip())
+        except ValueError as exc:
+            raise SettingsError(f"{PREFIX}{name}={text!r}: {exc}; write e.g. {DEFAULT_REQUESTS}") from None
+    return amounts
+
+
 def _random_priority() -> int:
     return random.randint(1, 2**31 - 1)
 
@@ -118,6 +135,16 @@ class OperatorSettings:
     """kopf peering priority; replicas need distinct ones, so the default is random."""
     health_host: str = "0.0.0.0"
     health_port: int = 8080
+    """Port of ``/healthz``, ``/readyz`` and ``/metrics`` (Prometheus)."""
+    job_ttl: int = 86400
+    """Seconds Kubernetes keeps a finished Job and its pods (``ttlSecondsAfterFinished``); the run keeps its record
+    and the tail of its log."""
+    default_requests: Mapping[str, str] = field(default_factory=lambda: {"cpu": "100m", "memory": "128Mi"})
+    """Requests of run containers for resources their task sets nothing for (no BestEffort pods by default)."""
+    default_limits: Mapping[str, str] = field(default_factory=dict)
+    """Limits of run containers for resources their task sets nothing for."""
+    log_tail_lines: int = 200
+    """Lines of a finished pod's log kept on its run (0: none)."""
     serve_job_store: JobStoreSpec | None = None
     """Redis for the async jobs of serve tasks that name none (e.g. the chart's own); None keeps them in memory."""
     build: BuildSettings = field(default_factory=BuildSettings)
@@ -142,6 +169,14 @@ class OperatorSettings:
             raise SettingsError(f"{PREFIX}IMAGE_PULL_POLICY={policy!r}: use Always, IfNotPresent or Never")
         priority = int(_number(env, "PRIORITY", 0)) if env.get(PREFIX + "PRIORITY") else _random_priority()
         run_account, own_account = _service_accounts(env, cls.run_service_account)
+        requests = _quantities(env, "DEFAULT_REQUESTS", DEFAULT_REQUESTS)
+        limits = _quantities(env, "DEFAULT_LIMITS", "")
+        for resource in requests.keys() & limits.keys():
+            if parse_quantity(requests[resource]) > parse_quantity(limits[resource]):
+                raise SettingsError(
+                    f"{PREFIX}DEFAULT_REQUESTS {resource}={requests[resource]} exceeds "
+                    f"{PREFIX}DEFAULT_LIMITS {resource}={limits[resource]}: lower the request or raise the limit"
+                )
         job_store = None
         if env.get(PREFIX + "SERVE_JOB_STORE"):
             try:
@@ -177,6 +212,10 @@ class OperatorSettings:
             health_host=env.get(PREFIX + "HEALTH_HOST") or cls.health_host,
             health_port=int(_number(env, "HEALTH_PORT", cls.health_port)),
             priority=priority,
+            job_ttl=int(_number(env, "JOB_TTL", cls.job_ttl)),
+            default_requests=requests,
+            default_limits=limits,
+            log_tail_lines=int(_number(env, "LOG_TAIL_LINES", cls.log_tail_lines)),
             serve_job_store=job_store,
             build=build,
         )

@@ -124,6 +124,10 @@ def job_failed(job: dict[str, Any]) -> bool:
     return _failure(job) is not None
 
 
+def job_finished(job: dict[str, Any]) -> bool:
+    return bool({"Complete", "Failed"} & _true_conditions(job).keys())
+
+
 def observe_job(
     job: dict[str, Any], pods: list[dict[str, Any]], state: State | str, warning: tuple[str, str] | None = None
 ) -> Observation:
@@ -208,6 +212,27 @@ def observe_deployment(
     return Observation(None, f"0/{wanted} replicas available, {waiting}", **common)
 
 
+def observe_cronjob(cronjob: dict[str, Any], state: State | str) -> Observation:
+    """A scheduled run's CronJob -> what the run shows (its state stays RUNNING until it is stopped)."""
+    if is_final(state):
+        return Observation(None, None)
+    spec, status = cronjob.get("spec") or {}, cronjob.get("status") or {}
+    message = f"scheduled {spec.get('schedule')!r}" + (", suspended" if spec.get("suspend") else "")
+    if status.get("lastScheduleTime"):
+        message += f"; last fired at {status['lastScheduleTime']}"
+    if status.get("active"):
+        message += f"; {len(status['active'])} firing(s) running"
+    return Observation(None, message)
+
+
+def finished_pod(pods: list[dict[str, Any]]) -> str | None:
+    """The newest pod whose containers all ended (its log is complete), if any."""
+    done = [p for p in pods if (p.get("status") or {}).get("phase") in ("Succeeded", "Failed")]
+    if not done:
+        return None
+    return str(_meta(max(done, key=lambda p: (_meta(p).get("creationTimestamp") or "", _meta(p).get("name"))))["name"])
+
+
 def pending_expired(observation: Observation, state: State | str, now: datetime, deadline: float) -> bool:
     """True when a run is still waiting to start ``deadline`` seconds after its workload was created."""
     waiting = State(state) == State.CREATED or (observation.service is not None and State(state) == State.READY)
@@ -249,4 +274,5 @@ def merge(status: RunStatus, observation: Observation, kubernetes: KubernetesInf
             status.error = ErrorInfo(type=observation.reason or "Error", message=observation.message or "")
     elif observation.message is not None:
         status.message = observation.message
+    status.refresh_conditions(kubernetes.reason)
     return entered

@@ -16,11 +16,6 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 CRDS = ROOT / "charts" / "digitalhub" / "crds"
 MANIFESTS = ["function.yaml", "task.yaml", "run.yaml", "scheduled-task.yaml"]
-NO_SCHEDULE = pytest.mark.xfail(
-    strict=True,
-    raises=jsonschema.ValidationError,
-    reason="the Task model (and so its CRD) has no spec.schedule yet: issue 12, schedules (operator half)",
-)
 
 
 def documents(name: str) -> list[dict[str, Any]]:
@@ -39,7 +34,7 @@ def test_every_example_manifest_is_checked():
 
 @pytest.mark.parametrize(
     "name",
-    [pytest.param(name, marks=NO_SCHEDULE) if name == "scheduled-task.yaml" else name for name in MANIFESTS],
+    MANIFESTS,
 )
 def test_example_validates_against_its_crd_and_loads(name):
     for doc in documents(name):
@@ -54,5 +49,6 @@ def test_the_run_names_the_example_function_and_task():
     (function,), (task,), (run,) = documents("function.yaml"), documents("task.yaml"), documents("run.yaml")
     assert run["spec"]["function"] == task["spec"]["function"] == function["metadata"]["name"]
     assert run["spec"]["task"] == task["metadata"]["name"] and run["spec"]["action"] == task["spec"]["action"]
-    (scheduled,) = documents("scheduled-task.yaml")
-    assert scheduled["spec"]["function"] == function["metadata"]["name"] and scheduled["spec"]["schedule"]
+    scheduled_task, schedule = documents("scheduled-task.yaml")
+    assert scheduled_task["spec"]["function"] == schedule["spec"]["function"] == function["metadata"]["name"]
+    assert schedule["spec"]["task"] == scheduled_task["metadata"]["name"] and schedule["spec"]["schedule"]

@@ -37,10 +37,16 @@ it makes, as tests/integration/operator/test_operator_rbac.py records them. */}}
   resources: [runs, tasks, functions]
   verbs: [get, list, watch]
 - apiGroups: [digitalhub.io]
+  resources: [runs]
+  verbs: [create]
+- apiGroups: [digitalhub.io]
   resources: [runs/status]
   verbs: [update, patch]
+- apiGroups: [digitalhub.io]
+  resources: [runs]
+  verbs: [patch]
 - apiGroups: [batch]
-  resources: [jobs]
+  resources: [jobs, cronjobs]
   verbs: [get, list, watch, create, delete]
 - apiGroups: [apps]
   resources: [deployments]
@@ -51,6 +57,9 @@ it makes, as tests/integration/operator/test_operator_rbac.py records them. */}}
 - apiGroups: [""]
   resources: [pods]
   verbs: [list, watch]
+- apiGroups: [""]
+  resources: [pods/log]
+  verbs: [get]
 - apiGroups: [""]
   resources: [events]
   verbs: [create, list, watch]
@@ -109,4 +118,10 @@ helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
 {{- else -}}
 {{- toJson (dict "url" $store.url "secret" $store.passwordSecret.name "key" $store.passwordSecret.key) -}}
 {{- end -}}
+{{- end -}}
+
+{{- define "digitalhub.consoleSelector" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: console
 {{- end -}}

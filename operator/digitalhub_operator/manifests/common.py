@@ -71,6 +71,11 @@ class Workload:
         """Deterministic object name for this run's Job / Deployment (stable across operator restarts)."""
         return workload_name(self.run.id)
 
+    @property
+    def scheduled(self) -> bool:
+        """The run executes its task on a schedule (a CronJob), not once."""
+        return self.run.spec.schedule is not None
+
     def labels(self) -> dict[str, str]:
         return {
             **MANAGED_BY,
@@ -108,8 +113,12 @@ def check_object_name(value: str, field: str) -> str:
     return value
 
 
-def resource_requirements(resources: Resources) -> dict[str, dict[str, str]]:
-    """``cpu``/``mem``/``gpu`` -> container resources; GPUs are limits (Kubernetes needs no request for them)."""
+def resource_requirements(resources: Resources, settings: OperatorSettings | None = None) -> dict[str, dict[str, str]]:
+    """``cpu``/``mem``/``gpu`` -> container resources; GPUs are limits (Kubernetes needs no request for them).
+
+    A resource the task says nothing about gets the operator's default requests and limits, so run pods are never
+    BestEffort (the first evicted) unless the operator is configured with no defaults.
+    """
     requests: dict[str, str] = {}
     limits: dict[str, str] = {}
     for field, k8s_name in RESOURCE_NAMES.items():
@@ -130,6 +139,10 @@ def resource_requirements(resources: Resources) -> dict[str, dict[str, str]]:
             requests[k8s_name] = amount.requests
         if amount.limits:
             limits[k8s_name] = amount.limits
+    if settings is not None:
+        chosen = requests.keys() | limits.keys()
+        requests.update({name: value for name, value in settings.default_requests.items() if name not in chosen})
+        limits.update({name: value for name, value in settings.default_limits.items() if name not in chosen})
     return {key: value for key, value in (("requests", requests), ("limits", limits)) if value}
 
 
@@ -167,9 +180,10 @@ EnvValue = str | dict[str, Any]  # a value, or a valueFrom source (e.g. a secret
 
 
 def environment(workload: Workload, extra: dict[str, EnvValue] | None = None) -> list[dict[str, Any]]:
-    """The pod contract's variables (run identity, API access, home), then ``extra``, then the task's own."""
+    """The pod contract's variables (run identity, API access, home), then ``extra``, then the task's own.
+    A scheduled run's pods execute a new run each: they learn its key from their Job's name."""
     reserved = [
-        *run_env(workload.run.key, pod_settings()),
+        *run_env(None if workload.scheduled else workload.run.key, pod_settings()),
         *(
             {"name": name, "value": value} if isinstance(value, str) else {"name": name, "valueFrom": value}
             for name, value in (extra or {}).items()
@@ -208,7 +222,7 @@ def container(
     }
     if secrets:
         spec["envFrom"] = [{"secretRef": {"name": name}} for name in dict.fromkeys(secrets)]
-    requirements = resource_requirements(workload.task.spec.resources)
+    requirements = resource_requirements(workload.task.spec.resources, workload.settings)
     if requirements:
         spec["resources"] = requirements
     return spec
@@ -263,6 +277,10 @@ def pod_spec(
         pod["affinity"] = spec.affinity
     if spec.tolerations:
         pod["tolerations"] = list(spec.tolerations)
+    if spec.image_pull_secrets:
+        pod["imagePullSecrets"] = [{"name": name} for name in dict.fromkeys(spec.image_pull_secrets)]
+    if spec.priority_class_name:
+        pod["priorityClassName"] = spec.priority_class_name
     return pod
 
 

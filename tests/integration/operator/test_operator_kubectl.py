@@ -17,7 +17,7 @@ from kubernetes import config
 from operator_harness import World, finished, job_condition, running
 
 from digitalhub_runtime_python.contract import workload_name
-from tests.kube.kubectl import Kubectl, WaitTimedOut
+from tests.kube.kubectl import Kubectl
 
 pytestmark = pytest.mark.integration
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
@@ -81,7 +81,8 @@ def test_first_run_with_kubectl_and_the_examples(examples_applied, world, kube_s
     assert row["NAME"] == name and row["STATE"] == "COMPLETED" and row["AGE"]
     assert (row["FUNCTION"], row["ACTION"]) == ("hello", "job")  # as written in the YAML
     (wide,) = kubectl.table("get", "runs.digitalhub.io", "-o", "wide")
-    assert list(wide) == ["NAME", "STATE", "FUNCTION", "ACTION", "MESSAGE", "AGE"]  # MESSAGE: priority 1
+    assert list(wide) == ["NAME", "STATE", "READY", "FUNCTION", "ACTION", "MESSAGE", "AGE"]  # MESSAGE: priority 1
+    assert wide["READY"] == "False"  # the Ready condition of a run that ended
     (function,) = kubectl.table("get", "dhfn")
     assert (function["NAME"], function["HANDLER"]) == ("hello", "greet")
     listed = kubectl("get", "digitalhub", "-o", "name").split()
@@ -99,11 +100,6 @@ def test_kubectl_apply_refuses_a_misspelled_field(examples_applied, kubectl):
         kubectl("apply", "-f", "-", stdin=manifest)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=WaitTimedOut,
-    reason="Runs have no status.conditions yet: issue 12, 'Status users can wait on' (operator half)",
-)
 def test_kubectl_waits_for_the_completed_condition(examples_applied, world, kube_server, kubectl, kubeconfig, tmp_path):
     job = apply_run(kubectl, "hello-2")
     kubelet_runs_the_job(world, kube_server, kubeconfig, job, tmp_path / "home")

@@ -10,9 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from operator_harness import OperatorProcess, finished, job_condition, running
+from operator_harness import PROJECT, OperatorProcess, finished, job_condition, running
 
-from digitalhub_runtime_python.contract import workload_name
+from digitalhub_runtime_python.contract import firing_run, workload_name
+from digitalhub_runtime_python.models.errors import validate
+from digitalhub_runtime_python.models.run import Run
 from digitalhub_runtime_python.models.states import State
 from tests.helm_chart import render
 from tests.kube import rbac
@@ -36,6 +38,7 @@ NOT_EXERCISED = {
     # lifecycle.scan_once -> Controller.check_launched: a launched run whose workload the watch never delivered
     # (deleted while the operator was down) is read by name before the run is failed
     ("batch", "jobs", "get"),
+    ("batch", "cronjobs", "get"),
     ("apps", "deployments", "get"),
     # Controller._get: a task or function the watch has not delivered yet is read through the store, by name
     ("digitalhub.io", "tasks", "get"),
@@ -74,7 +77,8 @@ def calls(kube_server, world, namespace) -> Iterator[dict[str, list[rbac.Permiss
 
 def scenario(world, runner_kubeconfig: Path, home: Path) -> None:
     """The operator tests' scenario in short: a job run to its end (its pod really executed), a stopped job,
-    a serve run rolled out and stopped, a build (its runtime steps really executed), a malformed run."""
+    a serve run rolled out and stopped, a build (its runtime steps really executed), a schedule that fires once
+    (the operator makes the firing's run) and is stopped, a malformed run."""
     run = world.run("job")
     name = workload_name(run.id)
     job = wait_for(lambda: world.job(name), what="the Job")
@@ -116,6 +120,21 @@ def scenario(world, runner_kubeconfig: Path, home: Path) -> None:
 
     function = world.function()
     task = world.task(function)
+    spec = {"task": task.key, "function": function.key, "action": "job", "schedule": "@daily"}
+    schedule = world.store.create(validate(Run, {"project": PROJECT, "name": "nightly", "id": "nightly", "spec": spec}))
+    cron_name = workload_name(schedule.id)
+    read_cron = lambda n: world.batch.read_namespaced_cron_job(n, world.namespace)  # noqa: E731
+    cronjob = world.batch.api_client.sanitize_for_serialization(wait_for(lambda: read_cron(cron_name), what="CronJob"))
+    template = cronjob["spec"]["jobTemplate"]
+    firing = f"{cron_name}-29000000"
+    owner = {"apiVersion": "batch/v1", "kind": "CronJob", "name": cron_name, "uid": cronjob["metadata"]["uid"]}
+    world.batch.create_namespaced_job(
+        world.namespace,
+        {"metadata": {**template["metadata"], "name": firing, "ownerReferences": [owner]}, "spec": template["spec"]},
+    )
+    world.wait_run(firing_run(schedule, firing), lambda r: r.status.kubernetes.job == firing, "the firing's run")
+    world.store.transition(schedule.key, State.STOPPED, "stopped by user")
+    wait_for(lambda: world.gone(read_cron, cron_name), what="the stopped schedule's CronJob deleted")
     world.custom.create_namespaced_custom_object(
         "digitalhub.io",
         "v1alpha1",

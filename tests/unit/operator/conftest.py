@@ -21,6 +21,7 @@ def build_workload(
     action: str = "job",
     function_spec: dict[str, Any] | None = None,
     settings: OperatorSettings | None = None,
+    run_spec: dict[str, Any] | None = None,
     **task_fields: Any,
 ) -> Workload:
     function = validate(
@@ -51,7 +52,7 @@ def build_workload(
             "project": "demo",
             "name": "0123abcd",
             "id": "0123abcd",
-            "spec": {"task": task.key, "function": function.key, "action": action},
+            "spec": {"task": task.key, "function": function.key, "action": action, **(run_spec or {})},
         },
     )
     owner = Owner("digitalhub.io/v1", "Run", "run-0123abcd", "0e6b6c1a-5f8e-4d57-b1d6-3f2f0e0f9a11")

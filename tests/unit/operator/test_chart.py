@@ -17,6 +17,7 @@ from digitalhub_operator.settings import OperatorSettings
 from digitalhub_runtime_python.contract import workload_name
 from digitalhub_runtime_python.models.function import PythonVersion
 from tests.helm_chart import CHART, by_kind, crd_files, hook_objects, notes, render, shipped_crds
+from tests.kube import rbac
 
 ROOT = CHART.parents[1]
 KUBERNETES_VERSIONS = ("1.29", "1.33")
@@ -42,10 +43,14 @@ KEPT_REDIS = {
 EXISTING_REDIS = {
     "serve": {"jobStore": {"url": "redis://redis.infra.svc:6379/0", "passwordSecret": {"name": "redis-auth"}}}
 }
+CONSOLE = {
+    "console": {"enabled": True, "namespace": "team-a", "actions": {"enabled": True}},
+    "operator": {"watchNamespaces": ["team-a"]},
+}
 VALUES = pytest.mark.parametrize(
     "values",
-    [{}, HA, HA_CLUSTERWIDE, QUICK_REDIS, KEPT_REDIS, EXISTING_REDIS],
-    ids=["default", "ha-namespaced", "ha-clusterwide", "quick-redis", "kept-redis", "existing-redis"],
+    [{}, HA, HA_CLUSTERWIDE, QUICK_REDIS, KEPT_REDIS, EXISTING_REDIS, CONSOLE],
+    ids=["default", "ha-namespaced", "ha-clusterwide", "quick-redis", "kept-redis", "existing-redis", "console"],
 )
 # Kinds of other projects' CRDs the chart may render: the Prometheus Operator's, when asked for.
 FOREIGN_KINDS = {("monitoring.coreos.com", "ServiceMonitor")}
@@ -78,6 +83,7 @@ EXPECTED_KINDS = {
     "quick-redis": OPERATOR_KINDS | REDIS_KINDS,
     "kept-redis": OPERATOR_KINDS | REDIS_KINDS | {"PersistentVolumeClaim"},
     "existing-redis": OPERATOR_KINDS,
+    "console": OPERATOR_KINDS | {"Service"},
 }
 
 
@@ -160,14 +166,13 @@ def test_several_replicas_get_a_disruption_budget_on_the_operator_pods():
     assert by_kind(halved, "PodDisruptionBudget")[0]["spec"]["minAvailable"] == "50%"
 
 
-def test_metrics_port_is_a_value_with_a_service_and_an_optional_service_monitor():
+def test_metrics_are_the_health_port_behind_a_service_and_an_optional_service_monitor():
     docs = render(HA_CLUSTERWIDE)
     deployment = by_kind(docs, "Deployment")[0]
     container = deployment["spec"]["template"]["spec"]["containers"][0]
-    assert env_of(deployment)["DIGITALHUB_OPERATOR_METRICS_PORT"] == "9100"
-    assert {"name": "metrics", "containerPort": 9100, "protocol": "TCP"} in container["ports"]
+    assert [p["name"] for p in container["ports"]] == ["health"]  # the operator serves /metrics there
     (service,) = [s for s in by_kind(docs, "Service") if s["metadata"]["name"] == "dh-digitalhub-operator-metrics"]
-    assert service["spec"]["ports"] == [{"name": "metrics", "port": 9100, "targetPort": "metrics", "protocol": "TCP"}]
+    assert service["spec"]["ports"] == [{"name": "metrics", "port": 9100, "targetPort": "health", "protocol": "TCP"}]
     assert service["spec"]["selector"].items() <= deployment["spec"]["template"]["metadata"]["labels"].items()
     (monitor,) = by_kind(docs, "ServiceMonitor")
     assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
@@ -175,10 +180,9 @@ def test_metrics_port_is_a_value_with_a_service_and_an_optional_service_monitor(
     assert monitor["metadata"]["labels"]["release"] == "prometheus"
 
     default = render({})
-    assert env_of(by_kind(default, "Deployment")[0])["DIGITALHUB_OPERATOR_METRICS_PORT"] == "9090"
+    assert [s["metadata"]["name"] for s in by_kind(default, "Service")] == ["dh-digitalhub-operator-metrics"]
     assert by_kind(default, "ServiceMonitor") == []
     off = render({"operator": {"metrics": {"enabled": False}}})
-    assert "DIGITALHUB_OPERATOR_METRICS_PORT" not in env_of(by_kind(off, "Deployment")[0])
     assert [s["metadata"]["name"] for s in by_kind(off, "Service")] == []
 
 
@@ -231,6 +235,9 @@ def test_notes_start_the_first_run_from_the_examples():
         ({"runtime": {"imagePullPolicy": "Sometimes"}}, "/runtime/imagePullPolicy"),
         ({"crds": {"upgrade": "yes"}}, "/crds/upgrade"),
         ({"serve": {"jobStore": {"redis": {"enable": True}}}}, "enable"),
+        ({"console": {"actions": {"enabled": "yes"}}}, "/console/actions/enabled"),
+        ({"console": {"namespace": "Team_A"}}, "/console/namespace"),
+        ({"console": {"port": 0}}, "/console/port"),
     ],
 )
 def test_bad_values_are_refused_naming_the_value(values, complaint):
@@ -304,3 +311,30 @@ def test_build_values_reach_the_operators_build_settings():
     )
     with pytest.raises(helm_python.HelmError, match="/build/builder"):
         render({"build": {"builder": "docker"}})
+
+
+def test_the_console_is_off_by_default_and_its_own_account_only_reads():
+    assert [d["metadata"]["name"] for d in render({}) if "console" in d["metadata"]["name"]] == []
+    docs = render(CONSOLE)
+    console = next(d for d in by_kind(docs, "Deployment") if d["metadata"]["name"] == "dh-digitalhub-console")
+    env = env_of(console)
+    assert env["DIGITALHUB_BACKEND"] == "kubernetes" and env["DIGITALHUB_NAMESPACE"] == "team-a"
+    assert env["DIGITALHUB_CONSOLE_ACTIONS"] == "true" and env["DIGITALHUB_CONSOLE_IDENTITY"] == "forwarded"
+    pod = console["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == "dh-digitalhub-console"
+    assert pod["containers"][0]["args"][:2] == ["dhrun", "ui"]
+    grants = rbac.grants_of(docs, "digitalhub", "dh-digitalhub-console")
+    assert [grant.namespace for grant in grants] == ["team-a"]
+    assert {verb for _, _, verb in rbac.granted_triples(grants)} == {"get", "list", "watch"}
+    service = next(d for d in by_kind(docs, "Service") if d["metadata"]["name"] == "dh-digitalhub-console")
+    assert service["spec"]["selector"] == console["spec"]["selector"]["matchLabels"]
+    assert (
+        env_of(
+            next(
+                d
+                for d in by_kind(render({"console": {"enabled": True}}), "Deployment")
+                if "console" in d["metadata"]["name"]
+            )
+        )["DIGITALHUB_NAMESPACE"]
+        == "digitalhub"
+    )

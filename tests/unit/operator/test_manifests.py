@@ -91,7 +91,9 @@ def test_minimal_job_defaults(make_workload):
     validate_strict(job)
     assert job["spec"]["backoffLimit"] == 0 and "activeDeadlineSeconds" not in job["spec"]
     assert job["spec"]["template"]["spec"]["serviceAccountName"] == "digitalhub-runner"
-    assert "resources" not in container_of(job) and "envFrom" not in container_of(job)
+    assert "envFrom" not in container_of(job)
+    assert container_of(job)["resources"] == {"requests": {"cpu": "100m", "memory": "128Mi"}}  # never BestEffort
+    assert job["spec"]["ttlSecondsAfterFinished"] == 86400
 
 
 def test_same_run_gives_the_same_job(make_workload):
