@@ -232,7 +232,7 @@ def print_listing(objects: Iterable[EntityObject], output: str) -> None:
     empty = True
     for obj in objects:
         if output == "json":
-            item = textwrap.indent(json.dumps(obj.to_dict(), indent=2), "  ")
+            item = textwrap.indent(mask(json.dumps(obj.to_dict(), indent=2)), "  ")
             click.echo(("[\n" if empty else ",\n") + item, nl=False)
         else:
             print_documents([obj.to_dict()], output)
