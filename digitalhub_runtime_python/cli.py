@@ -290,6 +290,9 @@ def show_outcome(ctx: click.Context, run: Run) -> None:
     table.add_row("state", styled_state(run.status.state))
     if run.status.service is not None and run.status.service.url:
         table.add_row("endpoint", escape(run.status.service.url))
+    if run.status.build is not None and run.status.build.function:
+        table.add_row("image", escape(run.status.build.image or ""))
+        table.add_row("function", escape(run.status.build.function))
     for name, value in run.results().items():
         table.add_row(f"result {escape(name)}", escape(mask(json.dumps(value))))
     for name, key in run.status.outputs.items():
@@ -341,10 +344,11 @@ RUN_EPILOG = examples(
     "dhrun run app:pkg.mod:train --timeout 60        # stop waiting after a minute",
     "dhrun run train.py:train --no-wait              # start it, then: dhrun logs ID",
     "dhrun run svc.py:predict --action serve --init-param scale=2",
+    "dhrun run train.py:train --action build -r requirements.txt --instruction 'apt-get install -y libgomp1'",
     "dhrun run train.py:train --schedule '0 3 * * *'  # Kubernetes: a new run every night, until stopped",
 ) + (
     "\n\n\b\nExit codes:\n"
-    "  0    the job COMPLETED (a serve run: it serves)\n"
+    "  0    the job or build COMPLETED (a serve run: it serves)\n"
     "  1    the run ended in ERROR or was STOPPED\n"
     "  2    bad usage or spec: nothing ran\n"
     "  3    --timeout reached: the run goes on (stopped with --stop-on-timeout)\n"
@@ -370,6 +374,14 @@ RUN_EPILOG = examples(
 )
 @click.option("-e", "--env", "envs", multiple=True, metavar="NAME=VALUE", help="Environment variable of the task")
 @click.option("--python-version", help="PYTHON3_11 ... PYTHON3_14 (default: this interpreter)")
+@click.option("--base-image", help="Build: the image to build FROM (default: the runtime image of the Python version)")
+@click.option(
+    "--instruction",
+    "instructions",
+    multiple=True,
+    metavar="COMMAND",
+    help="Build: a shell command run in the image, as root (a RUN line)",
+)
 @click.option("--requirement", "requirements", multiple=True, help="A requirement of the function")
 @click.option(
     "-r",
@@ -416,6 +428,8 @@ def run(
     init_params: tuple[str, ...],
     envs: tuple[str, ...],
     python_version: str | None,
+    base_image: str | None,
+    instructions: tuple[str, ...],
     requirements: tuple[str, ...],
     requirements_file: str | None,
     subprocess_: bool,
@@ -424,7 +438,8 @@ def run(
     stop_on_timeout: bool,
     schedule: str | None,
 ) -> None:
-    """Run TARGET (PATH:HANDLER, e.g. src/add.py:add) and show its results; with --action serve, its URL.
+    """Run TARGET (PATH:HANDLER, e.g. src/add.py:add) and show its results; with --action serve, its URL; with
+    --action build, the image made for it (here: by the Docker engine DOCKER_HOST names, see docs/builds.md).
 
     A job runs in this process unless --subprocess, --no-wait or --timeout is given: then it runs in a child
     process, which dhrun can stop waiting for, with its requirements installed in its own environment (see
@@ -436,6 +451,10 @@ def run(
         raise click.UsageError("give TARGET as PATH:HANDLER, or --code-src and --handler")
     if action == "serve" and (not wait or timeout is not None):
         raise click.UsageError("--no-wait and --timeout are for jobs: a serve run returns once it serves or failed")
+    if action == "build" and (not wait or timeout is not None or subprocess_):
+        raise click.UsageError("--no-wait, --timeout and --subprocess are for jobs: a build returns once it ended")
+    if instructions and action != "build":
+        raise click.UsageError("--instruction is for --action build")
     if stop_on_timeout and timeout is None:
         raise click.UsageError("--stop-on-timeout needs --timeout SECONDS")
     if schedule is not None and (action != "job" or timeout is not None or subprocess_):
@@ -445,11 +464,15 @@ def run(
     spec: dict[str, Any] = {"code_src": code_src, "handler": handler, "requirements": [*listed, *requirements]}
     if python_version:
         spec["python_version"] = python_version
+    if base_image:
+        spec["base_image"] = base_image
     project = current_project(ctx)
     function = project.new_function(name=name or handler.rpartition(":")[2].lower(), **spec)
     extra: dict[str, Any] = {"envs": parse_pairs(envs, "--env", False)}
     if init_params:
         extra["init_parameters"] = parse_pairs(init_params, "--init-param", True)
+    if instructions:
+        extra["instructions"] = list(instructions)
     if schedule is not None:
         extra["schedule"] = schedule
     spinner = Console(file=sys.stderr)  # bound now: muted() below must not swallow it

@@ -9,6 +9,7 @@ created by an older operator keeps working with a newer image.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import sys
 from pathlib import Path, PurePosixPath
@@ -27,7 +28,10 @@ from digitalhub_runtime_python.settings import ENV_NAMESPACE, Settings
 ENTRYPOINTS: dict[Action, str] = {
     Action.JOB: "digitalhub_runtime_python.runner",
     Action.SERVE: "digitalhub_runtime_python.serving",
+    Action.BUILD: "digitalhub_runtime_python.builder",  # with --step prepare | finish, around the image builder
 }
+RUNTIME_IMAGE = "ghcr.io/scc-digitalhub/digitalhub-runtime-python:py{python}"
+"""The runtime image of a Python version (``{python}``: e.g. ``3.11``): run pods' default, and builds' default base."""
 
 # -- environment of a run's process
 ENV_RUN_KEY = "DIGITALHUB_RUN_KEY"
@@ -47,6 +51,22 @@ ENV_SERVE_DRAIN_TIMEOUT = ENV_SERVE_PREFIX + "DRAIN_TIMEOUT"
 ENV_SERVE_JOB_STORE = ENV_SERVE_PREFIX + "JOB_STORE"  # the Redis URL replicas share async jobs through
 ENV_SERVE_JOB_STORE_PASSWORD = ENV_SERVE_PREFIX + "JOB_STORE_PASSWORD"  # its password, from a Secret
 ENV_PORT = "PORT"
+ENV_POD_NAME = "DIGITALHUB_POD_NAME"  # the pod's own name (downward API): a build pod reads its builder's log
+
+# -- a build run's pod: the runtime prepares the build context, an image builder builds and pushes, the runtime
+# records the result (docs/builds.md); they share the build folder, which holds no part of the image
+ENV_BUILD_DIR = "DIGITALHUB_BUILD_DIR"
+BUILD_DIR = PurePosixPath("/digitalhub-build")
+BUILD_CONTEXT = "context"  # the build context, with its Dockerfile, in the build folder
+BUILD_DIGEST = "digest"  # the pushed image's digest, as Kaniko's --digest-file writes it
+BUILD_METADATA = "metadata.json"  # what BuildKit's --metadata-file writes (containerimage.digest)
+BUILDER_CONTAINER = "build"
+
+# -- an image built for a function: its code at IMAGE_CODE, named by the variables below, so a run of that very
+# code takes it from the image instead of fetching it
+IMAGE_CODE = PurePosixPath("/opt/digitalhub-function")
+ENV_IMAGE_CODE = "DIGITALHUB_IMAGE_CODE"  # the fingerprint of the code the image holds (code_fingerprint)
+ENV_IMAGE_CODE_ENTRY = "DIGITALHUB_IMAGE_CODE_ENTRY"  # the file of a bare handler, relative to IMAGE_CODE
 
 # -- the pod
 WORKSPACE = PurePosixPath("/workspace")
@@ -67,6 +87,7 @@ SCHEDULE_NAME_MAX = 52  # the CronJob controller names its Jobs <CronJob name>-<
 SCHEDULED_BY = "scheduled_by"  # the relationship from a firing to its schedule run
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_REPOSITORY_SEPARATORS = re.compile(r"[-._]+")
 
 
 def command(action: Action | str, run_key: str, python: str = sys.executable) -> list[str]:
@@ -81,6 +102,21 @@ def installs_requirements(function: FunctionSpec) -> bool:
     gives such serve pods a longer startup window.
     """
     return bool(function.requirements) and not function.image
+
+
+def code_fingerprint(function: FunctionSpec) -> str:
+    """What identifies a function's code (its source, as the spec says it): an image holding it says so."""
+    content = json.dumps([function.code_src, function.code, function.base64])
+    return hashlib.sha256(content.encode()).hexdigest()[:20]
+
+
+def image_reference(registry: str, project: str, function: str, function_id: str) -> str:
+    """Where a build of a function version goes: ``<registry>/<project>-<function>:<function id>``.
+
+    Names keep to what an image repository allows (``.`` and ``_`` runs become ``-``).
+    """
+    repository = _REPOSITORY_SEPARATORS.sub("-", f"{project}-{function}")
+    return f"{registry.rstrip('/')}/{repository}:{function_id}"
 
 
 def local_log(home: Path, run_id: str) -> Path:

@@ -29,6 +29,7 @@ EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
         "the web console (dhrun ui)",
         ("fastapi", "uvicorn", "httpx", "sse_starlette", "jinja2", "python_multipart"),
     ),
+    "build": ("image builds on this machine (action build, through a Docker engine)", ("docker",)),
 }
 
 

@@ -13,6 +13,7 @@ from digitalhub_runtime_python.entities.backend import Backend, Launcher
 from digitalhub_runtime_python.entities.function import Function
 from digitalhub_runtime_python.entities.project import Project
 from digitalhub_runtime_python.launchers import supervision
+from digitalhub_runtime_python.launchers.build import LocalBuildLauncher
 from digitalhub_runtime_python.launchers.job import LocalJobLauncher
 from digitalhub_runtime_python.launchers.kubernetes import KubernetesLauncher
 from digitalhub_runtime_python.launchers.serve import LocalServeLauncher
@@ -33,7 +34,11 @@ class KubernetesBackend(Backend):
 
     def __init__(self, settings: Settings, store: KubernetesStore | None = None):
         super().__init__(settings, store if store is not None else KubernetesStore(namespace=settings.namespace))
-        self._local: dict[str, Launcher] = {"job": LocalJobLauncher(self), "serve": LocalServeLauncher(self)}
+        self._local: dict[str, Launcher] = {
+            "job": LocalJobLauncher(self),
+            "serve": LocalServeLauncher(self),
+            "build": LocalBuildLauncher(self),
+        }
         remote = KubernetesLauncher(self)
         self._remote: dict[str, Launcher] = {action: remote for action in ("job", "serve", "build")}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from digitalhub_runtime_python.entities.backend import Backend, Launcher
 from digitalhub_runtime_python.launchers import supervision
+from digitalhub_runtime_python.launchers.build import LocalBuildLauncher
 from digitalhub_runtime_python.launchers.job import LocalJobLauncher
 from digitalhub_runtime_python.launchers.serve import LocalServeLauncher
 from digitalhub_runtime_python.models.run import Run as RunModel
@@ -16,7 +17,11 @@ class LocalBackend(Backend):
 
     def __init__(self, settings: Settings):
         super().__init__(settings, LocalStore(settings.home))
-        self._local: dict[str, Launcher] = {"job": LocalJobLauncher(self), "serve": LocalServeLauncher(self)}
+        self._local: dict[str, Launcher] = {
+            "job": LocalJobLauncher(self),
+            "serve": LocalServeLauncher(self),
+            "build": LocalBuildLauncher(self),
+        }
 
     def launchers(self, local_execution: bool) -> dict[str, Launcher]:
         return self._local

@@ -13,6 +13,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from digitalhub_operator.settings import OperatorSettings
 from digitalhub_runtime_python.contract import workload_name
 from digitalhub_runtime_python.models.function import PythonVersion
 from tests.helm_chart import CHART, by_kind, crd_files, hook_objects, notes, render, shipped_crds
@@ -296,6 +297,20 @@ def test_the_chart_can_point_serve_jobs_at_an_existing_redis():
     assert by_kind(docs, "Secret") == [] and len(by_kind(docs, "Deployment")) == 1
     with pytest.raises(helm_python.HelmError, match="either url"):
         render({"serve": {"jobStore": {"url": "redis://r/0", "redis": {"enabled": True}}}})
+
+
+def test_build_values_reach_the_operators_build_settings():
+    assert OperatorSettings.from_env(operator_env(render({}))).build.registry is None  # builds say what is missing
+    values = {"registry": "registry.example.com/dh", "builder": "buildkit", "registrySecret": "push", "code": "fetch"}
+    build = OperatorSettings.from_env(operator_env(render({"build": values}))).build
+    assert (build.registry, build.builder, build.registry_secret, build.code) == (
+        "registry.example.com/dh",
+        "buildkit",
+        "push",
+        "fetch",
+    )
+    with pytest.raises(helm_python.HelmError, match="/build/builder"):
+        render({"build": {"builder": "docker"}})
 
 
 def test_the_console_is_off_by_default_and_its_own_account_only_reads():
