@@ -20,6 +20,8 @@ _PUBLIC = {
     "Task": "digitalhub_runtime_python.entities.task",
     "SpecError": "digitalhub_runtime_python.models.errors",
     "State": "digitalhub_runtime_python.models.states",
+    "Page": "digitalhub_runtime_python.stores.query",
+    "Pruning": "digitalhub_runtime_python.entities.retention",
     "command": "digitalhub_runtime_python.serving.commands",
     "setup": "digitalhub_runtime_python.serving.commands",
     "handler": "digitalhub_runtime_python.execution.handler",
@@ -50,6 +52,8 @@ _PUBLIC = {
     "new_run": "digitalhub_runtime_python.sdk",
     "get_run": "digitalhub_runtime_python.sdk",
     "list_runs": "digitalhub_runtime_python.sdk",
+    "iter_runs": "digitalhub_runtime_python.sdk",
+    "prune_runs": "digitalhub_runtime_python.sdk",
     "import_run": "digitalhub_runtime_python.sdk",
     "load_run": "digitalhub_runtime_python.sdk",
     "update_run": "digitalhub_runtime_python.sdk",
@@ -93,7 +97,9 @@ __all__ = [
     "Dataitem",
     "Function",
     "Model",
+    "Page",
     "Project",
+    "Pruning",
     "Run",
     "Session",
     "SpecError",
@@ -128,6 +134,7 @@ __all__ = [
     "import_project",
     "import_run",
     "import_task",
+    "iter_runs",
     "list_artifacts",
     "list_dataitems",
     "list_environments",
@@ -155,6 +162,7 @@ __all__ = [
     "new_run",
     "new_task",
     "prune_environments",
+    "prune_runs",
     "serve",
     "setup",
     "update_artifact",
@@ -183,6 +191,7 @@ if TYPE_CHECKING:
     from digitalhub_runtime_python.entities.data import Artifact, Dataitem, Model
     from digitalhub_runtime_python.entities.function import Function
     from digitalhub_runtime_python.entities.project import Project
+    from digitalhub_runtime_python.entities.retention import Pruning
     from digitalhub_runtime_python.entities.run import Run
     from digitalhub_runtime_python.entities.session import Session
     from digitalhub_runtime_python.entities.task import Task
@@ -213,6 +222,7 @@ if TYPE_CHECKING:
         import_model,
         import_run,
         import_task,
+        iter_runs,
         list_artifacts,
         list_dataitems,
         list_functions,
@@ -235,6 +245,7 @@ if TYPE_CHECKING:
         new_model,
         new_run,
         new_task,
+        prune_runs,
         update_artifact,
         update_dataitem,
         update_function,
@@ -243,6 +254,7 @@ if TYPE_CHECKING:
         update_task,
     )
     from digitalhub_runtime_python.serving.commands import command, setup
+    from digitalhub_runtime_python.stores.query import Page
 
 
 def __getattr__(name: str) -> Any:

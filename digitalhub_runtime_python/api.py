@@ -26,6 +26,7 @@ from digitalhub_runtime_python.models.errors import SpecError, validate
 from digitalhub_runtime_python.models.project import Project as ProjectModel
 from digitalhub_runtime_python.settings import Settings
 from digitalhub_runtime_python.stores.base import AlreadyExists, NotFound
+from digitalhub_runtime_python.stores.query import Query
 
 _BACKENDS: dict[Settings, Backend] = {}
 _LOCK = threading.Lock()
@@ -147,7 +148,7 @@ def delete_project(
     project = opened.store.get(ProjectModel, name, name)
     if cascade:
         delete_project_contents(opened, project)
-    elif any(opened.store.list(model, name) for model in PROJECT_CONTENTS):
+    elif any(opened.store.page(model, name, Query(), limit=1) for model in PROJECT_CONTENTS):
         raise SpecError("project", [("cascade", f"project {name!r} still holds entities: pass cascade=True")])
     opened.store.delete(project.key)
 

@@ -6,7 +6,8 @@ import json
 import os
 import platform
 import sys
-from collections.abc import Callable, Iterator, Sequence
+import textwrap
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext, redirect_stderr, redirect_stdout
 from datetime import UTC, datetime, timedelta
 from importlib import metadata
@@ -22,36 +23,47 @@ from rich.table import Table
 
 from digitalhub_runtime_python.api import (
     environments_folder,
+    get_backend,
     get_or_create_project,
     get_project,
     list_environments,
     prune_environments,
 )
 from digitalhub_runtime_python.entities.base import EntityObject
+from digitalhub_runtime_python.entities.catalog import Catalog
 from digitalhub_runtime_python.entities.function import Function
 from digitalhub_runtime_python.entities.project import Project
 from digitalhub_runtime_python.entities.run import Run
 from digitalhub_runtime_python.environments.cache import EnvironmentEntry
 from digitalhub_runtime_python.environments.requirements import RequirementError, read_requirements_file
-from digitalhub_runtime_python.extras import DISTRIBUTION, EXTRAS, MissingExtra, install_command, missing_modules
+from digitalhub_runtime_python.extras import (
+    DISTRIBUTION,
+    EXTRAS,
+    MissingExtra,
+    install_command,
+    missing_modules,
+    require,
+)
 from digitalhub_runtime_python.models.errors import SpecError
 from digitalhub_runtime_python.models.keys import InvalidKey, parse_key
 from digitalhub_runtime_python.models.metrics import latest
 from digitalhub_runtime_python.models.redaction import mask
-from digitalhub_runtime_python.models.states import State, is_final
+from digitalhub_runtime_python.models.states import FINAL_STATES, State, is_final
+from digitalhub_runtime_python.models.task import Action
 from digitalhub_runtime_python.settings import Settings, locate_home
 from digitalhub_runtime_python.stores.base import NotFound
 
 console = Console()
 errors = Console(stderr=True)
 STATE_STYLE = {"COMPLETED": "green", "ERROR": "red", "STOPPED": "yellow", "RUNNING": "cyan", "READY": "blue"}
-LISTINGS: dict[str, Callable[[Project, bool], Sequence[EntityObject]]] = {
-    "runs": lambda project, _all: project.list_runs(),
-    "functions": lambda project, all_versions: project.list_functions(all_versions=all_versions),
-    "dataitems": lambda project, all_versions: project.list_dataitems(all_versions=all_versions),
-    "artifacts": lambda project, all_versions: project.list_artifacts(all_versions=all_versions),
-    "models": lambda project, all_versions: project.list_models(all_versions=all_versions),
+LISTINGS: dict[str, Callable[[Project], Catalog[Any]]] = {
+    "runs": lambda project: project.runs,
+    "functions": lambda project: project.functions,
+    "dataitems": lambda project: project.dataitems,
+    "artifacts": lambda project: project.artifacts,
+    "models": lambda project: project.models,
 }
+DEFAULT_LIMIT = 50
 # Errors of the user's input or setup: one line and exit code 2, never a traceback.
 USER_ERRORS = (SpecError, NotFound, InvalidKey, NotImplementedError, RuntimeError, MissingExtra, RequirementError)
 SHORT_ID = 8
@@ -215,6 +227,23 @@ def print_documents(documents: Any, output: str) -> None:
         click.echo(text, nl=False)
 
 
+def print_listing(objects: Iterable[EntityObject], output: str) -> None:
+    """A listing as one JSON or YAML list, written an entity at a time (memory stays flat however long it is);
+    the same text ``print_documents`` gives for the whole list."""
+    empty = True
+    for obj in objects:
+        if output == "json":
+            item = textwrap.indent(mask(json.dumps(obj.to_dict(), indent=2)), "  ")
+            click.echo(("[\n" if empty else ",\n") + item, nl=False)
+        else:
+            print_documents([obj.to_dict()], output)
+        empty = False
+    if output == "json":
+        click.echo("[]" if empty else "\n]")
+    elif empty:
+        print_documents([], output)
+
+
 def current_project(ctx: click.Context) -> Project:
     return get_or_create_project(ctx.meta[PROJECT_KEY])
 
@@ -229,7 +258,8 @@ def find_entity(ctx: click.Context, ref: str) -> EntityObject:
         return project.get_run(ref)
     except NotFound:
         pass
-    matches = [run for run in project.list_runs() if ref and run.id.startswith(ref)]
+    runs = project.runs.iterate(project.runs.query(q=ref)) if ref else iter(())
+    matches = [run for run in runs if run.id.startswith(ref)]
     if len(matches) == 1:
         return matches[0]
     if matches:
@@ -261,6 +291,9 @@ def show_outcome(ctx: click.Context, run: Run) -> None:
     table.add_row("state", styled_state(run.status.state))
     if run.status.service is not None and run.status.service.url:
         table.add_row("endpoint", escape(run.status.service.url))
+    if run.status.build is not None and run.status.build.function:
+        table.add_row("image", escape(run.status.build.image or ""))
+        table.add_row("function", escape(run.status.build.function))
     for name, value in run.results().items():
         table.add_row(f"result {escape(name)}", escape(mask(json.dumps(value))))
     for name, key in run.status.outputs.items():
@@ -313,10 +346,11 @@ RUN_EPILOG = examples(
     "dhrun run app:pkg.mod:train --timeout 60        # stop waiting after a minute",
     "dhrun run train.py:train --no-wait              # start it, then: dhrun logs ID",
     "dhrun run svc.py:predict --action serve --init-param scale=2",
+    "dhrun run train.py:train --action build -r requirements.txt --instruction 'apt-get install -y libgomp1'",
     "dhrun run train.py:train --schedule '0 3 * * *'  # Kubernetes: a new run every night, until stopped",
 ) + (
     "\n\n\b\nExit codes:\n"
-    "  0    the job COMPLETED (a serve run: it serves)\n"
+    "  0    the job or build COMPLETED (a serve run: it serves)\n"
     "  1    the run ended in ERROR or was STOPPED\n"
     "  2    bad usage or spec: nothing ran\n"
     "  3    --timeout reached: the run goes on (stopped with --stop-on-timeout)\n"
@@ -342,6 +376,14 @@ RUN_EPILOG = examples(
 )
 @click.option("-e", "--env", "envs", multiple=True, metavar="NAME=VALUE", help="Environment variable of the task")
 @click.option("--python-version", help="PYTHON3_11 ... PYTHON3_14 (default: this interpreter)")
+@click.option("--base-image", help="Build: the image to build FROM (default: the runtime image of the Python version)")
+@click.option(
+    "--instruction",
+    "instructions",
+    multiple=True,
+    metavar="COMMAND",
+    help="Build: a shell command run in the image, as root (a RUN line)",
+)
 @click.option("--requirement", "requirements", multiple=True, help="A requirement of the function")
 @click.option(
     "-r",
@@ -388,6 +430,8 @@ def run(
     init_params: tuple[str, ...],
     envs: tuple[str, ...],
     python_version: str | None,
+    base_image: str | None,
+    instructions: tuple[str, ...],
     requirements: tuple[str, ...],
     requirements_file: str | None,
     subprocess_: bool,
@@ -396,7 +440,8 @@ def run(
     stop_on_timeout: bool,
     schedule: str | None,
 ) -> None:
-    """Run TARGET (PATH:HANDLER, e.g. src/add.py:add) and show its results; with --action serve, its URL.
+    """Run TARGET (PATH:HANDLER, e.g. src/add.py:add) and show its results; with --action serve, its URL; with
+    --action build, the image made for it (here: by the Docker engine DOCKER_HOST names, see docs/builds.md).
 
     A job runs in this process unless --subprocess, --no-wait or --timeout is given: then it runs in a child
     process, which dhrun can stop waiting for, with its requirements installed in its own environment (see
@@ -408,6 +453,10 @@ def run(
         raise click.UsageError("give TARGET as PATH:HANDLER, or --code-src and --handler")
     if action == "serve" and (not wait or timeout is not None):
         raise click.UsageError("--no-wait and --timeout are for jobs: a serve run returns once it serves or failed")
+    if action == "build" and (not wait or timeout is not None or subprocess_):
+        raise click.UsageError("--no-wait, --timeout and --subprocess are for jobs: a build returns once it ended")
+    if instructions and action != "build":
+        raise click.UsageError("--instruction is for --action build")
     if stop_on_timeout and timeout is None:
         raise click.UsageError("--stop-on-timeout needs --timeout SECONDS")
     if schedule is not None and (action != "job" or timeout is not None or subprocess_):
@@ -417,11 +466,15 @@ def run(
     spec: dict[str, Any] = {"code_src": code_src, "handler": handler, "requirements": [*listed, *requirements]}
     if python_version:
         spec["python_version"] = python_version
+    if base_image:
+        spec["base_image"] = base_image
     project = current_project(ctx)
     function = project.new_function(name=name or handler.rpartition(":")[2].lower(), **spec)
     extra: dict[str, Any] = {"envs": parse_pairs(envs, "--env", False)}
     if init_params:
         extra["init_parameters"] = parse_pairs(init_params, "--init-param", True)
+    if instructions:
+        extra["instructions"] = list(instructions)
     if schedule is not None:
         extra["schedule"] = schedule
     spinner = Console(file=sys.stderr)  # bound now: muted() below must not swallow it
@@ -472,13 +525,21 @@ def run(
 
 @main.command(
     epilog=examples(
-        "dhrun get runs",
+        "dhrun get runs                               # the newest 50",
+        "dhrun get runs --state ERROR --since 2h",
+        "dhrun get runs --function train --limit 200",
+        "dhrun get runs --all -o json > runs.json     # every run, written as it is read",
         "dhrun get functions --all-versions -o json",
-        "dhrun get runs -P demo",
-        "dhrun get runs --metrics acc,loss          # compare runs by their metrics",
+        "dhrun get runs -P demo --metrics acc,loss    # compare runs by their metrics",
     )
 )
 @click.argument("kind", type=click.Choice(sorted(LISTINGS)))
+@click.option("--state", type=click.Choice([s.value for s in State]), help="Runs in this state")
+@click.option("--function", metavar="NAME|KEY", help="Runs of this function (a key: of that version)")
+@click.option("--action", type=click.Choice([a.value for a in Action]), help="Runs of this action")
+@click.option("--since", metavar="AGE|TIME", help="Created since: how long ago (30m, 2h, 7d) or an ISO 8601 time")
+@click.option("--limit", type=click.IntRange(min=1), default=DEFAULT_LIMIT, show_default=True, help="Show the newest N")
+@click.option("--all", "everything", is_flag=True, help="Show every one (-o json|yaml: written as they are read)")
 @click.option("--all-versions", is_flag=True, help="Every version, not only the latest")
 @click.option(
     "--metrics",
@@ -491,16 +552,92 @@ def run(
 )
 @project_option(default=None)
 @click.pass_context
-def get(ctx: click.Context, kind: str, all_versions: bool, metrics: str, output: str) -> None:
-    """List runs, functions, dataitems, artifacts or models, newest first (-o json|yaml: always a list)."""
+def get(
+    ctx: click.Context,
+    kind: str,
+    state: str | None,
+    function: str | None,
+    action: str | None,
+    since: str | None,
+    limit: int,
+    everything: bool,
+    all_versions: bool,
+    metrics: str,
+    output: str,
+) -> None:
+    """List runs, functions, dataitems, artifacts or models, newest first: the newest 50 unless --limit or --all
+    (-o json|yaml: always a list)."""
     names = [name.strip() for name in metrics.split(",") if name.strip()]
-    if names and kind != "runs":
-        raise click.BadParameter("metrics are logged by runs: use it with `dhrun get runs`", param_hint="--metrics")
-    objects = LISTINGS[kind](current_project(ctx), all_versions)
+    run_options = {"--metrics": names, "--state": state, "--function": function, "--action": action}
+    for option, value in run_options.items():
+        if value and kind != "runs":
+            raise click.BadParameter("it is about runs: use it with `dhrun get runs`", param_hint=option)
+    catalog = LISTINGS[kind](current_project(ctx))
+    query = catalog.query(
+        state=state, function=function, action=action, since=since, versions="all" if all_versions else None
+    )
+    page = None if everything else catalog.list(query, limit=limit)
+    objects: Iterable[EntityObject] = catalog.iterate(query) if page is None else page
     if output == "table":
-        console.print(entity_table(kind, objects, names))
+        console.print(entity_table(kind, list(objects), names))
     else:
-        print_documents([o.to_dict() for o in objects], output)
+        print_listing(objects, output)
+    if page is not None and page.continuation is not None:
+        footer = f"{len(page):,} of {catalog.count(query):,} · --limit N · --all"
+        (console if output == "table" else errors).print(footer, style="dim", highlight=False, soft_wrap=True)
+
+
+def counted(number: int, noun: str) -> str:
+    """``1 run``, ``1,234 runs``."""
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
+@main.command(
+    epilog=examples(
+        "dhrun prune runs --older-than 30d                  # count what would go: nothing is deleted",
+        "dhrun prune runs --older-than 30d --yes            # delete those runs and their logs",
+        "dhrun prune runs --keep-last 100 --state COMPLETED --yes",
+        "dhrun prune runs --older-than 7d --outputs --yes   # and the outputs no other run uses",
+    )
+)
+@click.argument("kind", type=click.Choice(["runs"]))
+@click.option("--older-than", metavar="AGE|TIME", help="Runs created before: how long ago (30d, 12h) or an ISO time")
+@click.option(
+    "--keep-last", type=click.IntRange(min=0), metavar="N", help="Keep the newest N runs (of --state/--function)"
+)
+@click.option("--state", type=click.Choice(sorted(s.value for s in FINAL_STATES)), help="Only runs in this state")
+@click.option("--function", metavar="NAME|KEY", help="Only runs of this function")
+@click.option("--outputs", is_flag=True, help="Also delete what these runs output, unless another run uses it")
+@click.option("--yes", is_flag=True, help="Delete them (without it nothing is deleted: the runs are counted)")
+@project_option(default=None)
+@click.pass_context
+def prune(
+    ctx: click.Context,
+    kind: str,
+    older_than: str | None,
+    keep_last: int | None,
+    state: str | None,
+    function: str | None,
+    outputs: bool,
+    yes: bool,
+) -> None:
+    """Delete old finished runs with their logs (and with --outputs what they output). Runs still going are
+    never pruned. Without --yes this is a dry run: it counts what would be deleted."""
+    project = current_project(ctx)
+    plan = project.prune_runs(older_than, keep_last, state, function, outputs, dry_run=True)
+    what = counted(len(plan.runs), "run") + (f" and {counted(len(plan.outputs), 'output')}" if outputs else "")
+    where = f"of project {escape(project.name)}"
+    if not yes:
+        message = f"would delete {what} {where}: nothing deleted (dry run); add --yes to delete"
+        console.print(message, highlight=False, soft_wrap=True)
+        return
+    console.print(f"deleting {what} {where}", highlight=False)
+    from rich.progress import Progress  # here: every other command starts without it
+
+    with Progress(console=errors, transient=True) as progress:
+        bar = progress.add_task("deleting", total=len(plan.runs) + len(plan.outputs))
+        plan.delete(lambda done: progress.advance(bar, done))
+    console.print(f"deleted {what}", highlight=False)
 
 
 @main.command(epilog=examples("dhrun describe 1a2b3c4d", "dhrun describe store://default/function/python/add -o json"))
@@ -643,6 +780,38 @@ def exec_(
             say("session", f"{short(session)} goes on; end it with: {follow_hint(ctx, session, 'stop')}")
         else:
             session.destroy()
+
+
+@main.command(
+    epilog=examples(
+        "dhrun ui                                  # http://127.0.0.1:8765/, read only",
+        "dhrun ui --actions                        # with stop, resume and invoke buttons",
+        "DIGITALHUB_BACKEND=kubernetes dhrun ui    # the namespace of your kubeconfig, as you",
+    )
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on")
+@click.option(
+    "--actions/--read-only",
+    default=None,
+    help="Offer stop, resume and invoke (default: $DIGITALHUB_CONSOLE_ACTIONS, else read only)",
+)
+def ui(host: str, port: int, actions: bool | None) -> None:
+    """Serve the web console: projects, functions and runs of the configured backend, live, in a browser.
+
+    Actions run with your identity: the store folder, or the kubeconfig you run this with. See docs/console.md.
+    """
+    require("ui")
+    from digitalhub_runtime_python.console.app import serve
+    from digitalhub_runtime_python.console.settings import ConsoleSettings
+
+    try:
+        settings = ConsoleSettings.from_env(actions=actions)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    mode = "actions on" if settings.actions else "read only"
+    say("console", f"http://{host}:{port}/ ({mode}, {Settings.from_env().backend} backend); Ctrl+C stops it")
+    serve(get_backend(), settings, host, port)
 
 
 @main.group(epilog=examples("dhrun env list", "dhrun env prune --unused-for 0 --dry-run"))

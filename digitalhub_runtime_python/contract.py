@@ -9,6 +9,7 @@ created by an older operator keeps working with a newer image.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import sys
@@ -18,6 +19,8 @@ from typing import Any
 from digitalhub_runtime_python.models.base import Metadata, Relationship
 from digitalhub_runtime_python.models.function import FunctionSpec
 from digitalhub_runtime_python.models.resources import GROUP
+from digitalhub_runtime_python.models.resources import LABEL_ACTION as LABEL_ACTION  # a run's CR has them too
+from digitalhub_runtime_python.models.resources import LABEL_FUNCTION as LABEL_FUNCTION
 from digitalhub_runtime_python.models.run import Run
 from digitalhub_runtime_python.models.task import Action
 from digitalhub_runtime_python.settings import ENV_NAMESPACE, Settings
@@ -27,7 +30,10 @@ ENTRYPOINTS: dict[Action, str] = {
     Action.JOB: "digitalhub_runtime_python.runner",
     Action.SERVE: "digitalhub_runtime_python.serving",
     Action.SESSION: "digitalhub_runtime_python.sessions",
+    Action.BUILD: "digitalhub_runtime_python.builder",  # with --step prepare | finish, around the image builder
 }
+RUNTIME_IMAGE = "ghcr.io/scc-digitalhub/digitalhub-runtime-python:py{python}"
+"""The runtime image of a Python version (``{python}``: e.g. ``3.11``): run pods' default, and builds' default base."""
 
 # -- environment of a run's process
 ENV_RUN_KEY = "DIGITALHUB_RUN_KEY"
@@ -52,6 +58,22 @@ ENV_SESSION_PORT = ENV_SESSION_PREFIX + "PORT"
 ENV_SESSION_NOTIFY_FD = ENV_SESSION_PREFIX + "NOTIFY_FD"
 ENV_SESSION_TOKEN = ENV_SESSION_PREFIX + "TOKEN"  # what a client must show; from a Secret on Kubernetes
 ENV_PORT = "PORT"
+ENV_POD_NAME = "DIGITALHUB_POD_NAME"  # the pod's own name (downward API): a build pod reads its builder's log
+
+# -- a build run's pod: the runtime prepares the build context, an image builder builds and pushes, the runtime
+# records the result (docs/builds.md); they share the build folder, which holds no part of the image
+ENV_BUILD_DIR = "DIGITALHUB_BUILD_DIR"
+BUILD_DIR = PurePosixPath("/digitalhub-build")
+BUILD_CONTEXT = "context"  # the build context, with its Dockerfile, in the build folder
+BUILD_DIGEST = "digest"  # the pushed image's digest, as Kaniko's --digest-file writes it
+BUILD_METADATA = "metadata.json"  # what BuildKit's --metadata-file writes (containerimage.digest)
+BUILDER_CONTAINER = "build"
+
+# -- an image built for a function: its code at IMAGE_CODE, named by the variables below, so a run of that very
+# code takes it from the image instead of fetching it
+IMAGE_CODE = PurePosixPath("/opt/digitalhub-function")
+ENV_IMAGE_CODE = "DIGITALHUB_IMAGE_CODE"  # the fingerprint of the code the image holds (code_fingerprint)
+ENV_IMAGE_CODE_ENTRY = "DIGITALHUB_IMAGE_CODE_ENTRY"  # the file of a bare handler, relative to IMAGE_CODE
 
 # -- the pod
 WORKSPACE = PurePosixPath("/workspace")
@@ -64,8 +86,6 @@ DEFAULT_IDLE_TIMEOUT = 3600  # seconds a session waits for a request before it e
 LABEL_PREFIX = f"{GROUP}/"
 LABEL_RUN = LABEL_PREFIX + "run"  # value: the workload name; how the store finds a run's pods for their logs
 LABEL_PROJECT = LABEL_PREFIX + "project"
-LABEL_FUNCTION = LABEL_PREFIX + "function"
-LABEL_ACTION = LABEL_PREFIX + "action"
 ANNOTATION_RUN_KEY = LABEL_PREFIX + "run-key"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "digitalhub-operator", "app.kubernetes.io/part-of": "digitalhub"}
 LABEL_SCHEDULE = LABEL_PREFIX + "schedule"  # on a CronJob's Jobs and pods (instead of LABEL_RUN): the CronJob's name
@@ -76,6 +96,7 @@ SCHEDULE_NAME_MAX = 52  # the CronJob controller names its Jobs <CronJob name>-<
 SCHEDULED_BY = "scheduled_by"  # the relationship from a firing to its schedule run
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_REPOSITORY_SEPARATORS = re.compile(r"[-._]+")
 
 
 def command(action: Action | str, run_key: str, python: str = sys.executable) -> list[str]:
@@ -114,6 +135,21 @@ def installs_requirements(function: FunctionSpec) -> bool:
     gives such serve pods a longer startup window.
     """
     return bool(function.requirements) and not function.image
+
+
+def code_fingerprint(function: FunctionSpec) -> str:
+    """What identifies a function's code (its source, as the spec says it): an image holding it says so."""
+    content = json.dumps([function.code_src, function.code, function.base64])
+    return hashlib.sha256(content.encode()).hexdigest()[:20]
+
+
+def image_reference(registry: str, project: str, function: str, function_id: str) -> str:
+    """Where a build of a function version goes: ``<registry>/<project>-<function>:<function id>``.
+
+    Names keep to what an image repository allows (``.`` and ``_`` runs become ``-``).
+    """
+    repository = _REPOSITORY_SEPARATORS.sub("-", f"{project}-{function}")
+    return f"{registry.rstrip('/')}/{repository}:{function_id}"
 
 
 def local_log(home: Path, run_id: str) -> Path:

@@ -29,6 +29,11 @@ EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
         "interactive sessions (new_session, dhrun exec)",
         ("jupyter_client", "ipykernel", "fastapi", "uvicorn", "httpx"),
     ),
+    "ui": (
+        "the web console (dhrun ui)",
+        ("fastapi", "uvicorn", "httpx", "sse_starlette", "jinja2", "python_multipart"),
+    ),
+    "build": ("image builds on this machine (action build, through a Docker engine)", ("docker",)),
 }
 
 

@@ -5,14 +5,17 @@ argument names: each call opens the entity's project (named by ``project``, or b
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from digitalhub_runtime_python.api import get_backend, get_project
 from digitalhub_runtime_python.entities.base import EntityObject
+from digitalhub_runtime_python.entities.catalog import Moment
 from digitalhub_runtime_python.entities.data import Artifact, Dataitem, Model
 from digitalhub_runtime_python.entities.function import Function
 from digitalhub_runtime_python.entities.materials import Sources
 from digitalhub_runtime_python.entities.project import OBJECTS, Project
+from digitalhub_runtime_python.entities.retention import Pruning
 from digitalhub_runtime_python.entities.run import Run
 from digitalhub_runtime_python.entities.task import Task
 from digitalhub_runtime_python.entities.transfer import import_entity, load_entity, read_entity
@@ -20,6 +23,7 @@ from digitalhub_runtime_python.models.errors import SpecError
 from digitalhub_runtime_python.models.keys import PREFIX, parse_key
 from digitalhub_runtime_python.models.project import Project as ProjectModel
 from digitalhub_runtime_python.models.types import ENTITY_TYPES
+from digitalhub_runtime_python.stores.query import Order, Page
 
 
 def _project(project: str | None, identifier: str | None = None) -> Project:
@@ -77,8 +81,9 @@ def get_function_versions(identifier: str, project: str | None = None) -> list[F
     return _project(project, identifier).get_function_versions(identifier)
 
 
-def list_functions(project: str, **filters: Any) -> list[Function]:
-    """Filters: q, name, kind, state, created, updated, versions (DigitalHub's)."""
+def list_functions(project: str, **filters: Any) -> Page[Function]:
+    """Filters: q, name, kind, state, created, updated, versions (DigitalHub's), and the ListOptions (since, until,
+    labels, limit, order, continuation, count)."""
     return get_project(project).list_functions(**filters)
 
 
@@ -125,8 +130,8 @@ def get_task(identifier: str, project: str | None = None) -> Task:
     return _project(project, identifier).get_task(identifier)
 
 
-def list_tasks(project: str, **filters: Any) -> list[Task]:
-    """Filters: q, name, kind, state, created, updated, function."""
+def list_tasks(project: str, **filters: Any) -> Page[Task]:
+    """Filters: q, name, kind, state, created, updated, function, and the ListOptions."""
     return get_project(project).list_tasks(**filters)
 
 
@@ -168,9 +173,41 @@ def get_run(identifier: str, project: str | None = None) -> Run:
     return _project(project, identifier).get_run(identifier)
 
 
-def list_runs(project: str, **filters: Any) -> list[Run]:
-    """Filters: q, name, kind, state, created, updated, function, task, action."""
+def list_runs(project: str, **filters: Any) -> Page[Run]:
+    """Filters: q, name, kind, state, created, updated, function, task, action, and the ListOptions: since, until,
+    labels; ``limit=N`` for a page of N whose ``continuation`` (passed back as ``continuation=``) asks for the next
+    page; ``order``; ``count=True`` for the page's ``total``."""
     return get_project(project).list_runs(**filters)
+
+
+def iter_runs(
+    project: str,
+    state: str | None = None,
+    function: str | None = None,
+    action: str | None = None,
+    task: str | None = None,
+    *,
+    since: Moment | None = None,
+    until: Moment | None = None,
+    labels: list[str] | str | None = None,
+    order: Order = "newest",
+) -> Iterator[Run]:
+    """Every run the filters select, newest (or oldest) first, read a page at a time as the iteration goes."""
+    opened = get_project(project)
+    return opened.iter_runs(state, function, action, task, since=since, until=until, labels=labels, order=order)
+
+
+def prune_runs(
+    project: str,
+    older_than: Moment | None = None,
+    keep_last: int | None = None,
+    state: str | None = None,
+    function: str | None = None,
+    outputs: bool = False,
+    dry_run: bool = True,
+) -> Pruning:
+    """Delete old finished runs with their logs (a dry run by default): see ``Project.prune_runs``."""
+    return get_project(project).prune_runs(older_than, keep_last, state, function, outputs, dry_run)
 
 
 def import_run(
@@ -232,8 +269,8 @@ def get_artifact_versions(identifier: str, project: str | None = None) -> list[A
     return _project(project, identifier).get_artifact_versions(identifier)
 
 
-def list_artifacts(project: str, **filters: Any) -> list[Artifact]:
-    """Filters: q, name, kind, state, created, updated, versions."""
+def list_artifacts(project: str, **filters: Any) -> Page[Artifact]:
+    """Filters: q, name, kind, state, created, updated, versions, and the ListOptions."""
     return get_project(project).list_artifacts(**filters)
 
 
@@ -339,8 +376,8 @@ def get_dataitem_versions(identifier: str, project: str | None = None) -> list[D
     return _project(project, identifier).get_dataitem_versions(identifier)
 
 
-def list_dataitems(project: str, **filters: Any) -> list[Dataitem]:
-    """Filters: q, name, kind, state, created, updated, versions."""
+def list_dataitems(project: str, **filters: Any) -> Page[Dataitem]:
+    """Filters: q, name, kind, state, created, updated, versions, and the ListOptions."""
     return get_project(project).list_dataitems(**filters)
 
 
@@ -406,8 +443,8 @@ def get_model_versions(identifier: str, project: str | None = None) -> list[Mode
     return _project(project, identifier).get_model_versions(identifier)
 
 
-def list_models(project: str, **filters: Any) -> list[Model]:
-    """Filters: q, name, kind, state, created, updated, versions."""
+def list_models(project: str, **filters: Any) -> Page[Model]:
+    """Filters: q, name, kind, state, created, updated, versions, and the ListOptions."""
     return get_project(project).list_models(**filters)
 
 

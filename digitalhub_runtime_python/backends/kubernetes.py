@@ -15,6 +15,7 @@ from digitalhub_runtime_python.entities.backend import Backend, Launcher, Sessio
 from digitalhub_runtime_python.entities.function import Function
 from digitalhub_runtime_python.entities.project import Project
 from digitalhub_runtime_python.launchers import supervision
+from digitalhub_runtime_python.launchers.build import LocalBuildLauncher
 from digitalhub_runtime_python.launchers.job import LocalJobLauncher
 from digitalhub_runtime_python.launchers.kubernetes import KubernetesLauncher
 from digitalhub_runtime_python.launchers.serve import LocalServeLauncher
@@ -25,7 +26,7 @@ from digitalhub_runtime_python.models.run import Run as RunModel
 from digitalhub_runtime_python.settings import Settings
 from digitalhub_runtime_python.sources.base import SourceError, scheme_of
 from digitalhub_runtime_python.sources.upload import pack_to_s3
-from digitalhub_runtime_python.stores.base import LogRecord
+from digitalhub_runtime_python.stores.base import LogRecord, Store
 from digitalhub_runtime_python.stores.files import FileStore
 from digitalhub_runtime_python.stores.kubernetes import KubernetesStore
 from digitalhub_runtime_python.stores.local import LocalStore
@@ -40,6 +41,7 @@ class KubernetesBackend(Backend):
         self._local: dict[str, Launcher] = {
             "job": LocalJobLauncher(self),
             "serve": LocalServeLauncher(self),
+            "build": LocalBuildLauncher(self),
             "session": LocalSessionLauncher(self),
         }
         remote = KubernetesLauncher(self)
@@ -59,11 +61,23 @@ class KubernetesBackend(Backend):
         """Where the console output of runs executed on this machine is kept."""
         return LocalStore(self.settings.home)
 
+    def _log_store(self, run: RunModel) -> Store:
+        """Where a run's console output is: the local log store for runs executed here, else the pods' logs."""
+        return self.local_logs if run.spec.local_execution else self.store
+
     def append_logs(self, run: RunModel, records: list[LogRecord]) -> None:
-        (self.local_logs if run.spec.local_execution else self.store).append_logs(run.key, records)
+        self._log_store(run).append_logs(run.key, records)
 
     def read_logs(self, run: RunModel) -> list[LogRecord]:
-        return (self.local_logs if run.spec.local_execution else self.store).read_logs(run.key)
+        return self._log_store(run).read_logs(run.key)
+
+    def read_logs_after(self, run: RunModel, after: int = 0, limit: int = 1000) -> tuple[list[LogRecord], int]:
+        return self._log_store(run).read_logs_after(run.key, after, limit)
+
+    def delete_logs(self, run: RunModel) -> None:
+        """A pod's log goes with its pod; the output of a run executed here is in the local log store."""
+        if run.spec.local_execution:
+            self.local_logs.delete_logs(run.key)
 
     def session_access(self, run: RunModel) -> SessionAccess:
         """A session on the cluster: its Service's URL and the token in the Secret the operator made for it."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from digitalhub_runtime_python.entities.backend import Backend, Launcher
 from digitalhub_runtime_python.launchers import supervision
+from digitalhub_runtime_python.launchers.build import LocalBuildLauncher
 from digitalhub_runtime_python.launchers.job import LocalJobLauncher
 from digitalhub_runtime_python.launchers.serve import LocalServeLauncher
 from digitalhub_runtime_python.launchers.session import LocalSessionLauncher
@@ -21,6 +22,7 @@ class LocalBackend(Backend):
             "job": LocalJobLauncher(self),
             "serve": LocalServeLauncher(self),
             "session": LocalSessionLauncher(self),
+            "build": LocalBuildLauncher(self),
         }
 
     def launchers(self, local_execution: bool) -> dict[str, Launcher]:

@@ -110,6 +110,13 @@ class Backend(abc.ABC):
             ) from None
         return SessionAccess(url=data["url"], token=data["token"], pid=data.get("pid"))
 
+    def read_logs_after(self, run: RunModel, after: int = 0, limit: int = 1000) -> tuple[list[LogRecord], int]:
+        """A page of a run's console output past cursor ``after``, and the cursor to read on from."""
+        return self.store.read_logs_after(run.key, after, limit)
+
+    def delete_logs(self, run: RunModel) -> None:  # noqa: B027 (the store's delete removes a run's logs)
+        """Remove a deleted run's console output where ``store.delete`` did not."""
+
     def files(self, project: ProjectModel) -> FileStore:
         """Where the project's artifact files go: its ``artifact_store``, else ``$DIGITALHUB_HOME/files``."""
         return file_store_for(project.spec.artifact_store or str(self.settings.home / "files"))

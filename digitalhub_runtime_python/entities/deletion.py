@@ -17,6 +17,7 @@ from digitalhub_runtime_python.models.states import is_final
 from digitalhub_runtime_python.models.task import Task
 from digitalhub_runtime_python.stores.base import NotFound
 from digitalhub_runtime_python.stores.files import file_store_for
+from digitalhub_runtime_python.stores.query import Query
 
 PROJECT_CONTENTS: tuple[type[Entity], ...] = (RunModel, Task, Function, Dataitem, Artifact, Model)
 """Every type a project holds, dependents first."""
@@ -25,10 +26,9 @@ PROJECT_CONTENTS: tuple[type[Entity], ...] = (RunModel, Task, Function, Dataitem
 def _dependents(backend: Backend, entity: Entity) -> list[Entity]:
     """The entities that name ``entity`` and go with it: the tasks of a function version, the runs of a task."""
     if isinstance(entity, Function):
-        tasks = backend.store.list(Task, entity.project, all_versions=True)
-        return [t for t in tasks if t.spec.function == entity.key]
+        return list(backend.store.scan(Task, entity.project, Query(function=entity.key)))
     if isinstance(entity, Task):
-        return [r for r in backend.store.list(RunModel, entity.project) if r.spec.task == entity.key]
+        return list(backend.store.scan(RunModel, entity.project, Query(task=entity.key)))
     return []
 
 
@@ -46,6 +46,8 @@ def delete_entity(backend: Backend, entity: Entity, cascade: bool = True) -> Non
         backend.store.delete(entity.key)
     except NotFound:  # deleted meanwhile, e.g. as another entity's dependent
         pass
+    if isinstance(entity, RunModel):
+        backend.delete_logs(entity)
 
 
 def delete_project_contents(backend: Backend, project: Project, cascade: bool = True) -> None:

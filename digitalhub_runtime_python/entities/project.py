@@ -4,16 +4,18 @@ functions, tasks, runs, dataitems, artifacts and models; export it to YAML."""
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
 from digitalhub_runtime_python.entities.base import EntityObject
-from digitalhub_runtime_python.entities.catalog import Catalog, Filter
+from digitalhub_runtime_python.entities.catalog import Catalog, Filters, ListOptions, Moment
 from digitalhub_runtime_python.entities.compat import REASONS, either, refuse
 from digitalhub_runtime_python.entities.data import OBJECT_CLASSES, Artifact, Dataitem, Model
 from digitalhub_runtime_python.entities.deletion import delete_entity
 from digitalhub_runtime_python.entities.function import Function
 from digitalhub_runtime_python.entities.materials import Sources, log_material, staged
+from digitalhub_runtime_python.entities.retention import Pruning, prune_runs
 from digitalhub_runtime_python.entities.run import Run
 from digitalhub_runtime_python.entities.session import NAME_LABEL, Session, SessionError, is_session
 from digitalhub_runtime_python.entities.tables import check_engine, read_table, schema, write_table
@@ -41,6 +43,7 @@ from digitalhub_runtime_python.models.task import Action, TaskSpec
 from digitalhub_runtime_python.models.task import Task as TaskModel
 from digitalhub_runtime_python.sources.base import scheme_of
 from digitalhub_runtime_python.stores.base import NotFound
+from digitalhub_runtime_python.stores.query import Order, Page
 
 T = TypeVar("T", bound=EntityObject)
 
@@ -247,10 +250,13 @@ class Project(EntityObject[ProjectModel]):
         versions: str | None = None,
         *,
         all_versions: bool = False,
-    ) -> list[Function]:
+        **options: Unpack[ListOptions],
+    ) -> Page[Function]:
         """Latest versions, newest first (``versions='all'`` or ``all_versions=True``: every version)."""
         versions = "all" if all_versions else versions
-        return self.functions.list(q, name, kind, user, state, created, updated, versions)
+        filters = Filters(q=q, name=name, kind=kind, user=user, state=state, created=created, updated=updated)
+        filters["versions"] = versions
+        return self.functions.find(filters, options)
 
     def import_function(self, file: str | None = None, key: str | None = None, reset_id: bool = True) -> Function:
         return self._import(self.functions, file, key, reset_id)
@@ -307,10 +313,13 @@ class Project(EntityObject[ProjectModel]):
         updated: str | None = None,
         function: str | None = None,
         workflow: str | None = None,
-    ) -> list[Task]:
+        **options: Unpack[ListOptions],
+    ) -> Page[Task]:
+        """Tasks, newest first; ``function`` is a key (that version) or a name (any version)."""
         refuse("task listing", workflow=workflow)
-        extra = [self._function_filter(function)] if function else []
-        return self.tasks.list(q, name, kind, user, state, created, updated, "all", extra)
+        filters = Filters(q=q, name=name, kind=kind, user=user, state=state, created=created, updated=updated)
+        filters["versions"], filters["function"] = "all", function
+        return self.tasks.find(filters, options)
 
     def update_task(self, entity: Task) -> Task:
         return self.tasks.update(entity)
@@ -318,12 +327,6 @@ class Project(EntityObject[ProjectModel]):
     def delete_task(self, identifier: str, entity_id: str | None = None, cascade: bool = True) -> None:
         """Delete a task (cascade: its runs, stopped first)."""
         self._delete(self.tasks, identifier, entity_id, cascade=cascade)
-
-    def _function_filter(self, function: str) -> Filter:
-        """Entities whose spec names ``function``: by key (that version) or by name (any version)."""
-        if function.startswith(PREFIX):
-            return lambda e: e.spec.function == function
-        return lambda e: parse_key(e.spec.function).name == function
 
     # Runs
 
@@ -369,17 +372,58 @@ class Project(EntityObject[ProjectModel]):
         workflow: str | None = None,
         task: str | None = None,
         action: str | None = None,
-    ) -> list[Run]:
-        """Runs, newest first; ``function`` is a key (that version) or a name, ``task`` a key."""
+        **options: Unpack[ListOptions],
+    ) -> Page[Run]:
+        """Runs, newest first; ``function`` is a key (that version) or a name (any version), ``task`` a key.
+        ``options`` (:class:`ListOptions`): ``since``, ``until``, ``labels``, and ``limit`` for a page whose
+        ``continuation`` asks for the next one."""
         refuse("run listing", workflow=workflow)
-        extra: list[Filter] = []
-        if function:
-            extra.append(self._function_filter(function))
-        if task:
-            extra.append(lambda e: e.spec.task == task)
-        if action:
-            extra.append(lambda e: e.spec.action == action)
-        return self.runs.list(q, name, kind, user, state, created, updated, None, extra)
+        filters = Filters(q=q, name=name, kind=kind, user=user, state=state, created=created, updated=updated)
+        filters["function"], filters["task"], filters["action"] = function, task, action
+        return self.runs.find(filters, options)
+
+    def iter_runs(
+        self,
+        state: str | None = None,
+        function: str | None = None,
+        action: str | None = None,
+        task: str | None = None,
+        *,
+        since: Moment | None = None,
+        until: Moment | None = None,
+        labels: list[str] | str | None = None,
+        order: Order = "newest",
+    ) -> Iterator[Run]:
+        """Every run the filters select, newest (or oldest) first, read a page at a time as the iteration goes
+        (filters as in ``list_runs``)."""
+        query = self.runs.query(
+            state=state, function=function, action=action, task=task, since=since, until=until, labels=labels
+        )
+        return self.runs.iterate(query, order)
+
+    def prune_runs(
+        self,
+        older_than: Moment | None = None,
+        keep_last: int | None = None,
+        state: str | None = None,
+        function: str | None = None,
+        outputs: bool = False,
+        dry_run: bool = True,
+    ) -> Pruning:
+        """Delete old finished runs with their logs: those created before ``older_than`` (e.g. ``"30d"``), of
+        ``state`` and ``function`` if given, except the newest ``keep_last``; with ``outputs``, also the entities
+        they output that no other run uses. A dry run (the default) only selects: see what the returned
+        :class:`Pruning` lists, then call its ``delete()`` or prune again with ``dry_run=False``."""
+        return prune_runs(
+            self._backend,
+            self.name,
+            older_than=older_than,
+            keep_last=keep_last,
+            state=state,
+            function=function,
+            outputs=outputs,
+            dry_run=dry_run,
+        )
 
     def update_run(self, entity: Run) -> Run:
         return self.runs.update(entity)
@@ -594,9 +638,12 @@ class Project(EntityObject[ProjectModel]):
         versions: str | None = None,
         *,
         all_versions: bool = False,
-    ) -> list[Artifact]:
+        **options: Unpack[ListOptions],
+    ) -> Page[Artifact]:
         versions = "all" if all_versions else versions
-        return self.artifacts.list(q, name, kind, user, state, created, updated, versions)
+        filters = Filters(q=q, name=name, kind=kind, user=user, state=state, created=created, updated=updated)
+        filters["versions"] = versions
+        return self.artifacts.find(filters, options)
 
     def import_artifact(self, file: str | None = None, key: str | None = None, reset_id: bool = True) -> Artifact:
         return self._import(self.artifacts, file, key, reset_id)
@@ -757,9 +804,12 @@ class Project(EntityObject[ProjectModel]):
         versions: str | None = None,
         *,
         all_versions: bool = False,
-    ) -> list[Dataitem]:
+        **options: Unpack[ListOptions],
+    ) -> Page[Dataitem]:
         versions = "all" if all_versions else versions
-        return self.dataitems.list(q, name, kind, user, state, created, updated, versions)
+        filters = Filters(q=q, name=name, kind=kind, user=user, state=state, created=created, updated=updated)
+        filters["versions"] = versions
+        return self.dataitems.find(filters, options)
 
     def import_dataitem(self, file: str | None = None, key: str | None = None, reset_id: bool = True) -> Dataitem:
         return self._import(self.dataitems, file, key, reset_id)
@@ -841,9 +891,12 @@ class Project(EntityObject[ProjectModel]):
         versions: str | None = None,
         *,
         all_versions: bool = False,
-    ) -> list[Model]:
+        **options: Unpack[ListOptions],
+    ) -> Page[Model]:
         versions = "all" if all_versions else versions
-        return self.models.list(q, name, kind, user, state, created, updated, versions)
+        filters = Filters(q=q, name=name, kind=kind, user=user, state=state, created=created, updated=updated)
+        filters["versions"] = versions
+        return self.models.find(filters, options)
 
     def import_model(self, file: str | None = None, key: str | None = None, reset_id: bool = True) -> Model:
         return self._import(self.models, file, key, reset_id)

@@ -14,6 +14,14 @@ from digitalhub_runtime_python.models.states import IllegalTransition, State
 from digitalhub_runtime_python.models.task import Action
 
 
+def record_stop(backend: Backend, run: Run) -> None:
+    """Move the run to STOPPED through the store; a run that finished meanwhile stays as it ended."""
+    try:
+        backend.store.transition(run.key, State.STOPPED, "stopped by user")
+    except IllegalTransition:
+        pass
+
+
 class KubernetesLauncher:
     """Remote runs of one action: the operator executes the Run custom resource the SDK created."""
 
@@ -24,11 +32,8 @@ class KubernetesLauncher:
         """Nothing more to do: the stored Run custom resource is what the operator acts on."""
 
     def stop(self, run: Run) -> None:
-        """Move the run to STOPPED; a run that finished meanwhile stays as it ended."""
-        try:
-            self.backend.store.transition(run.key, State.STOPPED, "stopped by user")
-        except IllegalTransition:
-            pass
+        """Move the run to STOPPED; the operator deletes its workload."""
+        record_stop(self.backend, run)
 
     def resume(self, run: Run) -> None:
         """Move a stopped serve run (or schedule) back to READY; the operator deploys (or schedules) it again."""

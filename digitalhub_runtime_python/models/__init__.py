@@ -1,6 +1,7 @@
 """Pydantic models of every entity, their keys and run states. Imports nothing else of the package."""
 
 from .base import Entity, EntityStatus, Metadata, Relationship, StrictModel, check_name, new_id, now
+from .builds import BuildInfo
 from .data import Artifact, ArtifactSpec, Dataitem, DataitemSpec, DataStatus, FileInfo, Model, ModelSpec
 from .errors import SpecError, format_validation_error, validate
 from .function import Function, FunctionSpec, PythonVersion
@@ -15,6 +16,7 @@ __all__ = [
     "Action",
     "Artifact",
     "ArtifactSpec",
+    "BuildInfo",
     "DataStatus",
     "Dataitem",
     "DataitemSpec",

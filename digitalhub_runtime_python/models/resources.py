@@ -1,9 +1,10 @@
 """Entities as Kubernetes custom resources: API group, kinds, CR names, labels, and the conversion both ways.
 
 A CR carries the entity's ``spec`` and ``status`` as they are; its identity goes into labels (project, name, id,
-selectable) and its kind and bookkeeping (:class:`Metadata`) into annotations. A CR written by hand (``kubectl
-apply``) needs only ``metadata.name`` and ``spec``: the name doubles as entity name and id, the namespace is the
-project, and functions and tasks referenced by plain name mean their latest version.
+selectable), and so do the fields listings filter on (state, function, task, action: ``index_labels``, kept in
+sync with the status by the store); its kind and bookkeeping (:class:`Metadata`) go into annotations. A CR written
+by hand (``kubectl apply``) needs only ``metadata.name`` and ``spec``: the name doubles as entity name and id, the
+namespace is the project, and functions and tasks referenced by plain name mean their latest version.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from digitalhub_runtime_python.models.base import ID_PATTERN, Entity
 from digitalhub_runtime_python.models.data import Artifact, Dataitem, Model
 from digitalhub_runtime_python.models.errors import SpecError, validate
 from digitalhub_runtime_python.models.function import Function
+from digitalhub_runtime_python.models.indexed import indexed
 from digitalhub_runtime_python.models.keys import PREFIX, build_key
 from digitalhub_runtime_python.models.project import Project
 from digitalhub_runtime_python.models.run import Run, RunStatus
@@ -33,6 +35,11 @@ LABEL_PROJECT = f"{GROUP}/project"
 LABEL_NAME = f"{GROUP}/name"
 LABEL_ID = f"{GROUP}/id"
 LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
+LABEL_STATE = f"{GROUP}/state"
+LABEL_FUNCTION = f"{GROUP}/function"
+LABEL_FUNCTION_ID = f"{GROUP}/function-id"
+LABEL_TASK_ID = f"{GROUP}/task-id"
+LABEL_ACTION = f"{GROUP}/action"
 ANNOTATION_KIND = f"{GROUP}/kind"
 ANNOTATION_METADATA = f"{GROUP}/metadata"
 
@@ -71,6 +78,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
 _NOT_DNS = re.compile(r"[^a-z0-9.-]")
 _LOOSE_DOT = re.compile(r"[-.]*\.[-.]*")
 _ID = re.compile(ID_PATTERN)
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$")
 
 
 def resource_type(entity_type: str) -> ResourceType:
@@ -103,6 +111,32 @@ def identity_labels(project: str, name: str, id: str) -> dict[str, str]:
     return {LABEL_PROJECT: project, LABEL_NAME: name, LABEL_ID: id, LABEL_MANAGED_BY: "digitalhub"}
 
 
+def label_value(value: str | None) -> str | None:
+    """``value`` when it can be a label's value (63 characters at most, letters, digits, '-', '_', '.'), else None."""
+    return value if value and _LABEL_VALUE.match(value) else None
+
+
+def index_labels(entity: Entity) -> dict[str, str]:
+    """Labels that select an entity by what listings filter on: identity, state, function, task and action.
+
+    The state label also marks a CR as labelled this way: CRs without it (hand-written, or written by a version
+    before these labels) are found by listing those without it and filtering them in the client.
+    """
+    fields = indexed(entity)
+    labels = identity_labels(entity.project, entity.name, entity.id)
+    for label, value in (
+        (LABEL_STATE, fields.state),
+        (LABEL_FUNCTION, fields.function_name),
+        (LABEL_FUNCTION_ID, fields.function_id),
+        (LABEL_TASK_ID, fields.task_id),
+        (LABEL_ACTION, fields.action),
+    ):
+        valid = label_value(value)
+        if valid:
+            labels[label] = valid
+    return labels
+
+
 def to_resource(entity: Entity, namespace: str) -> dict[str, Any]:
     """The custom resource of an entity, in ``namespace``."""
     rt = resource_type(entity.ENTITY_TYPE)
@@ -113,7 +147,7 @@ def to_resource(entity: Entity, namespace: str) -> dict[str, Any]:
         "metadata": {
             "name": cr_name(entity.ENTITY_TYPE, entity.name, entity.id),
             "namespace": namespace,
-            "labels": identity_labels(entity.project, entity.name, entity.id),
+            "labels": index_labels(entity),
             "annotations": {
                 ANNOTATION_KIND: entity.kind,
                 ANNOTATION_METADATA: json.dumps(document["metadata"], sort_keys=True),

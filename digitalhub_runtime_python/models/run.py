@@ -8,6 +8,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from digitalhub_runtime_python.models.base import Entity, StrictModel, check_name, now
+from digitalhub_runtime_python.models.builds import BuildInfo
 from digitalhub_runtime_python.models.cel import only_for_action, rule
 from digitalhub_runtime_python.models.conditions import Condition, agree, derive
 from digitalhub_runtime_python.models.keys import parse_key
@@ -150,6 +151,7 @@ class RunStatus(StrictModel):
     service: ServiceInfo | None = None
     kubernetes: KubernetesInfo | None = None
     environment: EnvironmentInfo | None = None
+    build: BuildInfo | None = Field(None, description="Build runs: the Dockerfile, the image and its digest")
     metrics: dict[str, MetricValue] = Field(
         default_factory=dict, description="Metric name -> a number, or the series of numbers logged under it"
     )

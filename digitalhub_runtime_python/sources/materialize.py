@@ -8,8 +8,11 @@ loads none of them. See docs/sources.md for the forms ``code_src`` takes.
 from __future__ import annotations
 
 import importlib
+import os
+from collections.abc import Mapping
 from pathlib import Path
 
+from digitalhub_runtime_python.contract import ENV_IMAGE_CODE, ENV_IMAGE_CODE_ENTRY, IMAGE_CODE, code_fingerprint
 from digitalhub_runtime_python.models.function import FunctionSpec
 from digitalhub_runtime_python.models.redaction import credentials_in, mask_url
 from digitalhub_runtime_python.sources.base import CodeTree, Fetcher, SourceError, scheme_of
@@ -44,8 +47,21 @@ def fetcher_for(scheme: str, code_src: str) -> Fetcher:
     return fetcher
 
 
+def in_image(spec: FunctionSpec, environ: Mapping[str, str]) -> CodeTree | None:
+    """The function's code where an image built for it holds it, if this process runs in such an image."""
+    if not environ.get(ENV_IMAGE_CODE) or environ[ENV_IMAGE_CODE] != code_fingerprint(spec):
+        return None
+    root = Path(IMAGE_CODE)
+    entry = environ.get(ENV_IMAGE_CODE_ENTRY)
+    return CodeTree(root=root, entry=root / entry if entry else None)
+
+
 def materialize(spec: FunctionSpec, cache_dir: Path) -> CodeTree:
-    """Bring the function's code to a local folder and say where the entry is."""
+    """Bring the function's code to a local folder and say where the entry is: the image's copy when this process
+    runs in an image built for this code, else from the source the spec names."""
+    baked = in_image(spec, os.environ)
+    if baked is not None:
+        return baked
     if spec.code is not None:
         return write_inline(spec.code, cache_dir)
     if spec.base64 is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 import builtins
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
@@ -15,6 +15,8 @@ from digitalhub_runtime_python.models.project import Project
 from digitalhub_runtime_python.models.run import Run, RunStatus
 from digitalhub_runtime_python.models.states import State, Transition, check_transition
 from digitalhub_runtime_python.models.types import entity_class
+from digitalhub_runtime_python.stores.changes import ChangeFeed
+from digitalhub_runtime_python.stores.query import Order, Page, Query
 
 E = TypeVar("E", bound=Entity)
 
@@ -58,8 +60,37 @@ class Store(abc.ABC):
         """One entity; ``id=None`` means the latest version."""
 
     @abc.abstractmethod
+    def page(
+        self, cls: type[E], project: str, query: Query, *, limit: int, order: Order = "newest", after: str | None = None
+    ) -> Page[E]:
+        """Up to ``limit`` entities of a type that ``query`` selects, newest (or oldest) first; ``after``: the
+        continuation of the previous page. The page's continuation is None when nothing follows."""
+
+    @abc.abstractmethod
+    def count(self, cls: type[E], project: str, query: Query) -> int:
+        """How many entities of a type ``query`` selects."""
+
+    def scan(
+        self,
+        cls: type[E],
+        project: str,
+        query: Query,
+        order: Order = "newest",
+        page_size: int = 500,
+        after: str | None = None,
+    ) -> Iterator[E]:
+        """Every entity ``query`` selects (after the continuation ``after``), in order, read a page at a time as
+        the iteration goes: memory follows the page, not the selection."""
+        while True:
+            page = self.page(cls, project, query, limit=page_size, order=order, after=after)
+            yield from page
+            if page.continuation is None:
+                return
+            after = page.continuation
+
     def list(self, cls: type[E], project: str, *, name: str | None = None, all_versions: bool = False) -> list[E]:
         """Entities of a type, newest first; latest version of each name unless ``all_versions``."""
+        return builtins.list(self.scan(cls, project, Query(name=name, latest=not all_versions)))
 
     @abc.abstractmethod
     def list_projects(self) -> builtins.list[Project]:
@@ -73,6 +104,9 @@ class Store(abc.ABC):
     def delete(self, key: str) -> None:
         """Remove an entity (and a run's logs)."""
 
+    def delete_logs(self, run_key: str) -> None:  # noqa: B027 (stores keeping no logs have nothing to do)
+        """Remove a run's console output (``delete`` does it for the run it removes)."""
+
     @abc.abstractmethod
     def append_logs(self, run_key: str, records: builtins.list[LogRecord]) -> None:
         """Add console output to a run."""
@@ -80,6 +114,16 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def read_logs(self, run_key: str) -> builtins.list[LogRecord]:
         """All console output of a run, oldest first."""
+
+    def read_logs_after(self, run_key: str, after: int = 0, limit: int = 1000) -> tuple[builtins.list[LogRecord], int]:
+        """Up to ``limit`` records of a run's output past cursor ``after`` (0: from the start), and the cursor to
+        read on from: a long log read a page at a time. This default reads the whole log and slices it."""
+        records = self.read_logs(run_key)[after : after + limit]
+        return records, after + len(records)
+
+    def changes(self) -> ChangeFeed:
+        """A feed of this store's writes from now on, for views that follow the store live."""
+        raise NotImplementedError(f"{type(self).__name__} has no change feed")
 
     @abc.abstractmethod
     def wait(self, key: str, until: Callable[[Entity], bool], timeout: float | None = None) -> Entity:

@@ -10,13 +10,14 @@ The ``kubernetes`` client is imported on first use, so importing the SDK stays f
 from __future__ import annotations
 
 import builtins
+import heapq
+import itertools
 import logging
 import math
 import os
 import random
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,21 +25,32 @@ from digitalhub_runtime_python.contract import LABEL_RUN
 from digitalhub_runtime_python.extras import require
 from digitalhub_runtime_python.models.base import Entity, now
 from digitalhub_runtime_python.models.errors import SpecError
+from digitalhub_runtime_python.models.indexed import key_name_and_id
 from digitalhub_runtime_python.models.keys import parse_key
 from digitalhub_runtime_python.models.project import Project
 from digitalhub_runtime_python.models.resources import (
     GROUP,
+    LABEL_ACTION,
+    LABEL_FUNCTION,
+    LABEL_FUNCTION_ID,
+    LABEL_ID,
     LABEL_NAME,
     LABEL_PROJECT,
+    LABEL_STATE,
+    LABEL_TASK_ID,
     VERSION,
     cr_name,
     from_resource,
+    index_labels,
+    label_value,
     resource_status,
     resource_type,
     to_resource,
 )
 from digitalhub_runtime_python.models.run import Run
 from digitalhub_runtime_python.stores.base import AlreadyExists, E, LogRecord, NotFound, Store, entity_class
+from digitalhub_runtime_python.stores.changes import ChangeFeed
+from digitalhub_runtime_python.stores.query import Listing, Order, Page, Query, SortKey, sort_key
 
 logger = logging.getLogger(__name__)
 
@@ -90,10 +102,6 @@ def default_namespace() -> str:
     return (active or {}).get("context", {}).get("namespace") or "default"
 
 
-def _created(obj: dict[str, Any], entity: Entity) -> tuple[datetime, str]:
-    return entity.metadata.created.astimezone(UTC), obj["metadata"].get("creationTimestamp") or ""
-
-
 def _merged_metadata(current: dict[str, Any], ours: dict[str, Any]) -> dict[str, Any]:
     """The object's metadata (finalizers, owners, resourceVersion, others' labels) with our labels and annotations."""
     return {
@@ -106,13 +114,14 @@ def _merged_metadata(current: dict[str, Any], ours: dict[str, Any]) -> dict[str,
 class KubernetesStore(Store):
     """Entities as custom resources in ``namespace`` (DIGITALHUB_NAMESPACE, else the default described above)."""
 
-    def __init__(self, api_client: Any = None, namespace: str | None = None, *, retries: int = 20):
+    def __init__(self, api_client: Any = None, namespace: str | None = None, *, retries: int = 20, chunk: int = 500):
         require("kubernetes")
         from kubernetes import client
 
         self.api_client = api_client if api_client is not None else load_api_client()
         self.namespace = namespace or default_namespace()
         self.retries = retries
+        self.chunk = chunk  # objects per list request: what a listing holds in memory besides its page
         self._custom = client.CustomObjectsApi(self.api_client)
         self._core = client.CoreV1Api(self.api_client)
 
@@ -143,34 +152,95 @@ class KubernetesStore(Store):
             f"{plural}/{name}", self._custom.get_namespaced_custom_object, GROUP, VERSION, self.namespace, plural, name
         )
 
-    def _list_raw(self, plural: str, **selectors: Any) -> builtins.list[dict[str, Any]]:
+    def _chunks(self, plural: str, **selectors: Any) -> Iterator[dict[str, Any]]:
+        """The objects a list request selects, fetched ``chunk`` at a time (the API's ``limit`` and ``continue``)."""
         call = self._custom.list_namespaced_custom_object
-        listed = self._request(plural, call, GROUP, VERSION, self.namespace, plural, **selectors)
-        return listed.get("items", [])
+        token = None
+        while True:
+            paging: dict[str, Any] = {"limit": self.chunk, **({"_continue": token} if token else {})}
+            listed = self._request(plural, call, GROUP, VERSION, self.namespace, plural, **selectors, **paging)
+            yield from listed.get("items", [])
+            token = (listed.get("metadata") or {}).get("continue")
+            if not token:
+                return
 
     # -- reading
 
-    def _versions(self, cls: type[E], project: str, name: str | None) -> list[tuple[dict[str, Any], E]]:
-        """CRs of ``cls`` in ``project`` (and ``name``), newest first, with their entities."""
+    def _selected(self, cls: type[E], project: str, query: Query) -> Iterator[tuple[dict[str, Any], E]]:
+        """CRs of ``cls`` in ``project`` that ``query`` selects (``latest`` aside), with their entities.
+
+        Label selectors narrow what the server sends (CRs carrying the index labels); CRs without them are listed
+        apart and checked here, as every CR is, against the whole query.
+        """
         plural = resource_type(cls.ENTITY_TYPE).plural
-        selector = f"{LABEL_PROJECT}={project}" + (f",{LABEL_NAME}={name}" if name else "")
-        objects = self._list_raw(plural, label_selector=selector)
-        # Hand-written CRs carry no name label: their name is the CR's, their project the label or the namespace.
-        hand_written = {"label_selector": f"!{LABEL_NAME}"}
-        if name:
-            hand_written["field_selector"] = f"metadata.name={name}"
-        objects += self._list_raw(plural, **hand_written)
-        pairs = []
-        for obj in objects:
+        pushed = {LABEL_PROJECT: project, LABEL_NAME: query.name, LABEL_ID: query.id, LABEL_ACTION: query.action}
+        pushed[LABEL_STATE] = query.state
+        if query.function_key:
+            pushed[LABEL_FUNCTION], pushed[LABEL_FUNCTION_ID] = key_name_and_id(query.function_key)
+        elif query.function:
+            pushed[LABEL_FUNCTION] = query.function
+        pushed[LABEL_TASK_ID] = key_name_and_id(query.task)[1]
+        selector = ",".join([LABEL_STATE, *(f"{k}={v}" for k, v in pushed.items() if label_value(v))])
+        labelled = self._chunks(plural, label_selector=selector)
+        for obj in itertools.chain(labelled, self._chunks(plural, label_selector=f"!{LABEL_STATE}")):
             try:
                 entity = from_resource(cls, obj)
             except SpecError as exc:
                 logger.warning("skipping %s %s: %s", plural, obj["metadata"].get("name"), exc)
                 continue
-            if entity.project == project and name in (None, entity.name):
-                pairs.append((obj, entity))
-        pairs.sort(key=lambda pair: _created(*pair), reverse=True)
-        return pairs
+            if entity.project == project and query.matches(entity):
+                yield obj, entity
+
+    def _keyed(self, cls: type[E], project: str, query: Query) -> Iterator[tuple[SortKey, E]]:
+        """The entities ``query`` selects with their sort keys; with ``latest``, each name's newest version when
+        the query selects it (filters apply to that version)."""
+        if not query.latest:
+            for obj, entity in self._selected(cls, project, query):
+                yield sort_key(entity, obj["metadata"]["name"]), entity
+            return
+        latest: dict[str, tuple[SortKey, E]] = {}
+        for obj, entity in self._selected(cls, project, Query(name=query.name)):
+            key = sort_key(entity, obj["metadata"]["name"])
+            if entity.name not in latest or key > latest[entity.name][0]:
+                latest[entity.name] = (key, entity)
+        yield from (pair for pair in latest.values() if query.matches(pair[1]))
+
+    def page(
+        self, cls: type[E], project: str, query: Query, *, limit: int, order: Order = "newest", after: str | None = None
+    ) -> Page[E]:
+        """One pass over the selection keeps the ``limit`` entities after ``after`` (the API cannot order by
+        creation time), so a page costs a read of the selection and memory for the page and one chunk."""
+        listing = Listing(cls.ENTITY_TYPE, project, query, order)
+        start = listing.start(after)
+        beyond = (pair for pair in self._keyed(cls, project, query) if listing.beyond(pair[0], start))
+        pick = heapq.nlargest if order == "newest" else heapq.nsmallest
+        chosen = pick(limit + 1, beyond, key=lambda pair: pair[0])
+        continuation = listing.continuation(chosen[limit - 1][0]) if len(chosen) > limit else None
+        return Page((entity for _, entity in chosen[:limit]), continuation)
+
+    def count(self, cls: type[E], project: str, query: Query) -> int:
+        return sum(1 for _ in self._keyed(cls, project, query))
+
+    def scan(
+        self,
+        cls: type[E],
+        project: str,
+        query: Query,
+        order: Order = "newest",
+        page_size: int = 500,
+        after: str | None = None,
+    ) -> Iterator[E]:
+        """Every entity ``query`` selects, in order, from one pass over the selection sorted in memory (a pass per
+        page would read the selection once per page)."""
+        listing = Listing(cls.ENTITY_TYPE, project, query, order)
+        start = listing.start(after)
+        found = (pair for pair in self._keyed(cls, project, query) if listing.beyond(pair[0], start))
+        yield from (entity for _, entity in sorted(found, key=lambda pair: pair[0], reverse=order == "newest"))
+
+    def _versions(self, cls: type[E], project: str, name: str) -> list[tuple[dict[str, Any], E]]:
+        """CRs of ``cls`` in ``project`` named ``name``, newest first, with their entities."""
+        pairs = self._selected(cls, project, Query(name=name))
+        return sorted(pairs, key=lambda pair: sort_key(pair[1], pair[0]["metadata"]["name"]), reverse=True)
 
     def _get_raw(self, cls: type[E], project: str, name: str, id: str | None) -> tuple[dict[str, Any], E]:
         rt = resource_type(cls.ENTITY_TYPE)
@@ -194,18 +264,9 @@ class KubernetesStore(Store):
     def get(self, cls: type[E], project: str, name: str, id: str | None = None) -> E:
         return self._get_raw(cls, project, name, id)[1]
 
-    def list(self, cls: type[E], project: str, *, name: str | None = None, all_versions: bool = False) -> list[E]:
-        entities = [entity for _, entity in self._versions(cls, project, name)]
-        if all_versions:
-            return entities
-        latest: dict[str, E] = {}
-        for entity in entities:  # newest first: the first of each name is its latest version
-            latest.setdefault(entity.name, entity)
-        return list(latest.values())
-
     def list_projects(self) -> builtins.list[Project]:
         projects = []
-        for obj in self._list_raw(resource_type("project").plural):
+        for obj in self._chunks(resource_type("project").plural):
             try:
                 projects.append(from_resource(Project, obj))
             except SpecError as exc:
@@ -302,11 +363,38 @@ class KubernetesStore(Store):
                         name,
                         body,
                     )
-                return from_resource(cls, obj)
+                return from_resource(cls, self._sync_labels(cls, plural, obj))
             except Conflict:
                 time.sleep(random.uniform(0, 0.01 * 2 ** min(attempt, 5)))
                 obj = self._fetch(plural, name)
         raise Conflict(f"{key}: still conflicting after {self.retries} attempts; too many concurrent writers")
+
+    def _sync_labels(self, cls: type[Entity], plural: str, obj: dict[str, Any]) -> dict[str, Any]:
+        """Bring a CR's index labels in line with its stored status (a status write cannot change labels), with a
+        merge patch of the labels only, conditional on the ``resourceVersion`` read: on a conflict someone wrote
+        meanwhile, so re-read and compare again, and the labels follow the latest status."""
+        name = obj["metadata"]["name"]
+        for _ in range(self.retries):
+            labels = obj["metadata"].get("labels") or {}
+            wanted = index_labels(from_resource(cls, obj))
+            changed = {label: value for label, value in wanted.items() if labels.get(label) != value}
+            if not changed:
+                return obj
+            patch = {"metadata": {"resourceVersion": obj["metadata"]["resourceVersion"], "labels": changed}}
+            try:
+                return self._request(
+                    f"{plural}/{name}",
+                    self._custom.patch_namespaced_custom_object,
+                    GROUP,
+                    VERSION,
+                    self.namespace,
+                    plural,
+                    name,
+                    patch,
+                )
+            except Conflict:
+                obj = self._fetch(plural, name)
+        raise Conflict(f"{plural}/{name}: not labelled after {self.retries} attempts; too many concurrent writers")
 
     def delete(self, key: str) -> None:
         cls, obj = self._raw_by_key(key)
@@ -370,6 +458,12 @@ class KubernetesStore(Store):
             dropped = f"[earlier lines of pod {tail.pod} were not kept]\n" if tail.truncated else ""
             records.append(LogRecord(tail.time, "stdout", dropped + tail.text))
         return records
+
+    def changes(self) -> ChangeFeed:
+        """Watches of every digitalhub resource type in the namespace, with this store's identity."""
+        from digitalhub_runtime_python.stores.kubernetes_changes import KubernetesChangeFeed
+
+        return KubernetesChangeFeed(self.api_client, self.namespace)
 
     # -- waiting
 

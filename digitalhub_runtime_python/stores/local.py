@@ -19,9 +19,24 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from digitalhub_runtime_python.models.base import Entity, now
+from digitalhub_runtime_python.models.indexed import indexed
 from digitalhub_runtime_python.models.keys import parse_key
 from digitalhub_runtime_python.models.project import Project
 from digitalhub_runtime_python.stores.base import AlreadyExists, E, LogRecord, NotFound, Store, entity_class
+from digitalhub_runtime_python.stores.changes import ChangeFeed
+from digitalhub_runtime_python.stores.local_changes import CHANGES_SCHEMA, SqliteChangeFeed
+from digitalhub_runtime_python.stores.local_query import count_sql, page_sql
+from digitalhub_runtime_python.stores.local_schema import INDEX_COLUMNS, MUTABLE_COLUMNS, migrate
+from digitalhub_runtime_python.stores.query import Listing, Order, Page, Query
+
+_INSERT = (
+    f"INSERT INTO entities (key, project, type, name, id, document, {', '.join(INDEX_COLUMNS)}) "
+    f"VALUES (?, ?, ?, ?, ?, ?{', ?' * len(INDEX_COLUMNS)})"
+)
+_UPDATE = f"UPDATE entities SET document=?, {', '.join(f'{c}=?' for c in MUTABLE_COLUMNS)} WHERE key=?"
+# Pages of the write-ahead log between checkpoints (SQLite's default: 1,000): new rows go to the same few table
+# and index pages, so fewer checkpoints copy each of them fewer times; the log file grows to about 40 MB.
+WAL_PAGES = 10_000
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entities (
@@ -34,7 +49,6 @@ CREATE TABLE IF NOT EXISTS entities (
     document TEXT NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS entities_version ON entities (project, type, name, id);
-CREATE INDEX IF NOT EXISTS entities_latest ON entities (project, type, name, seq);
 CREATE TABLE IF NOT EXISTS logs (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     run_key TEXT NOT NULL,
@@ -123,7 +137,8 @@ class LocalStore(Store):
 
     @_reporting_damage
     def _create_schema(self) -> None:
-        self._connection().executescript(SCHEMA)
+        self._connection().executescript(SCHEMA + CHANGES_SCHEMA)
+        migrate(self._connection())
 
     def _connection(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -131,6 +146,7 @@ class LocalStore(Store):
             db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             _enable_wal(db)
             db.execute("PRAGMA synchronous=NORMAL")
+            db.execute(f"PRAGMA wal_autocheckpoint={WAL_PAGES}")
             self._local.db = db
         return db
 
@@ -147,12 +163,9 @@ class LocalStore(Store):
 
     @_reporting_damage
     def create(self, entity: E) -> E:
-        try:
-            with self._transaction() as db:
-                db.execute(
-                    "INSERT INTO entities (key, project, type, name, id, document) VALUES (?, ?, ?, ?, ?, ?)",
-                    (entity.key, entity.project, entity.ENTITY_TYPE, entity.name, entity.id, entity.model_dump_json()),
-                )
+        row = (entity.key, entity.project, entity.ENTITY_TYPE, entity.name, entity.id, entity.model_dump_json())
+        try:  # one statement is one transaction: no BEGIN/COMMIT round trips
+            self._connection().execute(_INSERT, (*row, *indexed(entity)))
         except sqlite3.IntegrityError:
             raise AlreadyExists(f"{entity.key} already exists") from None
         return entity
@@ -176,16 +189,23 @@ class LocalStore(Store):
         return cls.model_validate_json(row[0])
 
     @_reporting_damage
-    def list(self, cls: type[E], project: str, *, name: str | None = None, all_versions: bool = False) -> list[E]:
-        where, args = "project=? AND type=?", [project, cls.ENTITY_TYPE]
-        if name is not None:
-            where += " AND name=?"
-            args.append(name)
-        if not all_versions:
-            where += f" AND seq IN (SELECT MAX(seq) FROM entities WHERE {where} GROUP BY name)"
-            args *= 2
-        rows = self._connection().execute(f"SELECT document FROM entities WHERE {where} ORDER BY seq DESC", args)
-        return [cls.model_validate_json(doc) for (doc,) in rows]
+    def page(
+        self, cls: type[E], project: str, query: Query, *, limit: int, order: Order = "newest", after: str | None = None
+    ) -> Page[E]:
+        listing = Listing(cls.ENTITY_TYPE, project, query, order)
+        sql, args = page_sql(listing, listing.start(after), limit)
+        rows = self._connection().execute(sql, args).fetchall()
+        continuation = None
+        if len(rows) > limit:
+            rows = rows[:limit]
+            last_seq, last_created, _ = rows[-1]
+            continuation = listing.continuation((last_created, last_seq))
+        return Page((cls.model_validate_json(document) for _, _, document in rows), continuation)
+
+    @_reporting_damage
+    def count(self, cls: type[E], project: str, query: Query) -> int:
+        sql, args = count_sql(Listing(cls.ENTITY_TYPE, project, query))
+        return int(self._connection().execute(sql, args).fetchone()[0])
 
     @_reporting_damage
     def list_projects(self) -> builtins.list[Project]:
@@ -201,7 +221,8 @@ class LocalStore(Store):
                 raise NotFound(f"{key} does not exist")
             entity = change(cls.model_validate_json(row[0]))
             entity.metadata.updated = now()
-            db.execute("UPDATE entities SET document=? WHERE key=?", (entity.model_dump_json(), key))
+            fields = indexed(entity)
+            db.execute(_UPDATE, (entity.model_dump_json(), *(getattr(fields, c) for c in MUTABLE_COLUMNS), key))
         return entity
 
     @_reporting_damage
@@ -210,6 +231,10 @@ class LocalStore(Store):
             if db.execute("DELETE FROM entities WHERE key=?", (key,)).rowcount == 0:
                 raise NotFound(f"{key} does not exist")
             db.execute("DELETE FROM logs WHERE run_key=?", (key,))
+
+    @_reporting_damage
+    def delete_logs(self, run_key: str) -> None:
+        self._connection().execute("DELETE FROM logs WHERE run_key=?", (run_key,))
 
     @_reporting_damage
     def append_logs(self, run_key: str, records: builtins.list[LogRecord]) -> None:
@@ -226,6 +251,23 @@ class LocalStore(Store):
             "SELECT time, stream, text FROM logs WHERE run_key=? ORDER BY seq", (run_key,)
         )
         return [LogRecord(datetime.fromisoformat(t), stream, text) for t, stream, text in rows]
+
+    @_reporting_damage
+    def read_logs_after(self, run_key: str, after: int = 0, limit: int = 1000) -> tuple[builtins.list[LogRecord], int]:
+        """Records past cursor ``after``; the cursor is the log table's sequence number."""
+        rows = (
+            self._connection()
+            .execute(
+                "SELECT seq, time, stream, text FROM logs WHERE run_key=? AND seq>? ORDER BY seq LIMIT ?",
+                (run_key, after, limit),
+            )
+            .fetchall()
+        )
+        records = [LogRecord(datetime.fromisoformat(t), stream, text) for _, t, stream, text in rows]
+        return records, rows[-1][0] if rows else after
+
+    def changes(self) -> ChangeFeed:
+        return SqliteChangeFeed(self.path)
 
     def wait(self, key: str, until: Callable[[Entity], bool], timeout: float | None = None) -> Entity:
         deadline = None if timeout is None else time.monotonic() + timeout

@@ -1,7 +1,7 @@
 """What the operator does for a run, as plain synchronous methods the kopf handlers call from worker threads.
 
-- launch: resolve the run's task and function, build the Job (job), the Deployment + Service (serve), or the token
-  Secret + Deployment + Service (session), create them
+- launch: resolve the run's task and function, build the Job (job, build), the Deployment + Service (serve),
+  or the token Secret + Deployment + Service (session), create them
   (idempotent: names are deterministic, an existing object is ours) and record them in the run's status;
 - sync: fold Job / Pod / Deployment state into the run's status (see ``status.py``);
 - expire: end runs stuck waiting to start past the pending deadline;
@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from digitalhub_operator import metrics
 from digitalhub_operator.cluster import Cluster, Rejected
 from digitalhub_operator.manifests import serve, session
+from digitalhub_operator.manifests.build import build_job_manifest
 from digitalhub_operator.manifests.common import ManifestError, Owner, Workload
 from digitalhub_operator.manifests.job import job_manifest
 from digitalhub_operator.manifests.schedule import cronjob_manifest
@@ -110,8 +111,9 @@ class RunRef:
 
     @property
     def kind(self) -> str:
-        """The kind of its workload (the Deployment, for a serve run, beside which stands a Service)."""
-        return "CronJob" if self.scheduled else "Job" if self.action == Action.JOB else "Deployment"
+        """The kind of its workload (the Deployment, for a serve run, beside which stands a Service; a Job for a job
+        or a build)."""
+        return "CronJob" if self.scheduled else "Deployment" if self.action == Action.SERVE else "Job"
 
     @property
     def final(self) -> bool:
@@ -232,11 +234,6 @@ class Controller:
         return entity
 
     def _workload(self, run: Run, ref: RunRef) -> Workload:
-        if run.spec.action == Action.BUILD:
-            raise LaunchError(
-                "action 'build' is not supported yet by the operator: build the image elsewhere "
-                "and set the function's 'image'"
-            )
         task: Task = self._get(ref.namespace, run.spec.task, "spec.task", Task)
         function: Function = self._get(ref.namespace, run.spec.function, "spec.function", Function)
         if task.spec.action != run.spec.action:
@@ -345,7 +342,7 @@ class Controller:
     # -- status mirroring
 
     def observe(self, run: Run, workload: dict[str, Any], pods: list[dict[str, Any]], deleted: bool) -> Observation:
-        kind = workload.get("kind") or ("Job" if run.spec.action == Action.JOB else "Deployment")
+        kind = workload.get("kind") or ("Deployment" if run.spec.action == Action.SERVE else "Job")
         state = run.status.state
         if deleted:
             if is_final(state):
@@ -354,7 +351,7 @@ class Controller:
             return Observation(State.ERROR, f"{kind.lower()} {name} was deleted outside digitalhub", "Deleted")
         if kind == "CronJob":
             return observe_cronjob(workload, state)
-        if run.spec.action == Action.JOB:
+        if run.spec.action != Action.SERVE:  # a job or a build: a Job
             meta = workload.get("metadata", {})
             return observe_job(workload, pods, state, self._job_warnings.get((meta.get("namespace"), meta.get("name"))))
         url = run.status.service.url if run.status.service and run.status.service.url else ""
@@ -440,7 +437,7 @@ class Controller:
         """
         if ref.scheduled:
             return False
-        if ref.action == Action.JOB:
+        if ref.action != Action.SERVE:  # a job or a build: a Job
             observation = observe_job(workload, pods, ref.state)
         else:
             observation = observe_deployment(workload, pods, ref.state, "")
@@ -508,8 +505,8 @@ def _propagation(kind: str) -> str:
 
 
 def _manifests(workload: Workload) -> list[dict[str, Any]]:
-    """What to create for a run: a CronJob, a Job, or a Deployment and its Service; for a session, first the Secret
-    its Deployment reads the token from."""
+    """What to create for a run: a CronJob, a Job (a job, or a build), or a Deployment and its Service; for a
+    session, first the Secret its Deployment reads the token from."""
     if workload.scheduled:
         return [cronjob_manifest(workload)]
     if workload.run.spec.action == Action.JOB:
@@ -520,6 +517,8 @@ def _manifests(workload: Workload) -> list[dict[str, Any]]:
             service_manifest(workload),
             session.deployment_manifest(workload),
         ]
+    if workload.run.spec.action == Action.BUILD:
+        return [build_job_manifest(workload)]
     return [service_manifest(workload), serve.deployment_manifest(workload)]
 
 

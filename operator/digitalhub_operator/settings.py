@@ -12,11 +12,13 @@ from pathlib import Path
 
 from kubernetes.utils import parse_quantity
 
+from digitalhub_operator.build_settings import BuildSettings, BuildSettingsError
+from digitalhub_runtime_python.contract import RUNTIME_IMAGE
 from digitalhub_runtime_python.models.function import PythonVersion
 from digitalhub_runtime_python.models.task import JobStoreSpec, check_job_store_url, check_quantity
 
 PREFIX = "DIGITALHUB_OPERATOR_"
-DEFAULT_IMAGE = "ghcr.io/scc-digitalhub/digitalhub-runtime-python:py{python}"
+DEFAULT_IMAGE = RUNTIME_IMAGE
 SERVICE_ACCOUNT_TOKEN = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
 DEFAULT_REQUESTS = "cpu=100m,memory=128Mi"
 
@@ -145,6 +147,8 @@ class OperatorSettings:
     """Lines of a finished pod's log kept on its run (0: none)."""
     serve_job_store: JobStoreSpec | None = None
     """Redis for the async jobs of serve tasks that name none (e.g. the chart's own); None keeps them in memory."""
+    build: BuildSettings = field(default_factory=BuildSettings)
+    """Image builds: registry, builder, credentials (``DIGITALHUB_OPERATOR_BUILD_*``, see build_settings.py)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> OperatorSettings:
@@ -184,6 +188,10 @@ class OperatorSettings:
                 password_secret=env.get(PREFIX + "SERVE_JOB_STORE_SECRET") or None,
                 password_key=env.get(PREFIX + "SERVE_JOB_STORE_SECRET_KEY") or "password",
             )
+        try:
+            build = BuildSettings.from_env(env)
+        except BuildSettingsError as exc:
+            raise SettingsError(str(exc)) from None
         return cls(
             namespaces=_split(env.get(PREFIX + "NAMESPACES", "")),
             scanning=_flag(env, "SCANNING", True),
@@ -209,6 +217,7 @@ class OperatorSettings:
             default_limits=limits,
             log_tail_lines=int(_number(env, "LOG_TAIL_LINES", cls.log_tail_lines)),
             serve_job_store=job_store,
+            build=build,
         )
 
     def image_for(self, python_version: str) -> str:

@@ -110,6 +110,17 @@ class PodmanService:
         # "auto" asks the service for its API version: this fails until the service answers.
         return docker.DockerClient(base_url=f"unix://{self.socket}", version="auto", timeout=600)
 
+    @property
+    def docker_host(self) -> str:
+        """The service's address as DOCKER_HOST (``docker.from_env()``) takes it."""
+        return f"unix://{self.socket}"
+
+    @property
+    def client(self) -> docker.DockerClient:
+        """The ``docker`` SDK client on the running service."""
+        assert self._client is not None, "the service is not started"
+        return self._client
+
     def _log_tail(self) -> str:
         return self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
 

@@ -10,7 +10,9 @@ import pytest
 
 from tests.containers.base_image import ensure_base_image
 from tests.containers.engine import PodmanService
+from tests.containers.index import function_index
 from tests.containers.wheels import ensure_wheels
+from tests.servers.static_http import StaticServer
 
 
 @pytest.fixture(scope="session")
@@ -26,7 +28,23 @@ def wheel_folder() -> Path:
 
 
 @pytest.fixture(scope="session")
-def docker_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[docker.DockerClient]:
-    """A ``docker`` SDK client on a ``podman system service`` started for the session and stopped after it."""
-    with PodmanService(tmp_path_factory.mktemp("podman")) as client:
-        yield client
+def podman_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PodmanService]:
+    """``podman system service`` started for the session and stopped after it (``docker_host`` is its address)."""
+    service = PodmanService(tmp_path_factory.mktemp("podman"))
+    with service:
+        yield service
+
+
+@pytest.fixture(scope="session")
+def docker_client(podman_service: PodmanService) -> docker.DockerClient:
+    """A ``docker`` SDK client on the session's podman service."""
+    return podman_service.client
+
+
+@pytest.fixture(scope="session")
+def package_index_url(tmp_path_factory: pytest.TempPathFactory, wheel_folder: Path) -> Iterator[str]:
+    """A loopback "simple" index with the runtime built from this tree, its dependencies and ``tinypkg`` 1.0, for
+    image builds whose steps use the host's network."""
+    index = function_index(tmp_path_factory.mktemp("function-index"), wheel_folder)
+    with StaticServer(index.root) as server:
+        yield f"{server.base_url}/simple"

@@ -27,6 +27,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.integration)
 
 
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh embedded store for the test (DIGITALHUB_HOME), the test's folder as the current one."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("DIGITALHUB_HOME", str(home))
+    monkeypatch.chdir(tmp_path)
+    return home
+
+
 @pytest.fixture(scope="session")
 def cert(tmp_path_factory: pytest.TempPathFactory) -> Cert:
     return make_cert(tmp_path_factory.mktemp("tls"))

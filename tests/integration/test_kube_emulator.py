@@ -110,6 +110,32 @@ def test_label_and_field_selectors(api, kube):
     assert names(field_selector="metadata.name=b") == ["b"]
 
 
+def test_list_chunks_with_limit_and_continue(api, kube):
+    custom, _, _ = api
+    for name in ("d", "b", "e", "a", "c"):
+        create(custom, kube, name, labels={"even": str(name in "bd").lower()})
+
+    def chunk(**params) -> dict:
+        return custom.list_namespaced_custom_object(GROUP, VERSION, kube.namespace, PLURAL, **params)
+
+    first = chunk(limit=2)
+    assert [item["metadata"]["name"] for item in first["items"]] == ["a", "b"]
+    assert first["metadata"]["remainingItemCount"] == 3
+    second = chunk(limit=2, _continue=first["metadata"]["continue"])
+    assert [item["metadata"]["name"] for item in second["items"]] == ["c", "d"]
+    last = chunk(limit=2, _continue=second["metadata"]["continue"])
+    assert [item["metadata"]["name"] for item in last["items"]] == ["e"]
+    assert "continue" not in last["metadata"]
+    selected = chunk(limit=1, label_selector="even=true")
+    assert [item["metadata"]["name"] for item in selected["items"]] == ["b"]
+    rest = chunk(limit=1, label_selector="even=true", _continue=selected["metadata"]["continue"])
+    assert [item["metadata"]["name"] for item in rest["items"]] == ["d"] and "continue" not in rest["metadata"]
+    assert len(chunk()["items"]) == 5  # no limit: everything at once
+    with pytest.raises(ApiException) as refused:
+        chunk(limit=2, _continue="not-a-token")
+    assert refused.value.status == 400
+
+
 def test_watch_streams_changes_and_ends_at_timeout(api, kube):
     custom, _, _ = api
     created = create(custom, kube, "w5", labels={"watched": "yes"})

@@ -17,6 +17,10 @@ JSON. This subclass adds exactly what a real API server does and our code relies
 - status subresource isolation: writes to the object ignore ``status``; writes to ``/status`` change only it.
 - ``labelSelector`` (``=``, ``==``, ``!=``, ``in``, ``notin``, ``key``, ``!key``) and ``fieldSelector``
   (``metadata.name``, ``metadata.namespace``) on list and watch.
+- list chunks: ``limit`` and ``continue``, in the server's order (by namespace, then name); a cut list carries
+  ``metadata.continue`` and ``remainingItemCount``, also in Table responses; a malformed ``continue`` answers 400.
+  Unlike a real server, later chunks are not a snapshot of the first one's resourceVersion: objects created
+  meanwhile show up when they sort after the chunk's end (and a continue token never expires with 410).
 - watch: ``resourceVersion`` skips objects not changed since; ``timeoutSeconds`` ends the stream; the stream is
   declared ``application/json`` (client-go, so kubectl, refuses an octet-stream); lists carry a real
   ``resourceVersion``.
@@ -47,9 +51,11 @@ Everything else is kmock's own behaviour.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import copy
 import itertools
+import json
 import re
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -116,6 +122,36 @@ def parse_field_selector(selector: str) -> Callable[[Obj], bool]:
         equal = op != "!="
         checks.append(lambda obj, f=field, v=value, eq=equal: (obj.get("metadata", {}).get(f) == v) == eq)
     return lambda obj: all(check(obj) for check in checks)
+
+
+def _position(token: str | None) -> list[str] | None | bool:
+    """Where a ``continue`` token resumes a list (namespace, name); None without a token, False for a bad one."""
+    if not token:
+        return None
+    try:
+        after = json.loads(base64.urlsafe_b64decode(token.encode()))
+    except ValueError:
+        return False
+    return after if isinstance(after, list) else False
+
+
+def _chunk(items: list[Obj], limit: str | None, token: str | None) -> tuple[list[Obj], Obj]:
+    """The chunk of a list that ``limit`` and a (valid) ``continue`` token ask for, in the server's order
+    (namespace, then name), and the list metadata saying what follows (``continue``, ``remainingItemCount``)."""
+
+    def position(obj: Obj) -> list[str]:
+        return [obj["metadata"].get("namespace") or "", obj["metadata"]["name"]]
+
+    items = sorted(items, key=position)
+    after = _position(token)
+    if isinstance(after, list):
+        items = [obj for obj in items if position(obj) > after]
+    size = int(limit) if limit and limit.isdigit() and int(limit) > 0 else None
+    if size is None or len(items) <= size:
+        return items, {}
+    chunk = items[:size]
+    following = base64.urlsafe_b64encode(json.dumps(position(chunk[-1])).encode()).decode()
+    return chunk, {"continue": following, "remainingItemCount": len(items) - size}
 
 
 _parse_path = parsing.parse_path
@@ -222,6 +258,8 @@ class _ApiServerBehaviours(kmock.KubernetesEmulator):
                 request = attrs.evolve(request, data=protobuf.namespace(request.body))
             except ValueError as exc:
                 return _status_error(415, "UnsupportedMediaType", str(exc))
+        if request.action == enums.action.LIST and _position(request.params.get("continue")) is False:
+            return _status_error(400, "BadRequest", f"continue key is not valid: {request.params['continue']!r}")
         if request.name and request.method == enums.method.PATCH and content_type.startswith(APPLY_PATCH):
             if self._live((resource, request.namespace, request.name)) is None:
                 request = attrs.evolve(request, method=enums.method.POST, action=enums.action.CREATE, name=None)
@@ -457,9 +495,13 @@ class _ApiServerBehaviours(kmock.KubernetesEmulator):
         async with self._lock:
             items = self._matching(request, matches)
             version = str(next(self._versions))
+        items, chunk = _chunk(items, request.params.get("limit"), request.params.get("continue"))
         if tables.wants_table(request.headers.get("Accept", "")):
-            return self._table(request, items, version)
-        return {"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": version}, "items": items}
+            table = self._table(request, items, version)
+            table["metadata"].update(chunk)
+            return table
+        metadata = {"resourceVersion": version, **chunk}
+        return {"apiVersion": "v1", "kind": "List", "metadata": metadata, "items": items}
 
     async def _serve_fetch(self, request: rendering.Request) -> rendering.Payload:
         obj = cast(Obj, await super()._serve_fetch(request))  # kmock serves the stored object's dict

@@ -39,6 +39,7 @@ def test_the_operator_loads_no_sqlite_store_code_fetchers_or_local_launchers():
         f"{PACKAGE}.entities",
         f"{PACKAGE}.backends",
         f"{PACKAGE}.api",
+        f"{PACKAGE}.console",
     ]
     loaded = sorted(m for m in modules if m.startswith(tuple(forbidden)))
     assert loaded == [], loaded

@@ -42,6 +42,9 @@ it makes, as tests/integration/operator/test_operator_rbac.py records them. */}}
 - apiGroups: [digitalhub.io]
   resources: [runs/status]
   verbs: [update, patch]
+- apiGroups: [digitalhub.io]
+  resources: [runs]
+  verbs: [patch]
 - apiGroups: [batch]
   resources: [jobs, cronjobs]
   verbs: [get, list, watch, create, delete]
@@ -118,4 +121,10 @@ helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
 {{- else -}}
 {{- toJson (dict "url" $store.url "secret" $store.passwordSecret.name "key" $store.passwordSecret.key) -}}
 {{- end -}}
+{{- end -}}
+
+{{- define "digitalhub.consoleSelector" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: console
 {{- end -}}

@@ -1,4 +1,5 @@
-"""A fresh embedded store per test, and a helper to write handler code."""
+"""A project in the fresh embedded store of each test (``home``, tests/integration/conftest.py), and a helper to
+write handler code."""
 
 from __future__ import annotations
 
@@ -8,14 +9,6 @@ from pathlib import Path
 import pytest
 
 import digitalhub_runtime_python as dh
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    monkeypatch.setenv("DIGITALHUB_HOME", str(home))
-    monkeypatch.chdir(tmp_path)
-    return home
 
 
 @pytest.fixture

@@ -221,6 +221,21 @@ def test_serve_refuses_no_wait_and_timeout(cli, write) -> None:
     assert json.loads(cli("get", "runs", "-o", "json").output) == []
 
 
+def test_build_takes_instructions_and_refuses_what_is_for_jobs(cli, write, monkeypatch, tmp_path: Path) -> None:
+    write("train.py", "def train():\n    return 1\n")
+    for option in (["--no-wait"], ["--timeout", "5"], ["--subprocess"]):
+        result = cli("run", "train.py:train", "--action", "build", *option)
+        assert result.exit_code == 2 and "are for jobs: a build returns once it ended" in result.output
+    assert cli("run", "train.py:train", "--instruction", "true").exit_code == 2  # a job has no instructions
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/absent.sock")
+    args = ["--base-image", "python:3.12-slim", "--python-version", "PYTHON3_12", "--instruction", "apt-get update"]
+    result = cli("run", "train.py:train", "--action", "build", *args)
+    assert result.exit_code == 1 and "cannot reach a Docker engine" in result.stderr
+    [run] = json.loads(cli("get", "runs", "-o", "json").output)
+    dockerfile = run["status"]["build"]["dockerfile"]
+    assert "FROM python:3.12-slim\n" in dockerfile and "RUN apt-get update\n" in dockerfile
+
+
 def test_crds_print_to_stdout_for_kubectl(cli, tmp_path: Path) -> None:
     result = cli("crds")
     assert result.exit_code == 0

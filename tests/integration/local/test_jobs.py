@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -184,7 +185,14 @@ def test_task_envs_apply_during_the_run_only(project: dh.Project) -> None:
     assert "GREETING" not in os.environ
 
 
-def test_build_is_not_available_locally(project: dh.Project) -> None:
+def test_a_local_build_without_an_engine_ends_in_error_saying_where_to_find_one(
+    project: dh.Project, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/absent.sock")
     fn = project.new_function(name="b", code="def f(): pass", handler="f", base_image="python:3.11")
-    with pytest.raises(NotImplementedError, match="action 'build' cannot run locally"):
-        fn.run(action="build")
+    run = fn.run(action="build")
+    assert run.status.state == "ERROR" and "cannot reach a Docker engine at unix://" in run.status.message
+    assert "point DOCKER_HOST at one" in run.status.message
+    assert "FROM python:3.11" in run.status.build.dockerfile  # rendered before the engine was asked
+    with pytest.raises(dh.SpecError, match=r"instructions\[1\] 'a\\nb'"):  # refused before anything is stored
+        fn.run(action="build", instructions=["apt-get update", "a\nb"])

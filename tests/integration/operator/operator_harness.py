@@ -218,21 +218,23 @@ class World:
         return name
 
     def container_process(
-        self, workload: dict[str, Any], kubeconfig: Path, home: Path, **overrides: str
+        self, workload: dict[str, Any], kubeconfig: Path, home: Path, container: str | None = None, **overrides: str
     ) -> tuple[list[str], dict[str, str]]:
         """Command line and environment that run the workload's container here, as a child process: downward-API
         and Secret values resolved as the kubelet would, the image's ``python`` being this interpreter, KUBECONFIG
         and a writable home standing in for the pod's service account and emptyDir, then ``overrides`` (e.g. a free
-        PORT: no network namespace)."""
-        container = workload["spec"]["template"]["spec"]["containers"][0]
+        PORT: no network namespace). ``container``: the (init) container of that name, else the first container."""
+        spec = workload["spec"]["template"]["spec"]
+        found = [c for c in [*spec.get("initContainers", []), *spec["containers"]] if c["name"] == container]
+        chosen = found[0] if found else spec["containers"][0]
         env = {**os.environ}
         env.pop("KUBERNETES_SERVICE_HOST", None)
-        for item in container["env"]:
-            env[item["name"]] = self._env_value(item)
+        for item in chosen["env"]:
+            env[item["name"]] = self._env_value(item, overrides.get("DIGITALHUB_POD_NAME", ""))
         env.update(KUBECONFIG=str(kubeconfig), DIGITALHUB_HOME=str(home), **overrides)
-        return [sys.executable if part == "python" else part for part in container["command"]], env
+        return [sys.executable if part == "python" else part for part in chosen["command"]], env
 
-    def _env_value(self, item: dict[str, Any]) -> str:
+    def _env_value(self, item: dict[str, Any], pod_name: str) -> str:
         if "value" in item:
             return item["value"]
         source = item.get("valueFrom", {})
@@ -240,11 +242,20 @@ class World:
             ref = source["secretKeyRef"]
             data = self.core.read_namespaced_secret(ref["name"], self.namespace).data or {}
             return base64.b64decode(data[ref["key"]]).decode()
-        return self.namespace if "fieldRef" in source else ""
+        field = source.get("fieldRef", {}).get("fieldPath")
+        return pod_name if field == "metadata.name" else self.namespace
 
-    def execute(self, workload: dict[str, Any], kubeconfig: Path, home: Path, timeout: float = 60) -> int:
+    def execute(
+        self,
+        workload: dict[str, Any],
+        kubeconfig: Path,
+        home: Path,
+        timeout: float = 60,
+        container: str | None = None,
+        **overrides: str,
+    ) -> int:
         """Run the workload's container to its end (see ``container_process``); its exit code."""
-        command, env = self.container_process(workload, kubeconfig, home)
+        command, env = self.container_process(workload, kubeconfig, home, container, **overrides)
         return subprocess.run(command, env=env, timeout=timeout, capture_output=True).returncode
 
     def pod_status(self, name: str, status: dict[str, Any]) -> None:

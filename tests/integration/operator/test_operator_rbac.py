@@ -57,7 +57,11 @@ def calls(kube_server, world, namespace) -> Iterator[dict[str, list[rbac.Permiss
     operator_kubeconfig = kube_server.kubeconfig(folder / "operator", namespace, token=OPERATOR_TOKEN)
     runner_kubeconfig = kube_server.kubeconfig(folder / "runner", namespace, token=RUNNER_TOKEN)
     operator = OperatorProcess(
-        operator_kubeconfig, namespace, folder / "operator.log", DIGITALHUB_OPERATOR_PENDING_DEADLINE="120"
+        operator_kubeconfig,
+        namespace,
+        folder / "operator.log",
+        DIGITALHUB_OPERATOR_PENDING_DEADLINE="120",
+        DIGITALHUB_OPERATOR_BUILD_REGISTRY="registry.example.com/dh",
     )
     try:
         operator.start()
@@ -73,8 +77,8 @@ def calls(kube_server, world, namespace) -> Iterator[dict[str, list[rbac.Permiss
 
 def scenario(world, runner_kubeconfig: Path, home: Path) -> None:
     """The operator tests' scenario in short: a job run to its end (its pod really executed), a stopped job,
-    a serve run rolled out and stopped, a session launched and stopped, a schedule that fires once (the operator
-    makes the firing's run) and is stopped, a malformed run."""
+    a serve run rolled out and stopped, a build (its runtime steps really executed), a session launched and stopped,
+    a schedule that fires once (the operator makes the firing's run) and is stopped, a malformed run."""
     run = world.run("job")
     name = workload_name(run.id)
     job = wait_for(lambda: world.job(name), what="the Job")
@@ -105,6 +109,20 @@ def scenario(world, runner_kubeconfig: Path, home: Path) -> None:
     world.wait_run(session, lambda r: r.status.kubernetes.deployment is not None, "session launched")
     world.store.transition(session.key, State.STOPPED, "stopped by user")
     world.wait_run(session, lambda r: r.status.kubernetes.deployment is None, "session workload released")
+
+    built = world.run("build")
+    name = workload_name(built.id)
+    job = wait_for(lambda: world.job(name), what="the build Job")
+    pod = world.start_pod(job)
+    build_dir = home.parent / "build"
+    for container in ("prepare", "runtime"):
+        if container == "runtime":
+            (build_dir / "digest").write_text("sha256:" + "0" * 64)  # what the builder leaves
+        env = {"DIGITALHUB_BUILD_DIR": str(build_dir), "DIGITALHUB_POD_NAME": pod}
+        assert world.execute(job, runner_kubeconfig, home, 120, container, **env) == 0
+    world.pod_status(pod, finished("Completed", 0))
+    world.job_status(name, job_condition("Complete", "CompletionsReached"))
+    world.wait_run(built, lambda r: r.status.state == State.COMPLETED and r.status.kubernetes.pods, "built")
 
     function = world.function()
     task = world.task(function)
@@ -172,7 +190,8 @@ def test_the_scenario_exercised_the_operator_and_the_run_pod(calls):
     assert {("jobs", "create"), ("jobs", "delete"), ("deployments", "create"), ("services", "delete")} <= operator
     assert ("secrets", "create") in operator
     assert {("runs/status", "update"), ("runs/status", "patch"), ("events", "create")} <= operator
-    assert ("runs/status", "update") in {(p.resource, p.verb) for p in calls["runner"]}
+    runner = {(p.resource, p.verb) for p in calls["runner"]}
+    assert {("runs/status", "update"), ("functions", "create"), ("pods/log", "get")} <= runner
 
 
 def test_runner_role_grants_what_a_run_pod_does(calls, namespace):

@@ -13,9 +13,11 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from digitalhub_operator.settings import OperatorSettings
 from digitalhub_runtime_python.contract import workload_name
 from digitalhub_runtime_python.models.function import PythonVersion
 from tests.helm_chart import CHART, by_kind, crd_files, hook_objects, notes, render, shipped_crds
+from tests.kube import rbac
 
 ROOT = CHART.parents[1]
 KUBERNETES_VERSIONS = ("1.29", "1.33")
@@ -41,10 +43,14 @@ KEPT_REDIS = {
 EXISTING_REDIS = {
     "serve": {"jobStore": {"url": "redis://redis.infra.svc:6379/0", "passwordSecret": {"name": "redis-auth"}}}
 }
+CONSOLE = {
+    "console": {"enabled": True, "namespace": "team-a", "actions": {"enabled": True}},
+    "operator": {"watchNamespaces": ["team-a"]},
+}
 VALUES = pytest.mark.parametrize(
     "values",
-    [{}, HA, HA_CLUSTERWIDE, QUICK_REDIS, KEPT_REDIS, EXISTING_REDIS],
-    ids=["default", "ha-namespaced", "ha-clusterwide", "quick-redis", "kept-redis", "existing-redis"],
+    [{}, HA, HA_CLUSTERWIDE, QUICK_REDIS, KEPT_REDIS, EXISTING_REDIS, CONSOLE],
+    ids=["default", "ha-namespaced", "ha-clusterwide", "quick-redis", "kept-redis", "existing-redis", "console"],
 )
 # Kinds of other projects' CRDs the chart may render: the Prometheus Operator's, when asked for.
 FOREIGN_KINDS = {("monitoring.coreos.com", "ServiceMonitor")}
@@ -77,6 +83,7 @@ EXPECTED_KINDS = {
     "quick-redis": OPERATOR_KINDS | REDIS_KINDS,
     "kept-redis": OPERATOR_KINDS | REDIS_KINDS | {"PersistentVolumeClaim"},
     "existing-redis": OPERATOR_KINDS,
+    "console": OPERATOR_KINDS | {"Service"},
 }
 
 
@@ -228,6 +235,9 @@ def test_notes_start_the_first_run_from_the_examples():
         ({"runtime": {"imagePullPolicy": "Sometimes"}}, "/runtime/imagePullPolicy"),
         ({"crds": {"upgrade": "yes"}}, "/crds/upgrade"),
         ({"serve": {"jobStore": {"redis": {"enable": True}}}}, "enable"),
+        ({"console": {"actions": {"enabled": "yes"}}}, "/console/actions/enabled"),
+        ({"console": {"namespace": "Team_A"}}, "/console/namespace"),
+        ({"console": {"port": 0}}, "/console/port"),
     ],
 )
 def test_bad_values_are_refused_naming_the_value(values, complaint):
@@ -287,3 +297,44 @@ def test_the_chart_can_point_serve_jobs_at_an_existing_redis():
     assert by_kind(docs, "Secret") == [] and len(by_kind(docs, "Deployment")) == 1
     with pytest.raises(helm_python.HelmError, match="either url"):
         render({"serve": {"jobStore": {"url": "redis://r/0", "redis": {"enabled": True}}}})
+
+
+def test_build_values_reach_the_operators_build_settings():
+    assert OperatorSettings.from_env(operator_env(render({}))).build.registry is None  # builds say what is missing
+    values = {"registry": "registry.example.com/dh", "builder": "buildkit", "registrySecret": "push", "code": "fetch"}
+    build = OperatorSettings.from_env(operator_env(render({"build": values}))).build
+    assert (build.registry, build.builder, build.registry_secret, build.code) == (
+        "registry.example.com/dh",
+        "buildkit",
+        "push",
+        "fetch",
+    )
+    with pytest.raises(helm_python.HelmError, match="/build/builder"):
+        render({"build": {"builder": "docker"}})
+
+
+def test_the_console_is_off_by_default_and_its_own_account_only_reads():
+    assert [d["metadata"]["name"] for d in render({}) if "console" in d["metadata"]["name"]] == []
+    docs = render(CONSOLE)
+    console = next(d for d in by_kind(docs, "Deployment") if d["metadata"]["name"] == "dh-digitalhub-console")
+    env = env_of(console)
+    assert env["DIGITALHUB_BACKEND"] == "kubernetes" and env["DIGITALHUB_NAMESPACE"] == "team-a"
+    assert env["DIGITALHUB_CONSOLE_ACTIONS"] == "true" and env["DIGITALHUB_CONSOLE_IDENTITY"] == "forwarded"
+    pod = console["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == "dh-digitalhub-console"
+    assert pod["containers"][0]["args"][:2] == ["dhrun", "ui"]
+    grants = rbac.grants_of(docs, "digitalhub", "dh-digitalhub-console")
+    assert [grant.namespace for grant in grants] == ["team-a"]
+    assert {verb for _, _, verb in rbac.granted_triples(grants)} == {"get", "list", "watch"}
+    service = next(d for d in by_kind(docs, "Service") if d["metadata"]["name"] == "dh-digitalhub-console")
+    assert service["spec"]["selector"] == console["spec"]["selector"]["matchLabels"]
+    assert (
+        env_of(
+            next(
+                d
+                for d in by_kind(render({"console": {"enabled": True}}), "Deployment")
+                if "console" in d["metadata"]["name"]
+            )
+        )["DIGITALHUB_NAMESPACE"]
+        == "digitalhub"
+    )
