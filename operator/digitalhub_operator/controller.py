@@ -111,9 +111,9 @@ class RunRef:
 
     @property
     def kind(self) -> str:
-        """The kind of its workload (the Deployment, for a serve run, beside which stands a Service; a Job for a job
-        or a build)."""
-        return "CronJob" if self.scheduled else "Deployment" if self.action == Action.SERVE else "Job"
+        """The kind of its workload (the Deployment, for a serve run or a session, beside which stands a Service; a
+        Job for a job or a build)."""
+        return "CronJob" if self.scheduled else "Deployment" if self.action in SERVED else "Job"
 
     @property
     def final(self) -> bool:
@@ -342,7 +342,7 @@ class Controller:
     # -- status mirroring
 
     def observe(self, run: Run, workload: dict[str, Any], pods: list[dict[str, Any]], deleted: bool) -> Observation:
-        kind = workload.get("kind") or ("Deployment" if run.spec.action == Action.SERVE else "Job")
+        kind = workload.get("kind") or ("Deployment" if run.spec.action in SERVED else "Job")
         state = run.status.state
         if deleted:
             if is_final(state):
@@ -351,7 +351,7 @@ class Controller:
             return Observation(State.ERROR, f"{kind.lower()} {name} was deleted outside digitalhub", "Deleted")
         if kind == "CronJob":
             return observe_cronjob(workload, state)
-        if run.spec.action != Action.SERVE:  # a job or a build: a Job
+        if run.spec.action not in SERVED:  # a job or a build: a Job
             meta = workload.get("metadata", {})
             return observe_job(workload, pods, state, self._job_warnings.get((meta.get("namespace"), meta.get("name"))))
         url = run.status.service.url if run.status.service and run.status.service.url else ""
@@ -437,7 +437,7 @@ class Controller:
         """
         if ref.scheduled:
             return False
-        if ref.action != Action.SERVE:  # a job or a build: a Job
+        if ref.action not in SERVED:  # a job or a build: a Job
             observation = observe_job(workload, pods, ref.state)
         else:
             observation = observe_deployment(workload, pods, ref.state, "")
