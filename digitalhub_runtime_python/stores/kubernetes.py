@@ -147,10 +147,13 @@ class KubernetesStore(Store):
                 ) from None
             raise StoreError(f"{what}: API server answered {exc.status} {exc.reason}: {exc.body}") from None
 
+    def _on_object(self, call: Callable[..., Any], plural: str, name: str, *body: Any, status: bool = False) -> Any:
+        """``call`` (a namespaced custom-object method) on ``plural/name`` of this namespace, with ``body`` if any."""
+        what = f"{plural}/{name}/status" if status else f"{plural}/{name}"
+        return self._request(what, call, GROUP, VERSION, self.namespace, plural, name, *body)
+
     def _fetch(self, plural: str, name: str) -> dict[str, Any]:
-        return self._request(
-            f"{plural}/{name}", self._custom.get_namespaced_custom_object, GROUP, VERSION, self.namespace, plural, name
-        )
+        return self._on_object(self._custom.get_namespaced_custom_object, plural, name)
 
     def _chunks(self, plural: str, **selectors: Any) -> Iterator[dict[str, Any]]:
         """The objects a list request selects, fetched ``chunk`` at a time (the API's ``limit`` and ``continue``)."""
@@ -304,15 +307,12 @@ class KubernetesStore(Store):
         name = obj["metadata"]["name"]
         for _ in range(self.retries):
             try:
-                self._request(
-                    f"{plural}/{name}/status",
+                self._on_object(
                     self._custom.replace_namespaced_custom_object_status,
-                    GROUP,
-                    VERSION,
-                    self.namespace,
                     plural,
                     name,
                     {**obj, "status": status},
+                    status=True,
                 )
                 return
             except Conflict:
@@ -340,28 +340,12 @@ class KubernetesStore(Store):
                     body = to_resource(changed, self.namespace)
                     body.pop("status")
                     body["metadata"] = _merged_metadata(obj["metadata"], body["metadata"])
-                    obj = self._request(
-                        f"{plural}/{name}",
-                        self._custom.replace_namespaced_custom_object,
-                        GROUP,
-                        VERSION,
-                        self.namespace,
-                        plural,
-                        name,
-                        body,
-                    )
+                    obj = self._on_object(self._custom.replace_namespaced_custom_object, plural, name, body)
                 main_written = True
                 if changed.status != before.status:
                     body = {**obj, "status": resource_status(changed.status, obj["metadata"].get("generation"))}
-                    obj = self._request(
-                        f"{plural}/{name}/status",
-                        self._custom.replace_namespaced_custom_object_status,
-                        GROUP,
-                        VERSION,
-                        self.namespace,
-                        plural,
-                        name,
-                        body,
+                    obj = self._on_object(
+                        self._custom.replace_namespaced_custom_object_status, plural, name, body, status=True
                     )
                 return from_resource(cls, self._sync_labels(cls, plural, obj))
             except Conflict:
@@ -382,16 +366,7 @@ class KubernetesStore(Store):
                 return obj
             patch = {"metadata": {"resourceVersion": obj["metadata"]["resourceVersion"], "labels": changed}}
             try:
-                return self._request(
-                    f"{plural}/{name}",
-                    self._custom.patch_namespaced_custom_object,
-                    GROUP,
-                    VERSION,
-                    self.namespace,
-                    plural,
-                    name,
-                    patch,
-                )
+                return self._on_object(self._custom.patch_namespaced_custom_object, plural, name, patch)
             except Conflict:
                 obj = self._fetch(plural, name)
         raise Conflict(f"{plural}/{name}: not labelled after {self.retries} attempts; too many concurrent writers")
@@ -400,15 +375,7 @@ class KubernetesStore(Store):
         cls, obj = self._raw_by_key(key)
         plural = resource_type(cls.ENTITY_TYPE).plural
         name = obj["metadata"]["name"]
-        self._request(
-            f"{plural}/{name}",
-            self._custom.delete_namespaced_custom_object,
-            GROUP,
-            VERSION,
-            self.namespace,
-            plural,
-            name,
-        )
+        self._on_object(self._custom.delete_namespaced_custom_object, plural, name)
 
     # -- logs
 
