@@ -16,6 +16,7 @@ _PUBLIC = {
     "Function": "digitalhub_runtime_python.entities.function",
     "Project": "digitalhub_runtime_python.entities.project",
     "Run": "digitalhub_runtime_python.entities.run",
+    "Session": "digitalhub_runtime_python.entities.session",
     "Task": "digitalhub_runtime_python.entities.task",
     "SpecError": "digitalhub_runtime_python.models.errors",
     "State": "digitalhub_runtime_python.models.states",
@@ -100,6 +101,7 @@ __all__ = [
     "Project",
     "Pruning",
     "Run",
+    "Session",
     "SpecError",
     "State",
     "Task",
@@ -191,6 +193,7 @@ if TYPE_CHECKING:
     from digitalhub_runtime_python.entities.project import Project
     from digitalhub_runtime_python.entities.retention import Pruning
     from digitalhub_runtime_python.entities.run import Run
+    from digitalhub_runtime_python.entities.session import Session
     from digitalhub_runtime_python.entities.task import Task
     from digitalhub_runtime_python.entrypoints.module import serve
     from digitalhub_runtime_python.execution.handler import handler

@@ -31,6 +31,7 @@ from digitalhub_runtime_python.api import (
 )
 from digitalhub_runtime_python.entities.base import EntityObject
 from digitalhub_runtime_python.entities.catalog import Catalog
+from digitalhub_runtime_python.entities.function import Function
 from digitalhub_runtime_python.entities.project import Project
 from digitalhub_runtime_python.entities.run import Run
 from digitalhub_runtime_python.environments.cache import EnvironmentEntry
@@ -328,6 +329,7 @@ def muted() -> Iterator[None]:
         "dhrun run examples/src/add.py:add -p a=40 -p b=2",
         "dhrun get runs",
         "dhrun logs 1a2b3c4d",
+        "dhrun exec add",
         "dhrun info",
     ),
 )
@@ -711,6 +713,73 @@ def resume(ctx: click.Context, run_ref: str) -> None:
     result = find_run(ctx, run_ref).resume()
     url = result.status.service.url if result.status.service else ""
     console.print(f"{short(result)}: {styled_state(result.status.state)} {escape(url)}")
+
+
+@main.command(
+    "exec",
+    epilog=examples(
+        "dhrun exec add                        # a new session of function add, ended on leaving",
+        "dhrun exec add --session nb           # the session named nb (started if needed), kept on leaving",
+        "dhrun exec store://demo/function/python/add:1a2b --media-dir plots",
+    ),
+)
+@click.argument("function_ref", metavar="FUNCTION")
+@click.option("--session", "session_name", metavar="NAME", help="Use the session NAME, starting it if needed")
+@click.option("--idle-timeout", type=click.IntRange(min=1), metavar="SECONDS", help="A new session ends when idle")
+@click.option("-e", "--env", "envs", multiple=True, metavar="NAME=VALUE", help="Environment variable of a new session")
+@click.option(
+    "--media-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("session-media"),
+    show_default=True,
+    help="Where images and other media the code shows are saved",
+)
+@click.option("--keep", is_flag=True, help="Leave a new unnamed session running on exit")
+@click.option("--endpoint", metavar="URL", help="Reach the session here (e.g. a kubectl port-forward to its Service)")
+@project_option(default=None)
+@click.pass_context
+def exec_(
+    ctx: click.Context,
+    function_ref: str,
+    session_name: str | None,
+    idle_timeout: int | None,
+    envs: tuple[str, ...],
+    media_dir: Path,
+    keep: bool,
+    endpoint: str | None,
+) -> None:
+    """Run Python interactively in a live kernel of FUNCTION (its name, or its key): a session.
+
+    Lines run when complete, as in Python's own prompt (a block ends with an empty line). Ctrl-C interrupts the
+    running code, Ctrl-D leaves. Images, HTML and other media are saved under --media-dir and their paths printed.
+    """
+    from digitalhub_runtime_python.session_prompt import Prompt
+
+    if function_ref.startswith("store://"):
+        project = get_project(parse_key(function_ref).project)
+        found = project.get_entity(function_ref)
+        if not isinstance(found, Function):
+            raise NotFound(f"{function_ref} is a {found.entity.ENTITY_TYPE}, not a function")
+        function = found
+    else:
+        project = current_project(ctx)
+        function = project.get_function(function_ref)
+    options: dict[str, Any] = {"envs": parse_pairs(envs, "--env", False), "endpoint": endpoint}
+    if idle_timeout is not None:
+        options["idle_timeout"] = idle_timeout
+    with Console(file=sys.stderr).status(f"starting a session of {function.name}...", spinner="dots"):
+        if session_name:
+            session = project.get_or_create_session(session_name, function, **options)
+        else:
+            session = project.new_session(function, **options)
+    say("session", f"{short(session)} of {function.name} ready: Ctrl-C interrupts, Ctrl-D leaves")
+    try:
+        Prompt(session, media_dir).loop()
+    finally:
+        if session_name or keep:
+            say("session", f"{short(session)} goes on; end it with: {follow_hint(ctx, session, 'stop')}")
+        else:
+            session.destroy()
 
 
 @main.command(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import sys
 from pathlib import Path, PurePosixPath
@@ -28,6 +29,7 @@ from digitalhub_runtime_python.settings import ENV_NAMESPACE, Settings
 ENTRYPOINTS: dict[Action, str] = {
     Action.JOB: "digitalhub_runtime_python.runner",
     Action.SERVE: "digitalhub_runtime_python.serving",
+    Action.SESSION: "digitalhub_runtime_python.sessions",
     Action.BUILD: "digitalhub_runtime_python.builder",  # with --step prepare | finish, around the image builder
 }
 RUNTIME_IMAGE = "ghcr.io/scc-digitalhub/digitalhub-runtime-python:py{python}"
@@ -50,6 +52,11 @@ ENV_SERVE_DRAIN_DELAY = ENV_SERVE_PREFIX + "DRAIN_DELAY"
 ENV_SERVE_DRAIN_TIMEOUT = ENV_SERVE_PREFIX + "DRAIN_TIMEOUT"
 ENV_SERVE_JOB_STORE = ENV_SERVE_PREFIX + "JOB_STORE"  # the Redis URL replicas share async jobs through
 ENV_SERVE_JOB_STORE_PASSWORD = ENV_SERVE_PREFIX + "JOB_STORE_PASSWORD"  # its password, from a Secret
+ENV_SESSION_PREFIX = "DIGITALHUB_SESSION_"
+ENV_SESSION_HOST = ENV_SESSION_PREFIX + "HOST"
+ENV_SESSION_PORT = ENV_SESSION_PREFIX + "PORT"
+ENV_SESSION_NOTIFY_FD = ENV_SESSION_PREFIX + "NOTIFY_FD"
+ENV_SESSION_TOKEN = ENV_SESSION_PREFIX + "TOKEN"  # what a client must show; from a Secret on Kubernetes
 ENV_PORT = "PORT"
 ENV_POD_NAME = "DIGITALHUB_POD_NAME"  # the pod's own name (downward API): a build pod reads its builder's log
 
@@ -71,7 +78,9 @@ ENV_IMAGE_CODE_ENTRY = "DIGITALHUB_IMAGE_CODE_ENTRY"  # the file of a bare handl
 # -- the pod
 WORKSPACE = PurePosixPath("/workspace")
 POD_HOME = WORKSPACE / ".digitalhub"
-SERVE_PORT = 8080
+SERVE_PORT = 8080  # a serve or a session pod listens here
+SESSION_TOKEN_KEY = "token"  # the key of the token in a session's Secret
+DEFAULT_IDLE_TIMEOUT = 3600  # seconds a session waits for a request before it ends, unless its task says
 
 # -- labels and annotations on a run's workload and pods
 LABEL_PREFIX = f"{GROUP}/"
@@ -93,6 +102,30 @@ _REPOSITORY_SEPARATORS = re.compile(r"[-._]+")
 def command(action: Action | str, run_key: str, python: str = sys.executable) -> list[str]:
     """The command line that executes ``run_key`` for ``action``: a pod passes ``python="python"``."""
     return [python, "-m", ENTRYPOINTS[Action(action)], "--run", run_key]
+
+
+def notify_ready(fd: int, port: int) -> None:
+    """A local server's word to its launcher that it listens on ``port``: ``ready <port>`` on the notify pipe
+    (DIGITALHUB_SERVE_NOTIFY_FD, DIGITALHUB_SESSION_NOTIFY_FD), which it then closes."""
+    try:
+        os.write(fd, f"ready {port}\n".encode())
+    finally:
+        os.close(fd)
+
+
+def notify_failure(fd: int, cause: str) -> None:
+    """A local server's word to its launcher that it cannot serve: ``error <cause>`` (on one line), then close."""
+    try:
+        os.write(fd, f"error {' '.join(cause.split())}\n".encode())
+        os.close(fd)
+    except OSError:
+        pass
+
+
+def ready_port(line: str | None) -> str | None:
+    """The port in a ``ready <port>`` line read from the notify pipe; None for anything else (the child exited)."""
+    parts = (line or "").split()
+    return parts[1] if len(parts) == 2 and parts[0] == "ready" else None
 
 
 def installs_requirements(function: FunctionSpec) -> bool:
@@ -130,6 +163,11 @@ def workload_name(run_id: str, limit: int = 63) -> str:
     if len(candidate) <= limit and _DNS_LABEL.match(candidate):
         return candidate
     return "run-" + hashlib.sha256(run_id.encode()).hexdigest()[:32]
+
+
+def session_secret_name(run_id: str) -> str:
+    """The Secret holding a session run's token: the operator creates it, the pod and the SDK read it."""
+    return f"{workload_name(run_id)}-session"
 
 
 def schedule_name(run_id: str) -> str:

@@ -25,6 +25,10 @@ EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
             "prometheus_client",
         ),
     ),
+    "session": (
+        "interactive sessions (new_session, dhrun exec)",
+        ("jupyter_client", "ipykernel", "fastapi", "uvicorn", "httpx"),
+    ),
     "ui": (
         "the web console (dhrun ui)",
         ("fastapi", "uvicorn", "httpx", "sse_starlette", "jinja2", "python_multipart"),

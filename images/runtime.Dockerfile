@@ -10,7 +10,7 @@ FROM scratch AS wheels
 # The third-party requirements (and the build backend) of the extras: the dependency layer below is keyed on this
 # list, so an edit elsewhere in pyproject.toml does not reinstall the dependencies.
 FROM ${BASE_IMAGE} AS requirements
-ARG EXTRAS=data,s3,kubernetes,serve,ui
+ARG EXTRAS=data,s3,kubernetes,serve,ui,session
 COPY pyproject.toml /src/
 COPY images/requirements.py /src/images/
 RUN python3 /src/images/requirements.py --build-system "/src/pyproject.toml[$EXTRAS]" > /requirements.txt

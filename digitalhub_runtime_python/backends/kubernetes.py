@@ -6,10 +6,12 @@ store under ``$DIGITALHUB_HOME`` (a pod's output is its pod log, read through th
 
 from __future__ import annotations
 
+import base64
 import functools
 from pathlib import Path
 
-from digitalhub_runtime_python.entities.backend import Backend, Launcher
+from digitalhub_runtime_python.contract import SESSION_TOKEN_KEY, session_secret_name
+from digitalhub_runtime_python.entities.backend import Backend, Launcher, SessionAccess, SessionUnavailable
 from digitalhub_runtime_python.entities.function import Function
 from digitalhub_runtime_python.entities.project import Project
 from digitalhub_runtime_python.launchers import supervision
@@ -17,6 +19,7 @@ from digitalhub_runtime_python.launchers.build import LocalBuildLauncher
 from digitalhub_runtime_python.launchers.job import LocalJobLauncher
 from digitalhub_runtime_python.launchers.kubernetes import KubernetesLauncher
 from digitalhub_runtime_python.launchers.serve import LocalServeLauncher
+from digitalhub_runtime_python.launchers.session import LocalSessionLauncher
 from digitalhub_runtime_python.models.errors import SpecError
 from digitalhub_runtime_python.models.project import Project as ProjectModel
 from digitalhub_runtime_python.models.run import Run as RunModel
@@ -33,14 +36,16 @@ class KubernetesBackend(Backend):
     """A namespace of a cluster: the Kubernetes store, the operator's launchers, code published to S3."""
 
     def __init__(self, settings: Settings, store: KubernetesStore | None = None):
-        super().__init__(settings, store if store is not None else KubernetesStore(namespace=settings.namespace))
+        self.kubernetes = store if store is not None else KubernetesStore(namespace=settings.namespace)
+        super().__init__(settings, self.kubernetes)
         self._local: dict[str, Launcher] = {
             "job": LocalJobLauncher(self),
             "serve": LocalServeLauncher(self),
             "build": LocalBuildLauncher(self),
+            "session": LocalSessionLauncher(self),
         }
         remote = KubernetesLauncher(self)
-        self._remote: dict[str, Launcher] = {action: remote for action in ("job", "serve", "build")}
+        self._remote: dict[str, Launcher] = {action: remote for action in ("job", "serve", "build", "session")}
 
     def launchers(self, local_execution: bool) -> dict[str, Launcher]:
         return self._local if local_execution else self._remote
@@ -73,6 +78,32 @@ class KubernetesBackend(Backend):
         """A pod's log goes with its pod; the output of a run executed here is in the local log store."""
         if run.spec.local_execution:
             self.local_logs.delete_logs(run.key)
+
+    def session_access(self, run: RunModel) -> SessionAccess:
+        """A session on the cluster: its Service's URL and the token in the Secret the operator made for it."""
+        if run.spec.local_execution:
+            return super().session_access(run)
+        from kubernetes import client
+
+        name = session_secret_name(run.id)
+        try:
+            secret = client.CoreV1Api(self.kubernetes.api_client).read_namespaced_secret(
+                name, self.kubernetes.namespace
+            )
+        except client.ApiException as exc:
+            if exc.status in (401, 403):
+                raise SessionUnavailable(
+                    f"session {run.id}: this identity may not read Secret {name} in namespace "
+                    f"{self.kubernetes.namespace}: it needs 'get' on secrets there (docs/sessions.md)"
+                ) from None
+            if exc.status == 404:
+                raise SessionUnavailable(f"session {run.id}: its Secret {name} does not exist (yet)") from None
+            raise
+        token = (secret.data or {}).get(SESSION_TOKEN_KEY)
+        url = run.status.service.url if run.status.service else None
+        if not token or not url:
+            raise SessionUnavailable(f"session {run.id} has no token or no URL yet: the operator has not set it up")
+        return SessionAccess(url=url, token=base64.b64decode(token).decode())
 
     def files(self, project: ProjectModel) -> FileStore:
         if not project.spec.artifact_store:

@@ -7,6 +7,7 @@ from digitalhub_runtime_python.launchers import supervision
 from digitalhub_runtime_python.launchers.build import LocalBuildLauncher
 from digitalhub_runtime_python.launchers.job import LocalJobLauncher
 from digitalhub_runtime_python.launchers.serve import LocalServeLauncher
+from digitalhub_runtime_python.launchers.session import LocalSessionLauncher
 from digitalhub_runtime_python.models.run import Run as RunModel
 from digitalhub_runtime_python.settings import Settings
 from digitalhub_runtime_python.stores.local import LocalStore
@@ -20,6 +21,7 @@ class LocalBackend(Backend):
         self._local: dict[str, Launcher] = {
             "job": LocalJobLauncher(self),
             "serve": LocalServeLauncher(self),
+            "session": LocalSessionLauncher(self),
             "build": LocalBuildLauncher(self),
         }
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import abc
+import json
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from digitalhub_runtime_python.models.project import Project as ProjectModel
@@ -27,6 +30,25 @@ class Launcher(Protocol):
 
     def resume(self, run: Run) -> None:
         """Start a STOPPED run again; NotImplementedError (saying what to do instead) where that has no meaning."""
+
+
+@dataclass(frozen=True)
+class SessionAccess:
+    """How to reach a session's API: its URL and the token it wants (never stored in an entity)."""
+
+    url: str
+    token: str
+    pid: int | None = None  # the local server process, for a session on this machine
+
+    def __repr__(self) -> str:
+        return f"SessionAccess(url={self.url!r}, token='***', pid={self.pid})"
+
+
+class SessionUnavailable(RuntimeError):
+    """A session's access is not known (yet) here; the message says why."""
+
+
+ACCESS_FILE = "access.json"
 
 
 class Backend(abc.ABC):
@@ -73,6 +95,20 @@ class Backend(abc.ABC):
     def read_logs(self, run: RunModel) -> list[LogRecord]:
         """A run's console output, from wherever it executed."""
         return self.store.read_logs(run.key)
+
+    def session_folder(self, run_id: str) -> Path:
+        """A session's folder on this machine (a pod's, or the local one's): uploads, builds, its access file."""
+        return self.settings.home / "sessions" / run_id
+
+    def session_access(self, run: RunModel) -> SessionAccess:
+        """URL and token of a session run: for one on this machine, from the access file its launcher wrote."""
+        try:
+            data = json.loads((self.session_folder(run.id) / ACCESS_FILE).read_text())
+        except FileNotFoundError:
+            raise SessionUnavailable(
+                f"session {run.id} runs on another machine, or has not started yet: open it where it was created"
+            ) from None
+        return SessionAccess(url=data["url"], token=data["token"], pid=data.get("pid"))
 
     def read_logs_after(self, run: RunModel, after: int = 0, limit: int = 1000) -> tuple[list[LogRecord], int]:
         """A page of a run's console output past cursor ``after``, and the cursor to read on from."""

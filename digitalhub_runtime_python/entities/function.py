@@ -63,7 +63,7 @@ class Function(EntityObject[FunctionModel]):
         ``schedule`` (a job on Kubernetes: ``"0 3 * * *"``, ``"@daily"``) makes a run that stays RUNNING and
         executes the task as a new run each time the schedule fires (a CronJob), until it is stopped.
         On the embedded backend every run executes locally. In-process job runs are finished on return; local
-        serve runs are serving (RUNNING) or failed (ERROR) on return; local builds are built (COMPLETED) or
+        serve runs and sessions are serving (RUNNING) or failed (ERROR) on return; local builds are built (COMPLETED) or
         failed on return. After a build, ``refresh()`` moves this object to the version with the image, and so do
         job and serve runs started from it.
         """

@@ -17,6 +17,7 @@ from digitalhub_runtime_python.entities.function import Function
 from digitalhub_runtime_python.entities.materials import Sources, log_material, staged
 from digitalhub_runtime_python.entities.retention import Pruning, prune_runs
 from digitalhub_runtime_python.entities.run import Run
+from digitalhub_runtime_python.entities.session import NAME_LABEL, Session, SessionError, is_session
 from digitalhub_runtime_python.entities.tables import check_engine, read_table, schema, write_table
 from digitalhub_runtime_python.entities.task import Task
 from digitalhub_runtime_python.entities.transfer import export_project, import_entity, read_entity
@@ -37,6 +38,7 @@ from digitalhub_runtime_python.models.keys import PREFIX, parse_key
 from digitalhub_runtime_python.models.project import Project as ProjectModel
 from digitalhub_runtime_python.models.redaction import credentials_in, mask_url, urls_in
 from digitalhub_runtime_python.models.run import Run as RunModel
+from digitalhub_runtime_python.models.states import State, is_final
 from digitalhub_runtime_python.models.task import Action, TaskSpec
 from digitalhub_runtime_python.models.task import Task as TaskModel
 from digitalhub_runtime_python.sources.base import scheme_of
@@ -439,6 +441,66 @@ class Project(EntityObject[ProjectModel]):
             raise NotFound(f"{key} belongs to project {parsed.project!r}, not {self.name!r}")
         entity = self._backend.store.get_key(key)
         return OBJECTS.get(entity.ENTITY_TYPE, EntityObject)(entity, self._backend)
+
+    # Sessions
+
+    def new_session(
+        self,
+        function: Function | str,
+        *,
+        name: str | None = None,
+        idle_timeout: int | None = None,
+        local_execution: bool | None = None,
+        endpoint: str | None = None,
+        **task_fields: Any,
+    ) -> Session:
+        """Start a session: a live kernel of ``function`` (an object or a name) in its code and environment.
+
+        ``idle_timeout``: seconds without a request before it ends (default one hour); ``task_fields`` as for
+        ``Function.run`` (envs, secrets, resources...). Locally it returns once the kernel answers; on Kubernetes
+        at once (the first ``execute`` waits for the pod). ``endpoint`` replaces the URL the session reports (a
+        port-forward to a cluster's session).
+        """
+        target = self.get_function(function) if isinstance(function, str) else function
+        if idle_timeout is not None:
+            task_fields["idle_timeout"] = idle_timeout
+        run = target.run(
+            Action.SESSION.value,
+            local_execution=local_execution,
+            labels=[f"{NAME_LABEL}{name}"] if name else None,
+            **task_fields,
+        )
+        if run.status.state == State.ERROR:
+            raise SessionError(f"session {run.id} did not start: {run.status.message}")
+        return Session(run.entity, self._backend, endpoint)
+
+    def get_session(self, id: str, *, endpoint: str | None = None) -> Session:
+        """A session by its run id."""
+        run = self._backend.store.get(RunModel, self.name, id, id)
+        if not is_session(run):
+            raise NotFound(f"run {id} is a {run.spec.action} run, not a session")
+        return Session(run, self._backend, endpoint)
+
+    def list_sessions(self, *, active: bool = False) -> list[Session]:
+        """Sessions, newest first; ``active``: only those not ended."""
+        return [
+            Session(run, self._backend)
+            for run in self._backend.store.list(RunModel, self.name)
+            if is_session(run) and not (active and is_final(run.status.state))
+        ]
+
+    def get_or_create_session(
+        self, name: str, function: Function | str | None = None, *, endpoint: str | None = None, **options: Any
+    ) -> Session:
+        """The session named ``name`` that has not ended, else a new one of ``function`` with that name
+        (``options`` as for ``new_session``)."""
+        label = f"{NAME_LABEL}{name}"
+        for session in self.list_sessions(active=True):
+            if label in session.metadata.labels:
+                return session.connect(endpoint)
+        if function is None:
+            raise NotFound(f"no session named {name!r} in project {self.name!r}: give function= to start one")
+        return self.new_session(function, name=name, endpoint=endpoint, **options)
 
     # Data entities
 

@@ -43,9 +43,10 @@ class Run(EntityObject[RunModel]):
         return self
 
     def wait(self, timeout: float | None = None, log_info: bool = True) -> Run:
-        """Block until the run reaches COMPLETED, ERROR or STOPPED (a serve run: also RUNNING, i.e. serving);
-        TimeoutError after ``timeout`` s. ``log_info`` logs the wait and its outcome (logger of this module)."""
-        serving = self.spec.action == Action.SERVE.value
+        """Block until the run reaches COMPLETED, ERROR or STOPPED (a serve run or a session: also RUNNING, i.e.
+        serving); TimeoutError after ``timeout`` s. ``log_info`` logs the wait and its outcome (logger of this
+        module)."""
+        serving = self.spec.action in (Action.SERVE.value, Action.SESSION.value)
         if log_info:
             logger.info("waiting for run %s", self.id)
 

@@ -66,9 +66,15 @@ def _fail(project: Project, run_key: str, exc: Exception) -> int:
     return 1
 
 
-def enter_environment(project: Project, run_key: str, module: str, argv: Sequence[str]) -> int | None:
+def enter_environment(
+    project: Project,
+    run_key: str,
+    module: str,
+    argv: Sequence[str],
+    before_exec: Callable[[], None] | None = None,
+) -> int | None:
     """None: go on in this process. An exit code: the run ended in ERROR. Otherwise ``exec`` ``python -m module
-    argv`` with the environment's Python, never returning."""
+    argv`` with the environment's Python, never returning (``before_exec`` releases what this process started)."""
     started = time.monotonic()
     store, settings = project.backend.store, project.backend.settings
     run = store.get_run(run_key)
@@ -105,5 +111,7 @@ def enter_environment(project: Project, run_key: str, module: str, argv: Sequenc
         print(f"environment {environment.key}: {installed} package(s) installed in {seconds:.1f} s", file=sys.stderr)
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
+    if before_exec is not None:
+        before_exec()
     python = str(environment.python)
     os.execve(python, [python, "-m", module, *argv], {**os.environ, ENV_SWITCHED: environment.key})

@@ -20,6 +20,7 @@ from digitalhub_runtime_python.contract import (
     ENV_SERVE_HOST,
     ENV_SERVE_NOTIFY_FD,
     ENV_SERVE_PORT,
+    notify_failure,
 )
 from digitalhub_runtime_python.entrypoints.common import open_project, required_run, run_parser
 from digitalhub_runtime_python.entrypoints.environment import enter_environment
@@ -67,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         def init_failed(exc: BaseException) -> None:
             assert server is not None
             if server.notify_fd is not None:
-                report_failure(server.notify_fd, f"init failed: {type(exc).__name__}: {exc}")
+                notify_failure(server.notify_fd, f"init failed: {type(exc).__name__}: {exc}")
                 server.notify_fd = None
             server.fail()
 
@@ -89,17 +90,8 @@ def _failed(cause: str, code: int) -> int:
     print(cause, file=sys.stderr)
     notify = os.environ.get(ENV_SERVE_NOTIFY_FD)
     if notify:
-        report_failure(int(notify), cause)
+        notify_failure(int(notify), cause)
     return code
-
-
-def report_failure(fd: int, cause: str) -> None:
-    """Write ``error <cause>`` (on one line) to the launcher's notify pipe and close it."""
-    try:
-        os.write(fd, f"error {' '.join(cause.split())}\n".encode())
-        os.close(fd)
-    except OSError:
-        pass
 
 
 def run_and_exit() -> None:

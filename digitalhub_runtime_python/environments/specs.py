@@ -54,11 +54,11 @@ class EnvironmentSpec:
 
 
 def runtime_extras(action: str, backend: str) -> tuple[str, ...]:
-    """The runtime's extras a run needs on another Python version: serving for serve runs, the Kubernetes client
-    for the Kubernetes backend (data and S3 packages come with the function's requirements when it uses them)."""
-    return tuple(
-        extra for extra, needed in (("kubernetes", backend == "kubernetes"), ("serve", action == "serve")) if needed
-    )
+    """The runtime's extras a run needs on another Python version: serving for serve runs, the kernel and its
+    server for sessions, the Kubernetes client for the Kubernetes backend (data and S3 packages come with the
+    function's requirements when it uses them)."""
+    needs = (("kubernetes", backend == "kubernetes"), ("serve", action == "serve"), ("session", action == "session"))
+    return tuple(extra for extra, needed in needs if needed)
 
 
 def _strict(environ: Mapping[str, str]) -> bool:

@@ -24,6 +24,7 @@ from digitalhub_runtime_python.contract import (
     ENV_SERVE_PORT,
     ENV_SERVE_TLS_CERT,
     command,
+    ready_port,
 )
 from digitalhub_runtime_python.entities.backend import Backend
 from digitalhub_runtime_python.entities.run import Run
@@ -40,7 +41,13 @@ LOCAL_HOST = "127.0.0.1"
 
 
 class LocalServeLauncher:
-    """Starts, stops and resumes local serve runs; ``launch`` and ``resume`` return once the server is ready."""
+    """Starts, stops and resumes local serve runs; ``launch`` and ``resume`` return once the server is ready.
+
+    The local session launcher is this one with another entrypoint, environment and end of start.
+    """
+
+    action = Action.SERVE
+    notify_variable = ENV_SERVE_NOTIFY_FD
 
     def __init__(self, backend: Backend, start_timeout: float = 120.0, stop_grace: float = 35.0):
         self.backend = backend
@@ -52,30 +59,41 @@ class LocalServeLauncher:
     def resume(self, run: Run) -> None:
         self._start(run)
 
-    def _start(self, run: Run) -> None:
-        store = self.backend.store
-        task = store.get_as(Task, run.spec.task)
+    def _environment(self, run: Run, task: Task) -> dict[str, str]:
+        """The server's variables (on top of this process's and the backend's settings)."""
         envs = {env.name: env.value for env in task.spec.envs}
         if task.spec.job_store is not None:  # its password comes from this process's environment: no Secrets here
             envs[ENV_SERVE_JOB_STORE] = task.spec.job_store.url
         port = envs.get(ENV_SERVE_PORT) or envs.get(ENV_PORT) or "0"
-        scheme = "https" if envs.get(ENV_SERVE_TLS_CERT) else "http"
+        return {**envs, ENV_SERVE_HOST: LOCAL_HOST, ENV_SERVE_PORT: port}
+
+    def _url(self, envs: dict[str, str], port: str) -> str:
+        return f"{'https' if envs.get(ENV_SERVE_TLS_CERT) else 'http'}://{LOCAL_HOST}:{port}"
+
+    def _serving(self, run: Run, url: str, process: subprocess.Popen, envs: dict[str, str]) -> None:
+        """The server is ready at ``url``: record the run RUNNING (IllegalTransition if it was stopped meanwhile)."""
+        self.backend.store.transition(
+            run.key, State.RUNNING, f"serving at {url}", service=ServiceInfo(url=url, replicas=1, available_replicas=1)
+        )
+
+    def _start(self, run: Run) -> None:
+        store = self.backend.store
+        task = store.get_as(Task, run.spec.task)
+        envs = self._environment(run, task)
         log = log_path(self.backend, run.id)
         read_fd, write_fd = os.pipe()
         env = {
             **os.environ,
             **envs,
             **self.backend.settings.environ(),
-            ENV_SERVE_HOST: LOCAL_HOST,
-            ENV_SERVE_PORT: port,
-            ENV_SERVE_NOTIFY_FD: str(write_fd),
+            self.notify_variable: str(write_fd),
             ENV_RUN_LOG: str(log),
         }
         try:
             try:
                 with open(log, "ab") as out:
                     process = subprocess.Popen(
-                        command(Action.SERVE, run.key, run_python(self.backend, run, env) or sys.executable),
+                        command(self.action, run.key, run_python(self.backend, run, env) or sys.executable),
                         env=env,
                         stdout=out,
                         stderr=subprocess.STDOUT,
@@ -94,19 +112,14 @@ class LocalServeLauncher:
                 raise
         finally:
             os.close(read_fd)
-        if line is None or not line.startswith("ready "):
+        port = ready_port(line)
+        if port is None:
             terminate(identity, process, 5.0)  # it failed, or exits anyway: end of file on the pipe
             supervision.forget(run.key)
             self._fail(run.key, _start_failure(line, self.start_timeout, process.returncode, log))
             return
-        url = f"{scheme}://{LOCAL_HOST}:{line.split()[1]}"
         try:
-            store.transition(
-                run.key,
-                State.RUNNING,
-                f"serving at {url}",
-                service=ServiceInfo(url=url, replicas=1, available_replicas=1),
-            )
+            self._serving(run, self._url(envs, port), process, envs)
         except IllegalTransition:  # stopped meanwhile
             terminate(identity, process, self.stop_grace)
             return

@@ -1,4 +1,4 @@
-"""Tasks: how a function runs (job, serve, build) and on what resources."""
+"""Tasks: how a function runs (job, serve, build, interactive session) and on what resources."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ class Action(str, Enum):
     JOB = "job"
     SERVE = "serve"
     BUILD = "build"
+    SESSION = "session"
 
 
 class ServiceType(str, Enum):
@@ -183,6 +184,7 @@ ACTION_ONLY: dict[str, Action] = {
     "service_name": Action.SERVE,
     "job_store": Action.SERVE,
     "instructions": Action.BUILD,
+    "idle_timeout": Action.SESSION,
 }
 LIST_FIELDS = frozenset({"instructions"})
 ObjectName = Annotated[str, Field(pattern=OBJECT_NAME_PATTERN)]
@@ -228,6 +230,9 @@ class TaskSpec(StrictModel):
     service_name: str | None = None
     job_store: JobStoreSpec | None = Field(None, description="Redis shared by the replicas for async jobs")
     instructions: list[str] = Field(default_factory=list)
+    idle_timeout: int | None = Field(
+        None, gt=0, description="Seconds a session waits for a request before it ends (default: one hour)"
+    )
 
     @field_validator("envs", mode="before")
     @classmethod
@@ -266,7 +271,7 @@ class Task(Entity):
     ENTITY_TYPE: ClassVar[str] = "task"
     IMMUTABLE_SPEC: ClassVar[bool] = True
 
-    kind: Literal["python+job", "python+serve", "python+build"]
+    kind: Literal["python+job", "python+serve", "python+build", "python+session"]
     spec: TaskSpec
     status: EntityStatus = Field(default_factory=EntityStatus)
 

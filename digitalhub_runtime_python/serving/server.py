@@ -4,13 +4,13 @@ in-flight requests get ``drain_timeout`` to finish, and new requests are refused
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import Callable
 from types import FrameType
 
 import uvicorn
 
+from digitalhub_runtime_python.contract import notify_ready
 from digitalhub_runtime_python.serving.drain import Gate
 
 
@@ -66,8 +66,5 @@ class DrainingServer(uvicorn.Server):
             await asyncio.to_thread(self.on_ready, port)
         if self.notify_fd is None:
             return
-        try:
-            os.write(self.notify_fd, f"ready {port}\n".encode())
-        finally:
-            os.close(self.notify_fd)
-            self.notify_fd = None
+        fd, self.notify_fd = self.notify_fd, None
+        notify_ready(fd, port)

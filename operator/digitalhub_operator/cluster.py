@@ -35,6 +35,7 @@ class Cluster:
             "CronJob": batch.create_namespaced_cron_job,
             "Deployment": apps.create_namespaced_deployment,
             "Service": core.create_namespaced_service,
+            "Secret": core.create_namespaced_secret,
         }
         self._delete = {
             "Job": batch.delete_namespaced_job,

@@ -1,10 +1,11 @@
 """What the operator does for a run, as plain synchronous methods the kopf handlers call from worker threads.
 
-- launch: resolve the run's task and function, build the Job (job, build) or Deployment + Service (serve), create them
+- launch: resolve the run's task and function, build the Job (job, build), the Deployment + Service (serve),
+  or the token Secret + Deployment + Service (session), create them
   (idempotent: names are deterministic, an existing object is ours) and record them in the run's status;
 - sync: fold Job / Pod / Deployment state into the run's status (see ``status.py``);
 - expire: end runs stuck waiting to start past the pending deadline;
-- release: remove the workload of a stopped run (and of a failed serve run, and of an ended schedule);
+- release: remove the workload of a stopped run (and of a failed serve run or session, and of an ended schedule);
 - adopt a firing: make the run of a scheduled run's new Job when its pod has not made it yet.
 A scheduled run (``spec.schedule``) is a CronJob whose Jobs each execute a new run (see ``manifests/schedule.py``).
 Bad input never raises out of here: the run ends in ERROR with a message naming the field to fix.
@@ -23,11 +24,12 @@ from pydantic import ValidationError
 
 from digitalhub_operator import metrics
 from digitalhub_operator.cluster import Cluster, Rejected
+from digitalhub_operator.manifests import serve, session
 from digitalhub_operator.manifests.build import build_job_manifest
 from digitalhub_operator.manifests.common import ManifestError, Owner, Workload
 from digitalhub_operator.manifests.job import job_manifest
 from digitalhub_operator.manifests.schedule import cronjob_manifest
-from digitalhub_operator.manifests.serve import deployment_manifest, service_manifest, service_url
+from digitalhub_operator.manifests.serve import service_manifest, service_url
 from digitalhub_operator.settings import OperatorSettings
 from digitalhub_operator.status import (
     Observation,
@@ -79,6 +81,9 @@ LOG_TAIL_BYTES = 32 * 1024  # what a Run keeps of a finished pod's log, at most
 logger = logging.getLogger("digitalhub_operator")
 
 
+SERVED = (Action.SERVE, Action.SESSION)  # a Deployment whose workload goes once the run ended, however it ended
+
+
 class LaunchError(ValueError):
     """A run that cannot be launched as it is; the message says what to fix."""
 
@@ -106,9 +111,9 @@ class RunRef:
 
     @property
     def kind(self) -> str:
-        """The kind of its workload (the Deployment, for a serve run, beside which stands a Service; a Job for a job
-        or a build)."""
-        return "CronJob" if self.scheduled else "Deployment" if self.action == Action.SERVE else "Job"
+        """The kind of its workload (the Deployment, for a serve run or a session, beside which stands a Service; a
+        Job for a job or a build)."""
+        return "CronJob" if self.scheduled else "Deployment" if self.action in SERVED else "Job"
 
     @property
     def final(self) -> bool:
@@ -143,7 +148,7 @@ class Controller:
         """Bring the workload in line with the run: launch a new run, release a finished one."""
         if ref.final:
             self.forget(ref.key)
-            if present and (ref.state == State.STOPPED or ref.action == Action.SERVE or ref.scheduled):
+            if present and (ref.state == State.STOPPED or ref.action in SERVED or ref.scheduled):
                 self.release(ref)
             return
         if not ref.launched:
@@ -337,7 +342,7 @@ class Controller:
     # -- status mirroring
 
     def observe(self, run: Run, workload: dict[str, Any], pods: list[dict[str, Any]], deleted: bool) -> Observation:
-        kind = workload.get("kind") or ("Deployment" if run.spec.action == Action.SERVE else "Job")
+        kind = workload.get("kind") or ("Deployment" if run.spec.action in SERVED else "Job")
         state = run.status.state
         if deleted:
             if is_final(state):
@@ -346,7 +351,7 @@ class Controller:
             return Observation(State.ERROR, f"{kind.lower()} {name} was deleted outside digitalhub", "Deleted")
         if kind == "CronJob":
             return observe_cronjob(workload, state)
-        if run.spec.action != Action.SERVE:  # a job or a build: a Job
+        if run.spec.action not in SERVED:  # a job or a build: a Job
             meta = workload.get("metadata", {})
             return observe_job(workload, pods, state, self._job_warnings.get((meta.get("namespace"), meta.get("name"))))
         url = run.status.service.url if run.status.service and run.status.service.url else ""
@@ -432,7 +437,7 @@ class Controller:
         """
         if ref.scheduled:
             return False
-        if ref.action != Action.SERVE:  # a job or a build: a Job
+        if ref.action not in SERVED:  # a job or a build: a Job
             observation = observe_job(workload, pods, ref.state)
         else:
             observation = observe_deployment(workload, pods, ref.state, "")
@@ -500,14 +505,21 @@ def _propagation(kind: str) -> str:
 
 
 def _manifests(workload: Workload) -> list[dict[str, Any]]:
-    """What to create for a run: a CronJob, a Job (a job, or a build), or a Deployment and its Service."""
+    """What to create for a run: a CronJob, a Job (a job, or a build), or a Deployment and its Service; for a
+    session, first the Secret its Deployment reads the token from."""
     if workload.scheduled:
         return [cronjob_manifest(workload)]
     if workload.run.spec.action == Action.JOB:
         return [job_manifest(workload)]
+    if workload.run.spec.action == Action.SESSION:
+        return [
+            session.secret_manifest(workload),
+            service_manifest(workload),
+            session.deployment_manifest(workload),
+        ]
     if workload.run.spec.action == Action.BUILD:
         return [build_job_manifest(workload)]
-    return [service_manifest(workload), deployment_manifest(workload)]
+    return [service_manifest(workload), serve.deployment_manifest(workload)]
 
 
 def _schedule_started(run: Run, cronjob: str) -> list[State]:

@@ -51,7 +51,7 @@ def parse_run(body: kopf.Body) -> tuple[RunRef, Run]:
     what = f"Run {meta.get('namespace')}/{meta.get('name')}"
     action = body.get("spec", {}).get("action")
     if action not in {a.value for a in Action}:
-        raise SpecError(what, [("spec.action", f"{action!r} is not an action: use job, serve or build")])
+        raise SpecError(what, [("spec.action", f"{action!r} is not an action: use job, serve, build or session")])
     try:
         run = from_resource(Run, dict(body))
     except ValidationError as exc:

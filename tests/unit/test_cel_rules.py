@@ -27,6 +27,7 @@ SAMPLE_VALUES: dict[str, Any] = {
     "service_name": "svc",
     "instructions": ["RUN pip install x"],
     "job_store": {"url": "redis://redis:6379/0"},
+    "idle_timeout": 600,
 }
 
 
@@ -79,7 +80,7 @@ def test_every_action_only_task_field_has_a_rule_reporting_at_the_field():
 
 
 @pytest.mark.parametrize("field", sorted(ACTION_ONLY))
-@pytest.mark.parametrize("action", ["job", "serve", "build"])
+@pytest.mark.parametrize("action", ["job", "serve", "build", "session"])
 def test_task_rules_refuse_what_the_sdk_refuses(field, action):
     spec = {"function": "store://demo/function/python/f", "action": action, field: SAMPLE_VALUES[field]}
     broken = failing(spec_rules("Task"), spec)

@@ -28,7 +28,8 @@ from digitalhub_runtime_python.contract import (
 from digitalhub_runtime_python.models.task import Action, ServiceType
 
 
-def _probe(path: str, period: int, failures: int) -> dict[str, Any]:
+def http_probe(path: str, period: int, failures: int) -> dict[str, Any]:
+    """An HTTP probe on the container's ``http`` port."""
     return {
         "httpGet": {"path": path, "port": "http"},
         "periodSeconds": period,
@@ -44,7 +45,7 @@ INSTALL_STARTUP_CHECKS = 360
 
 
 def startup_checks(workload: Workload) -> int:
-    """How many failed startup probes a serve pod may have before it is restarted."""
+    """How many failed startup probes a serve or session pod may have before it is restarted."""
     return INSTALL_STARTUP_CHECKS if installs_requirements(workload.function.spec) else STARTUP_CHECKS
 
 
@@ -96,9 +97,9 @@ def deployment_manifest(workload: Workload) -> dict[str, Any]:
         command(Action.SERVE, workload.run.key, python="python"),
         {ENV_PORT: str(SERVE_PORT), **drain_env(grace), **job_store_env(workload)},
         ports=[{"name": "http", "containerPort": SERVE_PORT, "protocol": "TCP"}],
-        startupProbe=_probe("/healthz", 5, startup_checks(workload)),
-        livenessProbe=_probe("/healthz", 10, 3),
-        readinessProbe=_probe("/readyz", 5, 2),
+        startupProbe=http_probe("/healthz", 5, startup_checks(workload)),
+        livenessProbe=http_probe("/healthz", 10, 3),
+        readinessProbe=http_probe("/readyz", 5, 2),
     )
     pod = pod_spec(workload, runtime, restart_policy="Always", grace_period=grace)
     return {

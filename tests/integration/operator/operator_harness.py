@@ -3,6 +3,7 @@ controller the emulator does not have: create a Job's pods and move Pod / Job / 
 
 from __future__ import annotations
 
+import base64
 import itertools
 import os
 import signal
@@ -164,6 +165,9 @@ class World:
     def service(self, name: str) -> dict[str, Any]:
         return self.core.api_client.sanitize_for_serialization(self.core.read_namespaced_service(name, self.namespace))
 
+    def secret(self, name: str) -> dict[str, Any]:
+        return self.core.api_client.sanitize_for_serialization(self.core.read_namespaced_secret(name, self.namespace))
+
     def gone(self, read: Callable[[str], Any], name: str) -> bool:
         try:
             read(name)
@@ -217,20 +221,29 @@ class World:
         self, workload: dict[str, Any], kubeconfig: Path, home: Path, container: str | None = None, **overrides: str
     ) -> tuple[list[str], dict[str, str]]:
         """Command line and environment that run the workload's container here, as a child process: downward-API
-        values resolved, the image's ``python`` being this interpreter, KUBECONFIG and a writable home standing in
-        for the pod's service account and emptyDir, then ``overrides`` (e.g. a free PORT: no network namespace).
-        ``container``: the (init) container of that name, else the first container."""
+        and Secret values resolved as the kubelet would, the image's ``python`` being this interpreter, KUBECONFIG
+        and a writable home standing in for the pod's service account and emptyDir, then ``overrides`` (e.g. a free
+        PORT: no network namespace). ``container``: the (init) container of that name, else the first container."""
         spec = workload["spec"]["template"]["spec"]
         found = [c for c in [*spec.get("initContainers", []), *spec["containers"]] if c["name"] == container]
         chosen = found[0] if found else spec["containers"][0]
         env = {**os.environ}
         env.pop("KUBERNETES_SERVICE_HOST", None)
         for item in chosen["env"]:
-            field = item.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath")
-            pod_name = overrides.get("DIGITALHUB_POD_NAME", "")
-            env[item["name"]] = item.get("value", pod_name if field == "metadata.name" else self.namespace)
+            env[item["name"]] = self._env_value(item, overrides.get("DIGITALHUB_POD_NAME", ""))
         env.update(KUBECONFIG=str(kubeconfig), DIGITALHUB_HOME=str(home), **overrides)
         return [sys.executable if part == "python" else part for part in chosen["command"]], env
+
+    def _env_value(self, item: dict[str, Any], pod_name: str) -> str:
+        if "value" in item:
+            return item["value"]
+        source = item.get("valueFrom", {})
+        if "secretKeyRef" in source:
+            ref = source["secretKeyRef"]
+            data = self.core.read_namespaced_secret(ref["name"], self.namespace).data or {}
+            return base64.b64decode(data[ref["key"]]).decode()
+        field = source.get("fieldRef", {}).get("fieldPath")
+        return pod_name if field == "metadata.name" else self.namespace
 
     def execute(
         self,

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from operator_harness import PROJECT, OperatorProcess, finished, job_condition, running
 
-from digitalhub_runtime_python.contract import firing_run, workload_name
+from digitalhub_runtime_python.contract import firing_run, session_secret_name, workload_name
 from digitalhub_runtime_python.models.errors import validate
 from digitalhub_runtime_python.models.run import Run
 from digitalhub_runtime_python.models.states import State
@@ -77,8 +77,8 @@ def calls(kube_server, world, namespace) -> Iterator[dict[str, list[rbac.Permiss
 
 def scenario(world, runner_kubeconfig: Path, home: Path) -> None:
     """The operator tests' scenario in short: a job run to its end (its pod really executed), a stopped job,
-    a serve run rolled out and stopped, a build (its runtime steps really executed), a schedule that fires once
-    (the operator makes the firing's run) and is stopped, a malformed run."""
+    a serve run rolled out and stopped, a build (its runtime steps really executed), a session launched and stopped,
+    a schedule that fires once (the operator makes the firing's run) and is stopped, a malformed run."""
     run = world.run("job")
     name = workload_name(run.id)
     job = wait_for(lambda: world.job(name), what="the Job")
@@ -103,6 +103,12 @@ def scenario(world, runner_kubeconfig: Path, home: Path) -> None:
     world.wait_run(served, lambda r: r.status.state == State.RUNNING, "serving")
     world.store.transition(served.key, State.STOPPED, "stopped by user")
     world.wait_run(served, lambda r: r.status.kubernetes.deployment is None, "serve workload released")
+
+    session = world.run("session")
+    wait_for(lambda: world.secret(session_secret_name(session.id)), what="the session's token Secret")
+    world.wait_run(session, lambda r: r.status.kubernetes.deployment is not None, "session launched")
+    world.store.transition(session.key, State.STOPPED, "stopped by user")
+    world.wait_run(session, lambda r: r.status.kubernetes.deployment is None, "session workload released")
 
     built = world.run("build")
     name = workload_name(built.id)
@@ -182,6 +188,7 @@ def test_peering_adds_the_peering_rules_only(namespace, scope):
 def test_the_scenario_exercised_the_operator_and_the_run_pod(calls):
     operator = {(p.resource, p.verb) for p in calls["operator"]}
     assert {("jobs", "create"), ("jobs", "delete"), ("deployments", "create"), ("services", "delete")} <= operator
+    assert ("secrets", "create") in operator
     assert {("runs/status", "update"), ("runs/status", "patch"), ("events", "create")} <= operator
     runner = {(p.resource, p.verb) for p in calls["runner"]}
     assert {("runs/status", "update"), ("functions", "create"), ("pods/log", "get")} <= runner

@@ -3,17 +3,19 @@ and that bad task input fails with a message naming the field."""
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import Any
 
 import kubernetes_validate
 import pytest
 
+from digitalhub_operator.manifests import session as session_manifests
 from digitalhub_operator.manifests.common import ManifestError
 from digitalhub_operator.manifests.job import job_manifest
 from digitalhub_operator.manifests.serve import deployment_manifest, service_manifest, service_url
 from digitalhub_operator.settings import OperatorSettings
-from digitalhub_runtime_python.contract import workload_name
+from digitalhub_runtime_python.contract import session_secret_name, workload_name
 
 KUBERNETES_VERSIONS = ("1.29", "1.33")
 FULL_JOB = dict(
@@ -268,3 +270,28 @@ def test_long_or_odd_ids_still_give_valid_names(run_id):
 
 def test_odd_ids_give_distinct_names():
     assert len({workload_name(run_id) for run_id in ODD_IDS}) == len(ODD_IDS)
+
+
+def test_a_session_is_a_token_secret_a_one_replica_deployment_and_a_service(make_workload):
+    workload = make_workload("session", envs={"MODE": "fast"}, secrets=["s3-credentials"], idle_timeout=600)
+    secret, deployment = session_manifests.secret_manifest(workload), session_manifests.deployment_manifest(workload)
+    for manifest in (secret, deployment, service_manifest(workload)):
+        validate_strict(manifest)
+    assert secret["metadata"]["name"] == session_secret_name("0123abcd") == "run-0123abcd-session"
+    assert secret["metadata"]["ownerReferences"][0]["uid"] == workload.owner.uid
+    token = base64.b64decode(secret["data"]["token"])
+    assert len(token) >= 32 and token != base64.b64decode(session_manifests.secret_manifest(workload)["data"]["token"])
+    assert deployment["spec"]["replicas"] == 1 and deployment["spec"]["strategy"] == {"type": "Recreate"}
+    container = container_of(deployment)
+    assert container["command"] == ["python", "-m", "digitalhub_runtime_python.sessions", "--run", workload.run.key]
+    env = {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
+    assert env["DIGITALHUB_SESSION_TOKEN"] == {"secretKeyRef": {"name": "run-0123abcd-session", "key": "token"}}
+    assert env["DIGITALHUB_SESSION_PORT"] == "8080" and env["MODE"] == "fast"
+    assert container["envFrom"] == [{"secretRef": {"name": "s3-credentials"}}]
+    assert container["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+
+
+def test_a_session_task_may_not_set_the_token_itself(make_workload):
+    with pytest.raises(ManifestError, match="DIGITALHUB_SESSION_TOKEN is set by the operator"):
+        session_manifests.deployment_manifest(make_workload("session", envs={"DIGITALHUB_SESSION_TOKEN": "mine"}))
