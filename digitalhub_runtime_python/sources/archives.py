@@ -8,6 +8,7 @@ than ``DIGITALHUB_MAX_ARCHIVE_FILES``. All members are checked before anything i
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import stat
@@ -210,7 +211,20 @@ def _extract_tar(archive: Path, dest: Path, code_src: str, limits: Limits) -> No
 
     with tarfile.open(archive) as tf:
         check_members(_tar_members(tf, limits), code_src, limits)
+        if not hasattr(tarfile, "data_filter"):  # Python 3.11.0-3.11.3 (e.g. Debian 12's 3.11.2): no filters yet
+            tf.extractall(dest, members=[_as_data(info) for info in tf.getmembers()])
+            return
         try:
             tf.extractall(dest, filter="data")
         except tarfile.FilterError as exc:
             raise _unsafe(code_src, str(exc)) from None
+
+
+def _as_data(info: tarfile.TarInfo) -> tarfile.TarInfo:
+    """A checked member as the ``data`` filter would extract it: no owner taken from the archive, no set-id or
+    group/other write bits, readable and writable by its owner."""
+    plain = copy.copy(info)
+    plain.uid = plain.gid = -1  # os.chown(path, -1, -1) when extracting as root: ownership stays the extractor's
+    plain.uname = plain.gname = ""
+    plain.mode = (info.mode & 0o755) | (0o700 if info.isdir() else 0o600)
+    return plain
