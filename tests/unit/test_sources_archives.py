@@ -195,3 +195,18 @@ def test_safe_archive_with_internal_symlink_extracts(kind: str, tmp_path: Path) 
     assert (tree.root / "alias.py").is_symlink() and (tree.root / "alias.py").read_text() == (
         tree.root / "pkg/mod.py"
     ).read_text()
+
+
+def test_tar_members_extract_as_plain_data(tmp_path: Path) -> None:
+    """Set-id bits, group/other write and the archive's owner are dropped, as the ``data`` filter does (on Pythons
+    that lack it too); executable bits stay."""
+    archive = tmp_path / "a.tar.gz"
+    with tarfile.open(archive, "w:gz") as tf:
+        for name, mode in (("run.sh", 0o4777), ("data.txt", 0o666)):
+            info = tarfile.TarInfo(name)
+            info.size, info.mode, info.uid, info.gid, info.uname = 3, mode, 4242, 4242, "nobody-here"
+            tf.addfile(info, io.BytesIO(b"x=1"))
+    tree = materialize(FunctionSpec(code_src=str(archive), handler="f"), tmp_path / "cache")
+    modes = {name: stat.S_IMODE((tree.root / name).stat().st_mode) for name in ("run.sh", "data.txt")}
+    assert modes == {"run.sh": 0o755, "data.txt": 0o644}
+    assert {(tree.root / name).stat().st_uid for name in modes} == {tmp_path.stat().st_uid}
