@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import socket
 import statistics
 import sys
@@ -153,7 +154,7 @@ def change_latency(backend, run, changes: int) -> dict[str, list[float]]:
         time.sleep(0.05)  # one change at a time
     stop.set()
     feed_stop.set()
-    server.should_exit = server.force_exit = True
+    server.handle_exit(signal.SIGINT, None)  # as Ctrl+C does: open event streams end, then the server
     thread.join(30)
     latency = {name: [(a - w) * 1000 for a, w in zip(seen, written, strict=False)] for name, seen in arrivals.items()}
     latency["store change feed (baseline)"] = [(a - w) * 1000 for a, w in zip(feed_seen, written, strict=False)]

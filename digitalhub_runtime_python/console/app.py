@@ -14,7 +14,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from digitalhub_runtime_python.console import views
 from digitalhub_runtime_python.console.feed import ChangeHub
@@ -31,6 +33,29 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
+
+
+class SecurityHeaders:
+    """Adds :data:`SECURITY_HEADERS` to every response's start, as plain ASGI: bodies pass untouched, so event
+    streams and log downloads stay streams (an ``@app.middleware`` would relay them through a task of its own)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])  # optional in ASGI
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 @dataclass
@@ -96,12 +121,7 @@ def create_app(backend: Backend, settings: ConsoleSettings | None = None) -> Fas
         """Liveness: the server answers (the store is not asked)."""
         return {"status": "ok"}
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Any) -> Any:
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
+    app.add_middleware(SecurityHeaders)
 
     def problem(request: Request, status: int, title: str, detail: str) -> HTMLResponse:
         return app.state.console.render(request, "error.html", status, title=title, detail=detail, status=status)

@@ -66,6 +66,8 @@ def test_pages_send_security_headers_and_load_nothing_from_elsewhere(http: httpx
     assert page.headers["content-security-policy"].startswith("default-src 'self'")
     assert "http://" not in page.text.replace("http://127.0.0.1", "") and "https://" not in page.text
     assert http.get("/static/vendor/htmx.min.js").status_code == 200
+    with http.stream("GET", "/projects/demo/events") as stream:  # an event stream has them as well
+        assert stream.headers["x-content-type-options"] == "nosniff"
 
 
 def test_a_read_only_console_offers_no_action_and_refuses_them(read_only_console: RunningConsole) -> None:
