@@ -10,6 +10,7 @@ The ``kubernetes`` client is imported on first use, so importing the SDK stays f
 from __future__ import annotations
 
 import builtins
+import functools
 import heapq
 import itertools
 import logging
@@ -123,7 +124,13 @@ class KubernetesStore(Store):
         self.retries = retries
         self.chunk = chunk  # objects per list request: what a listing holds in memory besides its page
         self._custom = client.CustomObjectsApi(self.api_client)
-        self._core = client.CoreV1Api(self.api_client)
+
+    @functools.cached_property
+    def _core(self) -> Any:
+        """The core API, for pods and their logs only: made on first use (importing it costs a pod ~1 s)."""
+        from kubernetes import client
+
+        return client.CoreV1Api(self.api_client)
 
     # -- requests
 

@@ -71,3 +71,15 @@ def test_every_public_name_loads_from_its_module():
         "assert {'new_function', 'get_run', 'log_table', 'import_project', 'Task'} <= set(dh.__all__)"
     )
     assert f"{PACKAGE}.sdk" in loaded_after(statement)
+
+
+def test_the_kubernetes_store_leaves_the_core_api_until_it_reads_pods():
+    """A pod's runner opens the store on every start: the core API (pods, logs) costs about a second to import."""
+    statement = (
+        "from digitalhub_runtime_python.stores.kubernetes import KubernetesStore; "
+        "from kubernetes import client; "
+        "store = KubernetesStore(api_client=client.ApiClient(), namespace='ns')"
+    )
+    assert "kubernetes.client.api.core_v1_api" not in loaded_after(statement)
+    after_use = loaded_after(statement + "; store._core")
+    assert "kubernetes.client.api.core_v1_api" in after_use
