@@ -87,9 +87,7 @@ class KubernetesBackend(Backend):
 
         name = session_secret_name(run.id)
         try:
-            secret = client.CoreV1Api(self.kubernetes.api_client).read_namespaced_secret(
-                name, self.kubernetes.namespace
-            )
+            secret = self.kubernetes.core.read_namespaced_secret(name, self.kubernetes.namespace)
         except client.ApiException as exc:
             if exc.status in (401, 403):
                 raise SessionUnavailable(

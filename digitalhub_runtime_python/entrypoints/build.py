@@ -81,13 +81,9 @@ def builder_log(project: Project) -> str:
     store, pod = project.backend.store, os.environ.get(ENV_POD_NAME)
     if not isinstance(store, KubernetesStore) or not pod:
         return ""
-    from kubernetes import client
-
     try:
         return str(
-            client.CoreV1Api(store.api_client).read_namespaced_pod_log(
-                pod, store.namespace, container=BUILDER_CONTAINER, tail_lines=LOG_LINES
-            )
+            store.core.read_namespaced_pod_log(pod, store.namespace, container=BUILDER_CONTAINER, tail_lines=LOG_LINES)
         )
     except Exception as exc:  # the log is a courtesy: the build itself succeeded
         print(f"warning: the builder's log could not be read: {exc}", file=sys.stderr)

@@ -126,8 +126,8 @@ class KubernetesStore(Store):
         self._custom = client.CustomObjectsApi(self.api_client)
 
     @functools.cached_property
-    def _core(self) -> Any:
-        """The core API, for pods and their logs only: made on first use (importing it costs a pod ~1 s)."""
+    def core(self) -> Any:
+        """The core API (pods, logs, secrets): made on first use, as importing it costs a pod ~1 s."""
         from kubernetes import client
 
         return client.CoreV1Api(self.api_client)
@@ -398,12 +398,12 @@ class KubernetesStore(Store):
         if workloads:
             selector = f"{LABEL_RUN} in ({', '.join(workloads)})"
             for pod in self._request(
-                "pods", self._core.list_namespaced_pod, self.namespace, label_selector=selector
+                "pods", self.core.list_namespaced_pod, self.namespace, label_selector=selector
             ).items:
                 pods[pod.metadata.name] = pod
         for name in set(info.pods) - set(pods):
             try:
-                pods[name] = self._request(f"pods/{name}", self._core.read_namespaced_pod, name, self.namespace)
+                pods[name] = self._request(f"pods/{name}", self.core.read_namespaced_pod, name, self.namespace)
             except NotFound:
                 continue
         return sorted(pods.values(), key=lambda pod: (pod.metadata.creation_timestamp or now(), pod.metadata.name))
@@ -418,7 +418,7 @@ class KubernetesStore(Store):
             try:
                 text = self._request(
                     f"pods/{pod.metadata.name}/log",
-                    self._core.read_namespaced_pod_log,
+                    self.core.read_namespaced_pod_log,
                     pod.metadata.name,
                     self.namespace,
                 )

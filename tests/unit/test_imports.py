@@ -81,5 +81,5 @@ def test_the_kubernetes_store_leaves_the_core_api_until_it_reads_pods():
         "store = KubernetesStore(api_client=client.ApiClient(), namespace='ns')"
     )
     assert "kubernetes.client.api.core_v1_api" not in loaded_after(statement)
-    after_use = loaded_after(statement + "; store._core")
+    after_use = loaded_after(statement + "; store.core")
     assert "kubernetes.client.api.core_v1_api" in after_use
