@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,18 +22,21 @@ class Context:
     """What a handler may ask about the run it executes in."""
 
     project: Project
-    run_key: str
-    run_id: str
+    run: Run
+    """The run being executed, as the SDK object (also handed to handlers as their ``run`` argument)."""
     parameters: dict[str, Any] = field(default_factory=dict)
     logger: logging.LoggerAdapter = field(init=False)
 
     def __post_init__(self) -> None:
         self.logger = logging.LoggerAdapter(_handler_logger(), {"run": self.run_id})
 
-    @functools.cached_property
-    def run(self) -> Run:
-        """The run being executed, as the SDK object (also handed to handlers as their ``run`` argument)."""
-        return Run(self.project.backend.store.get_run(self.run_key), self.project.backend)
+    @property
+    def run_key(self) -> str:
+        return self.run.key
+
+    @property
+    def run_id(self) -> str:
+        return self.run.id
 
     def log_metric(self, key: str, value: MetricValue, overwrite: bool = False, single_value: bool = False) -> None:
         """Log a metric of the run being executed (see ``Run.log_metric``)."""

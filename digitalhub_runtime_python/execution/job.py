@@ -6,6 +6,7 @@ import sys
 import traceback
 
 from digitalhub_runtime_python.entities.project import Project
+from digitalhub_runtime_python.entities.run import Run as RunObject
 from digitalhub_runtime_python.execution.arguments import compose_arguments
 from digitalhub_runtime_python.execution.capture import capture_output, journal_for
 from digitalhub_runtime_python.execution.context import Context
@@ -41,7 +42,7 @@ def execute_run(project: Project, run_key: str, log_interval: float = 1.0) -> Ru
     with capture_output(logged, log_interval, backend.settings.log_limit, journal_for(run.id)):
         try:
             prepared = prepare(project, run)
-            context = Context(project=project, run_key=run_key, run_id=run.id, parameters=dict(run.spec.parameters))
+            context = Context(project=project, run=RunObject(run, backend), parameters=dict(run.spec.parameters))
             reserved = {"project": project, "run": context.run, "context": context, "events": None}
             kwargs = compose_arguments(prepared.handler, run.spec.parameters, prepared.inputs, reserved)
 

@@ -13,6 +13,7 @@ from typing import Any
 import anyio.to_thread
 
 from digitalhub_runtime_python.entities.project import Project
+from digitalhub_runtime_python.entities.run import Run as RunObject
 from digitalhub_runtime_python.execution.arguments import RESERVED, compose_arguments
 from digitalhub_runtime_python.execution.context import Context
 from digitalhub_runtime_python.execution.loader import HandlerError
@@ -113,7 +114,7 @@ class Service:
     ):
         self.run = run
         self.context = ServeContext(
-            project=project, run_key=run.key, run_id=run.id, parameters=dict(run.spec.parameters)
+            project=project, run=RunObject(run, project.backend), parameters=dict(run.spec.parameters)
         )
         self.reserved = {
             "project": project,
