@@ -29,6 +29,9 @@ KERNEL_OPTIONS = (
     "--IPythonKernel._execute_sleep=0",
 )
 CHANNELS = ("shell", "iopub", "stdin", "control", "hb")
+SESSION_VARIABLES = "DIGITALHUB_SESSION_"
+"""``contract.ENV_SESSION_PREFIX``, spelled here to stay standard library only: the session server's own variables
+(its token), never in a kernel's environment, not even the one it started with (``/proc/<pid>/environ``)."""
 
 
 class KernelProcess:
@@ -54,7 +57,7 @@ class KernelProcess:
             [python, "-m", "ipykernel_launcher", "-f", str(connection_file), *KERNEL_OPTIONS],
             env={
                 "PYDEVD_DISABLE_FILE_VALIDATION": "1",  # the kernel's debugger: no warning on every start
-                **env,
+                **{name: value for name, value in env.items() if not name.startswith(SESSION_VARIABLES)},
                 "JPY_PARENT_PID": str(os.getpid()),  # the kernel exits when this process dies
             },
             cwd=self.folder,

@@ -43,16 +43,15 @@ def session_env(base: Mapping[str, str], python: str, paths: list[Path]) -> dict
 
 def setup_code(workdir: Path, paths: list[Path], env: dict[str, str]) -> str:
     """What a new kernel runs first, silently: the session's folder as working directory, the paths on
-    ``sys.path`` (after the working directory), the session's variables gone and ``env``'s paths set (the rest of
-    the environment it started with stays, with what the kernel added, e.g. matplotlib's inline backend)."""
+    ``sys.path`` (after the working directory) and ``env``'s paths set (the rest of the environment it started
+    with stays, with what the kernel added, e.g. matplotlib's inline backend; the session's own variables never
+    reach a kernel, see ``KernelProcess``)."""
     paths_env = {name: env[name] for name in ("PYTHONPATH", "PATH")}
     return (
         "def _digitalhub_setup():\n"
         "    import os, sys\n"
         f"    os.chdir({str(workdir)!r})\n"
         f"    sys.path[1:1] = {[str(path) for path in paths]!r}\n"
-        f"    for name in [n for n in os.environ if n.startswith({ENV_SESSION_PREFIX!r})]:\n"
-        "        del os.environ[name]\n"
         f"    os.environ.update({paths_env!r})\n"
         "_digitalhub_setup()\n"
         "del _digitalhub_setup\n"

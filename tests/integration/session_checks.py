@@ -174,11 +174,12 @@ def function_code_and_folder(session: Session, module: str, call: str, expected:
         f"import os, {module}\n"
         f"print({call})\n"
         "print(sorted(n for n in os.environ if n.startswith('DIGITALHUB_SESSION_')))\n"
+        "print(b'DIGITALHUB_SESSION_' in open('/proc/self/environ', 'rb').read())\n"  # nor in what it started with
         "print(os.path.basename(os.getcwd()))\n"
     )
     result, records = finished(session, code)
     assert result["exitCode"] == 0, records
-    assert text(records) == f"{expected}\n[]\nwork\n"
+    assert text(records) == f"{expected}\n[]\nFalse\nwork\n"
 
 
 def batch_build_and_exec(session: Session, folder: Path) -> None:

@@ -99,3 +99,10 @@ def test_idle_timeout_belongs_to_session_tasks():
         validate(TaskSpec, {"function": "store://p/function/python/f:1", "action": "job", "idle_timeout": 60})
     with pytest.raises(SpecError, match="idle_timeout"):
         validate(TaskSpec, {"function": "store://p/function/python/f:1", "action": "session", "idle_timeout": 0})
+
+
+def test_the_kernel_process_names_the_contracts_session_variables() -> None:
+    from digitalhub_runtime_python.contract import ENV_SESSION_PREFIX
+    from digitalhub_runtime_python.sessions.process import SESSION_VARIABLES
+
+    assert SESSION_VARIABLES == ENV_SESSION_PREFIX
