@@ -7,6 +7,7 @@ from digitalhub_runtime_python.builds.context import BuildContext
 from digitalhub_runtime_python.models.base import Metadata, Relationship
 from digitalhub_runtime_python.models.builds import BuildInfo
 from digitalhub_runtime_python.models.function import Function
+from digitalhub_runtime_python.models.redaction import mask
 from digitalhub_runtime_python.models.run import ErrorInfo, Run
 from digitalhub_runtime_python.models.states import IllegalTransition, State, is_final
 from digitalhub_runtime_python.stores.base import Store, apply_transition
@@ -16,8 +17,8 @@ LOG_LINES = 40
 
 
 def log_tail(text: str, lines: int = LOG_LINES) -> str:
-    """The last ``lines`` non-blank lines of a builder's output."""
-    return "\n".join([line.rstrip() for line in text.splitlines() if line.strip()][-lines:])
+    """The last ``lines`` non-blank lines of a builder's output, credentials in URLs masked (it is stored)."""
+    return mask("\n".join([line.rstrip() for line in text.splitlines() if line.strip()][-lines:]))
 
 
 def start_build(store: Store, run_key: str, context: BuildContext, builder: str) -> Run:
@@ -64,6 +65,8 @@ def complete_build(store: Store, run_key: str, image: str, digest: str, log: str
 def fail_build(store: Store, run_key: str, message: str, log: str = "", kind: str = "BuildError") -> None:
     """End the run in ERROR with ``message`` (which quotes what matters of the builder's output) and ``log``'s
     tail; a run that ended meanwhile (stopped) is left as it is."""
+
+    message = mask(message)
 
     def change(run: Run) -> Run:
         run.status.build = (run.status.build or BuildInfo()).model_copy(update={"log": log_tail(log) or None})

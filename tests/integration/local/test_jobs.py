@@ -196,3 +196,30 @@ def test_a_local_build_without_an_engine_ends_in_error_saying_where_to_find_one(
     assert "FROM python:3.11" in run.status.build.dockerfile  # rendered before the engine was asked
     with pytest.raises(dh.SpecError, match=r"instructions\[1\] 'a\\nb'"):  # refused before anything is stored
         fn.run(action="build", instructions=["apt-get update", "a\nb"])
+
+
+def test_a_local_builds_output_reaches_its_log_and_record_with_credentials_masked(
+    project: dh.Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from digitalhub_runtime_python.builds.engine import BuildFailed
+    from digitalhub_runtime_python.launchers import build as local_build
+
+    leaked = "Looking in indexes: https://builder:s3cr3t-t0ken@pypi.example/simple"
+
+    class FailingEngine:  # the launcher's Builder interface, as an engine whose RUN step fails
+        name = "test-engine"
+
+        def build(self, context: object, output) -> None:
+            for line in ("STEP 1/2: FROM base\n", "STEP 2/2: RUN uv pip install x\n", leaked + "\n"):
+                output(line)
+            raise BuildFailed(f"STEP 2/2: RUN uv pip install x failed\n{leaked}", log=f"STEP 2/2\n{leaked}\n")
+
+    monkeypatch.setattr(local_build, "DockerEngineBuilder", lambda network: FailingEngine())
+    fn = project.new_function(name="b", code="def f(): pass", handler="f", base_image="python:3.11")
+    run = fn.run(action="build")
+    assert run.status.state == "ERROR" and "https://***@pypi.example" in run.status.message
+    logs = run.logs()
+    assert "STEP 2/2: RUN uv pip install x" in logs and "https://***@pypi.example" in logs
+    stored = project.backend.store.get_run(run.key)
+    assert "https://***@pypi.example" in (stored.status.build.log or "")
+    assert "s3cr3t-t0ken" not in logs + stored.model_dump_json()
