@@ -28,6 +28,7 @@ from digitalhub_runtime_python.contract import (
     IMAGE_CODE,
     WORKSPACE,
 )
+from digitalhub_runtime_python.models.redaction import credentials_in, urls_in
 from digitalhub_runtime_python.models.task import Action
 
 VENV = "/opt/digitalhub"
@@ -43,7 +44,6 @@ BUILD_VARIABLES = (
     ("PIP_DISABLE_PIP_VERSION_CHECK", "1"),
 )
 """Set while the image builds, not in it: no installer caches in layers, no Python downloads."""
-_CREDENTIALS = re.compile(r"://[^/\s@]+@")
 _IMAGE = re.compile(r"^[^\s]+$")
 
 
@@ -155,7 +155,7 @@ def render_dockerfile(recipe: ImageRecipe) -> str:
     if not _IMAGE.match(recipe.base_image):
         raise BuildError(f"base_image {recipe.base_image!r} is not an image reference: use e.g. python:3.11-slim")
     for name, value in recipe.index:
-        if _CREDENTIALS.search(value):
+        if any(credentials_in(url) for url in urls_in(value)):
             raise BuildError(
                 f"{name} carries credentials, which a build would keep in the image's history and the run's "
                 "Dockerfile: give builds an index they reach without them (a mirror, or the index's network policy)"

@@ -11,6 +11,8 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 
+from digitalhub_runtime_python.models.redaction import mask
+
 INDEX_VARIABLES = (
     "UV_INDEX",
     "UV_DEFAULT_INDEX",
@@ -24,15 +26,14 @@ INDEX_VARIABLES = (
 )
 """uv's variables that change which packages an install picks: part of the environment's key."""
 
-_USERINFO = re.compile(r"(://)[^/\s@]+@")
 _SECRET_NAME = re.compile(r"PASSWORD|TOKEN|SECRET|CREDENTIAL|(^|_)KEY$", re.IGNORECASE)
 KEY_LENGTH = 20
 
 
 def redact(text: str, environ: Mapping[str, str] | None = None) -> str:
-    """``text`` without URL credentials (``https://user:token@host`` -> ``https://***@host``) or the values of
-    ``environ``'s secret-looking variables (``*_PASSWORD``, ``*_TOKEN``, ...)."""
-    text = _USERINFO.sub(r"\1***@", text)
+    """``text`` without URL credentials (``mask``: ``https://user:token@host`` -> ``https://***@host``) or the
+    values of ``environ``'s secret-looking variables (``*_PASSWORD``, ``*_TOKEN``, ...)."""
+    text = mask(text)
     for name, value in (environ or {}).items():
         if len(value) >= 4 and _SECRET_NAME.search(name):
             text = text.replace(value, "***")

@@ -6,11 +6,11 @@ order and duplicates do not matter), so they share one environment (``keys.py``)
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from pathlib import Path
 
-_CREDENTIALS = re.compile(r"://[^/\s@]+@")
+from digitalhub_runtime_python.models.redaction import credentials_in
+
 INDEX_HELP = "set package indexes with UV_INDEX_URL / UV_EXTRA_INDEX_URL / UV_FIND_LINKS (see docs/environments.md)"
 
 
@@ -68,7 +68,7 @@ def normalize_requirement(line: str) -> str:
             f"requirement {text!r} does not parse ({exc}): use a pip requirement such as 'pandas>=2.1' "
             "or 'name @ https://host/name.whl'"
         ) from None
-    if requirement.url and _CREDENTIALS.search(requirement.url):
+    if requirement.url and credentials_in(requirement.url):
         raise RequirementError(
             f"requirement {requirement.name!r} has credentials in its URL: the function spec is stored in clear; "
             "give them through the environment (a Secret in a pod), see docs/environments.md"

@@ -139,9 +139,12 @@ def test_index_settings_become_build_arguments_and_pip_options(tmp_path: Path) -
     ]
 
 
-def test_index_credentials_are_refused_and_not_repeated(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "url", ["https://user:s3cr3t@mirror.example/simple", "https://mirror.example/simple?token=s3cr3t"]
+)
+def test_index_credentials_are_refused_and_not_repeated(tmp_path: Path, url: str) -> None:
     with pytest.raises(BuildError) as caught:
-        context(tmp_path, function(), environ={"UV_INDEX_URL": "https://user:s3cr3t@mirror.example/simple"})
+        context(tmp_path, function(), environ={"UV_INDEX_URL": url})
     assert "UV_INDEX_URL carries credentials" in str(caught.value) and "s3cr3t" not in str(caught.value)
 
 
