@@ -10,7 +10,6 @@ import textwrap
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext, redirect_stderr, redirect_stdout
 from datetime import UTC, datetime, timedelta
-from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -41,6 +40,7 @@ from digitalhub_runtime_python.extras import (
     EXTRAS,
     MissingExtra,
     install_command,
+    installed_version,
     missing_modules,
     require,
 )
@@ -901,10 +901,7 @@ def info(ctx: click.Context) -> None:
         table.add_row("store", f"custom resources in namespace {settings.namespace or '(of the kubeconfig context)'}")
         table.add_row("cache", home)
     table.add_row("project", escape(ctx.meta[PROJECT_KEY]))
-    try:
-        version = metadata.version(DISTRIBUTION)
-    except metadata.PackageNotFoundError:
-        version = "(not installed: run from source)"
+    version = installed_version() or "(not installed: run from source)"
     table.add_row("version", f"{DISTRIBUTION} {version}, Python {platform.python_version()}")
     for extra in EXTRAS:
         absent = missing_modules(extra)

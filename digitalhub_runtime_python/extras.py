@@ -6,6 +6,17 @@ import importlib.util
 
 DISTRIBUTION = "digitalhub-runtime-python"
 
+
+def installed_version() -> str | None:
+    """This runtime's installed version; None when it is imported from a source tree that was never installed."""
+    from importlib import metadata
+
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        return None
+
+
 # extra -> (what needs it, the modules it provides that the runtime imports)
 EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
     "data": ("DataFrames (log_dataitem(df=...), as_df(), returned DataFrames)", ("pandas", "pyarrow", "duckdb")),

@@ -26,7 +26,7 @@ from digitalhub_runtime_python.builds.settings import BuildSettings, BuildSettin
 from digitalhub_runtime_python.contract import code_fingerprint, image_reference
 from digitalhub_runtime_python.environments.keys import INDEX_VARIABLES
 from digitalhub_runtime_python.environments.requirements import RequirementError, normalize_requirements
-from digitalhub_runtime_python.extras import DISTRIBUTION
+from digitalhub_runtime_python.extras import installed_version
 from digitalhub_runtime_python.models.function import Function, PythonVersion
 from digitalhub_runtime_python.sources.base import SourceError
 from digitalhub_runtime_python.sources.materialize import materialize
@@ -49,13 +49,13 @@ class BuildContext:
 
 def runtime_version() -> str:
     """The version of this runtime, which function images install."""
-    try:
-        return metadata.version(DISTRIBUTION)
-    except metadata.PackageNotFoundError:
-        from tomllib import loads  # a source tree: its pyproject.toml says
+    installed = installed_version()
+    if installed is not None:
+        return installed
+    from tomllib import loads  # a source tree: its pyproject.toml says
 
-        project = Path(__file__).resolve().parents[2] / "pyproject.toml"
-        return str(loads(project.read_text())["project"]["version"])
+    project = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    return str(loads(project.read_text())["project"]["version"])
 
 
 def image_of(function: Function, settings: BuildSettings) -> str:

@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import platform
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from fastapi import FastAPI
 
-from digitalhub_runtime_python.extras import DISTRIBUTION
+from digitalhub_runtime_python.extras import installed_version
 from digitalhub_runtime_python.models.keys import parse_key
 from digitalhub_runtime_python.serving.service import Service
 
 
 def runtime_version() -> str:
-    try:
-        return version(DISTRIBUTION)
-    except PackageNotFoundError:  # imported from a source tree that was never installed
-        return "unknown"
+    return installed_version() or "unknown"
 
 
 def install_info(app: FastAPI, service: Service) -> None:
