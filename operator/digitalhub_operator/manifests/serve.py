@@ -88,32 +88,53 @@ def job_store_env(workload: Workload) -> dict[str, EnvValue]:
     return env
 
 
-def deployment_manifest(workload: Workload) -> dict[str, Any]:
-    """The Deployment: probes on /healthz and /readyz, a startup window for slow model loading, graceful drain."""
-    spec = workload.task.spec
-    grace = workload.settings.termination_grace_period
+def server_deployment(
+    workload: Workload,
+    action: Action,
+    env: dict[str, EnvValue],
+    *,
+    replicas: int,
+    strategy: dict[str, Any],
+    revision_history: int,
+) -> dict[str, Any]:
+    """A Deployment of the pod contract's HTTP server for ``action`` (serve, session) on the ``http`` port: probes
+    on /healthz and /readyz, a startup window for slow loading, the operator's termination grace period."""
     runtime = container(
         workload,
-        command(Action.SERVE, workload.run.key, python="python"),
-        {ENV_PORT: str(SERVE_PORT), **drain_env(grace), **job_store_env(workload)},
+        command(action, workload.run.key, python="python"),
+        env,
         ports=[{"name": "http", "containerPort": SERVE_PORT, "protocol": "TCP"}],
         startupProbe=http_probe("/healthz", 5, startup_checks(workload)),
         livenessProbe=http_probe("/healthz", 10, 3),
         readinessProbe=http_probe("/readyz", 5, 2),
     )
-    pod = pod_spec(workload, runtime, restart_policy="Always", grace_period=grace)
+    pod = pod_spec(workload, runtime, restart_policy="Always", grace_period=workload.settings.termination_grace_period)
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": workload.metadata(),
         "spec": {
-            "replicas": spec.replicas if spec.replicas is not None else 1,
-            "revisionHistoryLimit": 2,
+            "replicas": replicas,
+            "revisionHistoryLimit": revision_history,
             "selector": {"matchLabels": {LABEL_RUN: workload.name}},
-            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
+            "strategy": strategy,
             "template": pod_template(workload, pod),
         },
     }
+
+
+def deployment_manifest(workload: Workload) -> dict[str, Any]:
+    """The serve Deployment: replicas from the task, rolled without losing capacity, draining gracefully."""
+    replicas = workload.task.spec.replicas
+    grace = workload.settings.termination_grace_period
+    return server_deployment(
+        workload,
+        Action.SERVE,
+        {ENV_PORT: str(SERVE_PORT), **drain_env(grace), **job_store_env(workload)},
+        replicas=replicas if replicas is not None else 1,
+        strategy={"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
+        revision_history=2,
+    )
 
 
 def service_manifest(workload: Workload) -> dict[str, Any]:
