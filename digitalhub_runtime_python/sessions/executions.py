@@ -29,8 +29,7 @@ class Execution:
     def __init__(self, run_id: str | None = None):
         self.run_id = run_id or uuid.uuid4().hex
         self.console = Console()
-        self.finished = False
-        self.exit_code: int | None = None
+        self.exit_code: int | None = None  # set once it finished
         self.options: dict[str, Any] = {}
         self.prompt: dict[str, Any] | None = None
         self._settled = asyncio.Event()  # set while finished or waiting for input
@@ -52,9 +51,13 @@ class Execution:
         """Record the end; ``options`` say more about it (``error`` of the code, ``kernel`` restarted)."""
         if self.finished:
             return
-        self.finished, self.exit_code, self.prompt = True, exit_code, None
+        self.exit_code, self.prompt = exit_code, None
         self.options.update(options)
         self._settled.set()
+
+    @property
+    def finished(self) -> bool:
+        return self.exit_code is not None
 
     @property
     def waiting(self) -> bool:
